@@ -1,0 +1,207 @@
+/**
+ * The kernel–vat protocol: named, versioned messages, validated at both ends.
+ *
+ * The kernel sends `initVat` once per incarnation and then one `deliver` per crank; the
+ * vat answers each with exactly one reply tagged with the same crank number. Syscalls
+ * that need no answer (send, resolve, subscribe, exit, GC syscalls) travel inside the
+ * delivery reply, in the order the vat made them: the crank is atomic anyway, and one
+ * message per crank instead of one per syscall is what keeps a delivery cheap. Vatstore
+ * reads are served inside the vat from its copy of the store; vatstore writes come back as
+ * the crank delta. See docs/protocol.md.
+ */
+import {
+  array,
+  boolean,
+  dynamic,
+  literal,
+  nullable,
+  number,
+  object,
+  pattern,
+  record,
+  string,
+  tuple,
+  type Infer,
+  type Struct,
+  validate,
+  integer,
+  min,
+  unknown,
+  exactOptional,
+} from '@metamask/superstruct';
+
+export const PROTOCOL_VERSION = 1;
+
+const vref = pattern(string(), /^[op][+-][0-9a-z/:+-]*$/u);
+const vpid = pattern(string(), /^p[+-]\d+$/u);
+const crankNumber = min(integer(), 0);
+
+export const CapDataStruct = object({ body: string(), slots: array(string()) });
+export type CapData = Infer<typeof CapDataStruct>;
+
+const ResolutionStruct = object({ vpid, rejected: boolean(), data: CapDataStruct });
+export type Resolution = Infer<typeof ResolutionStruct>;
+
+const BundleStruct = object({
+  moduleFormat: literal('endoZipBase64'),
+  endoZipBase64: string(),
+  endoZipBase64Sha512: string(),
+});
+export type VatBundle = Infer<typeof BundleStruct>;
+
+/** Picks the struct for a tagged object by its tag, so errors name the right variant. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- superstruct's Struct is invariant
+function tagged<T extends Record<string, Struct<any, any>>>(
+  tag: string,
+  variants: T,
+): Struct<Infer<T[keyof T]>, null> {
+  const known = Object.keys(variants).join(', ');
+  const unknownTag = object({ [tag]: literal(`one of: ${known}`) as Struct<string> });
+  return dynamic((value) => {
+    const name =
+      typeof value === 'object' && value !== null
+        ? (value as Record<string, unknown>)[tag]
+        : undefined;
+    return (typeof name === 'string' && Object.hasOwn(variants, name)
+      ? variants[name]
+      : unknownTag) as unknown as Struct<Infer<T[keyof T]>, null>;
+  }) as Struct<Infer<T[keyof T]>, null>;
+}
+
+const vrefList = array(vref);
+
+export const DeliveryStruct = tagged('kind', {
+  message: object({
+    kind: literal('message'),
+    target: vref,
+    methargs: CapDataStruct,
+    result: nullable(vpid),
+  }),
+  notify: object({ kind: literal('notify'), resolutions: array(ResolutionStruct) }),
+  dropExports: object({ kind: literal('dropExports'), vrefs: vrefList }),
+  retireExports: object({ kind: literal('retireExports'), vrefs: vrefList }),
+  retireImports: object({ kind: literal('retireImports'), vrefs: vrefList }),
+  bringOutYourDead: object({ kind: literal('bringOutYourDead') }),
+  startVat: object({ kind: literal('startVat'), parameters: CapDataStruct }),
+  stopVat: object({ kind: literal('stopVat'), disconnect: CapDataStruct }),
+});
+export type Delivery = Infer<typeof DeliveryStruct>;
+
+export const SyscallStruct = tagged('kind', {
+  send: object({
+    kind: literal('send'),
+    target: vref,
+    methargs: CapDataStruct,
+    result: nullable(vpid),
+  }),
+  resolve: object({ kind: literal('resolve'), resolutions: array(ResolutionStruct) }),
+  subscribe: object({ kind: literal('subscribe'), vpid }),
+  exit: object({ kind: literal('exit'), failure: boolean(), info: CapDataStruct }),
+  dropImports: object({ kind: literal('dropImports'), vrefs: vrefList }),
+  retireImports: object({ kind: literal('retireImports'), vrefs: vrefList }),
+  retireExports: object({ kind: literal('retireExports'), vrefs: vrefList }),
+  abandonExports: object({ kind: literal('abandonExports'), vrefs: vrefList }),
+});
+export type Syscall = Infer<typeof SyscallStruct>;
+
+export const DeltaStruct = object({
+  sets: array(tuple([string(), string()])),
+  deletes: array(string()),
+});
+/** The net change a crank made to a vat's vatstore. */
+export type CrankDelta = Infer<typeof DeltaStruct>;
+
+// ---- kernel → vat ----
+
+export const InitVatStruct = object({
+  type: literal('initVat'),
+  protocolVersion: number(),
+  vatId: string(),
+  incarnation: min(integer(), 0),
+  bundle: BundleStruct,
+  /** Names of extra globals the vat's config allows (see vat-supervisor/endowments). */
+  globals: array(string()),
+  state: array(tuple([string(), string()])),
+});
+export type InitVat = Infer<typeof InitVatStruct>;
+
+export const DeliverStruct = object({
+  type: literal('deliver'),
+  crank: crankNumber,
+  delivery: DeliveryStruct,
+});
+export type Deliver = Infer<typeof DeliverStruct>;
+
+export const KernelToVatStruct = tagged('type', {
+  initVat: InitVatStruct,
+  deliver: DeliverStruct,
+});
+export type KernelToVat = Infer<typeof KernelToVatStruct>;
+
+// ---- vat → kernel ----
+
+export const VatReadyStruct = object({
+  type: literal('vatReady'),
+  protocolVersion: number(),
+  vatId: string(),
+  outcome: literal('ok'),
+});
+
+export const VatInitFailedStruct = object({
+  type: literal('vatInitFailed'),
+  protocolVersion: number(),
+  vatId: string(),
+  error: string(),
+});
+
+export const DeliveredStruct = object({
+  type: literal('delivered'),
+  crank: crankNumber,
+  outcome: literal('ok'),
+  syscalls: array(SyscallStruct),
+  delta: DeltaStruct,
+  /** Whatever `bringOutYourDead` reports (liveslots retention stats); informational. */
+  info: exactOptional(record(string(), unknown())),
+});
+
+export const DeliveryFailedStruct = object({
+  type: literal('deliveryFailed'),
+  crank: crankNumber,
+  outcome: literal('error'),
+  error: string(),
+  syscalls: array(SyscallStruct),
+  delta: DeltaStruct,
+});
+
+export const VatToKernelStruct = tagged('type', {
+  vatReady: VatReadyStruct,
+  vatInitFailed: VatInitFailedStruct,
+  delivered: DeliveredStruct,
+  deliveryFailed: DeliveryFailedStruct,
+});
+export type VatToKernel = Infer<typeof VatToKernelStruct>;
+export type DeliveryReply =
+  | Infer<typeof DeliveredStruct>
+  | Infer<typeof DeliveryFailedStruct>;
+
+/** Thrown for a message that fails validation; names the message and what was wrong. */
+export class ProtocolError extends Error {
+  override name = 'ProtocolError';
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- see tagged()
+function check<T>(struct: Struct<T, any>, value: unknown, what: string): T {
+  const [failure, valid] = validate(value, struct);
+  if (failure) {
+    const where = failure.path.length ? ` at ${failure.path.join('.')}` : '';
+    throw new ProtocolError(`invalid ${what}${where}: ${failure.message}`);
+  }
+  return valid as T;
+}
+
+export const parseVatToKernel = (value: unknown): VatToKernel =>
+  check(VatToKernelStruct, value, 'message from vat');
+
+export const parseKernelToVat = (value: unknown): KernelToVat =>
+  check(KernelToVatStruct, value, 'message from kernel');
+
