@@ -1,0 +1,637 @@
+/**
+ * The kernel: one serial lane that runs control operations (launch a cluster, queue a
+ * message from outside, terminate a vat) and cranks (one run-queue item each), never two
+ * at once. Each crank runs inside a store savepoint; a vat that faults voids its crank and
+ * is terminated in the next one, and the kernel and the other vats carry on.
+ */
+import type { KernelPlatform } from '../platform/index.ts';
+import type { CapData, Delivery, DeliveryReply, VatBundle } from '../protocol/index.ts';
+import type { ResolvedCluster } from '../cluster/index.ts';
+import { kerror, kser, kslot, singleObjectKref } from '../marshal/index.ts';
+import {
+  KernelState,
+  isObjectKref,
+  isPromiseKref,
+  type KRef,
+  type Message,
+  type RunQueueItem,
+  type VatId,
+  type VatRecord,
+} from '../state/index.ts';
+import type { KernelStore, RowChange } from '../store/index.ts';
+import { VatFault, VatHandle } from '../vat-handle/index.ts';
+import { handleSyscall, type SyscallContext } from './syscalls.ts';
+import { CrankFault, capdataToVat, krefToVatRef } from './translate.ts';
+
+/** How a promise the outside world waits on was settled. */
+export interface Settlement {
+  rejected: boolean;
+  data: CapData;
+}
+
+export interface CrankRecord {
+  crank: number;
+  kind: RunQueueItem['kind'];
+  vatId: VatId | null;
+  method: string | null;
+  outcome: 'ok' | 'fault' | 'no-delivery';
+  detail?: string;
+  durationMs: number;
+}
+
+export interface KernelOptions {
+  store: KernelStore;
+  platform: KernelPlatform;
+  /**
+   * Called after every commit with the rows it changed (the durability layer appends them
+   * to the crank log). Outside effects of those cranks are released when it resolves.
+   */
+  onCommit?: (changes: RowChange[], lastCrank: number) => Promise<void> | void;
+  /** Called after each crank, for inspection and metrics. */
+  onCrank?: (record: CrankRecord) => void;
+  /** Deliveries to a vat between two bringOutYourDead deliveries. */
+  reapInterval?: number;
+}
+
+export class KernelError extends Error {
+  override name = 'KernelError';
+}
+
+type Control = () => Promise<void>;
+
+export class Kernel {
+  readonly #store: KernelStore;
+  readonly #state: KernelState;
+  readonly #platform: KernelPlatform;
+  readonly #options: KernelOptions;
+  readonly #handles = new Map<VatId, VatHandle>();
+  readonly #controls: Array<Control> = [];
+  /** Vats that faulted between cranks, with the reason; terminated at the next step. */
+  readonly #faulted = new Map<VatId, string>();
+  /** Outside callers waiting on kernel promises. */
+  readonly #waiters = new Map<KRef, Array<(s: Settlement) => void>>();
+  /** Settlements made by the open crank, released once it is committed. */
+  #settledInCrank: Array<[KRef, Settlement]> = [];
+  #exitsInCrank: Array<[VatId, string]> = [];
+  readonly #deliveriesSinceReap = new Map<VatId, number>();
+  #pumping = false;
+  #idleWaiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
+  #broken: unknown;
+  #shutdown = false;
+
+  constructor(options: KernelOptions) {
+    this.#options = options;
+    this.#store = options.store;
+    this.#state = new KernelState(options.store);
+    this.#platform = options.platform;
+  }
+
+  get state(): KernelState {
+    return this.#state;
+  }
+
+  // ---- public API: everything runs on the serial lane, between cranks ----
+
+  /**
+   * Creates the cluster's vats, starts them, and sends `bootstrap(vats, services)` to the
+   * bootstrap vat's root. Resolves, once the vats are launched, to the bootstrap result
+   * (which settles when the kernel has run it).
+   */
+  async launchCluster(cluster: ResolvedCluster): Promise<{ result: Promise<Settlement> }> {
+    return this.#control(async () => {
+      this.#store.beginCrank();
+      let kpid: KRef;
+      const created: VatRecord[] = [];
+      try {
+        for (const [name, config] of Object.entries(cluster.vats)) {
+          created.push(this.#createVat(name, config.bundle, config.parameters, config.globals));
+        }
+        const bootstrapVat = created.find((v) => v.name === cluster.bootstrap);
+        if (!bootstrapVat) {
+          throw new KernelError(`bootstrap vat "${cluster.bootstrap}" is not in the cluster`);
+        }
+        const roots = Object.fromEntries(created.map((v) => [v.name, kslot(v.rootKref, 'root')]));
+        kpid = this.#queueSend(bootstrapVat.rootKref, kser(['bootstrap', [roots, {}]]));
+        this.#store.commitCrank();
+      } catch (error) {
+        this.#store.abortCrank();
+        throw error;
+      }
+      const result = this.#waitFor(kpid);
+      await this.#commit(this.#state.peekCounter('crank') - 1);
+      for (const vat of created) await this.#startWorker(vat);
+      return { result };
+    });
+  }
+
+  /** Queues `method(...args)` to a kernel object or promise; resolves to its settlement. */
+  async queueMessage(target: KRef, method: string, args: unknown[]): Promise<Settlement> {
+    const result = await this.#control(async () => {
+      const known = isObjectKref(target)
+        ? this.#state.getObject(target)
+        : isPromiseKref(target)
+          ? this.#state.getPromise(target)
+          : undefined;
+      if (!known) throw new KernelError(`no kernel object or promise ${target}`);
+      let methargs: CapData;
+      try {
+        methargs = kser([method, structuredClone(args)]);
+      } catch (error) {
+        throw new KernelError(`arguments to ${method} cannot be passed: ${String(error)}`);
+      }
+      this.#store.beginCrank();
+      const kpid = this.#queueSend(target, methargs);
+      this.#store.commitCrank();
+      const settled = this.#waitFor(kpid);
+      await this.#commit(this.#state.peekCounter('crank') - 1);
+      return settled;
+    });
+    return result;
+  }
+
+  /** The root object of the live vat named `name`. */
+  rootOf(name: string): KRef {
+    const vat = this.#state.getVatByName(name);
+    if (!vat) throw new KernelError(`no vat named "${name}"`);
+    if (vat.state !== 'running') {
+      throw new KernelError(`vat "${name}" was terminated: ${vat.terminationReason ?? ''}`);
+    }
+    return vat.rootKref;
+  }
+
+  /** Terminates a vat: rejects the promises it decides and breaks references to its objects. */
+  async terminateVat(vatId: VatId, reason: string): Promise<void> {
+    await this.#control(async () => {
+      const vat = this.#state.getVat(vatId);
+      if (!vat) throw new KernelError(`no vat ${vatId}`);
+      if (vat.state !== 'running') return;
+      await this.#terminateInCrank(vatId, reason);
+    });
+  }
+
+  /** Resolves when the run queue is empty and no control operation is pending. */
+  whenIdle(): Promise<void> {
+    if (this.#broken) return Promise.reject(this.#broken);
+    if (!this.#pumping && this.#controls.length === 0 && !this.#hasWork()) {
+      return Promise.resolve();
+    }
+    return new Promise((resolve, reject) => {
+      this.#idleWaiters.push({ resolve, reject });
+      this.#pump();
+    });
+  }
+
+  status(): { crank: number; runQueueLength: number; vats: number } {
+    return {
+      crank: this.#state.peekCounter('crank') - 1,
+      runQueueLength: this.#state.runQueueLength(),
+      vats: this.#state.listVats().filter((v) => v.state === 'running').length,
+    };
+  }
+
+  /** Stops every vat worker. The store is left as it is. */
+  async shutdown(): Promise<void> {
+    this.#shutdown = true;
+    const handles = [...this.#handles.values()];
+    this.#handles.clear();
+    await Promise.all(handles.map((h) => h.close()));
+  }
+
+  // ---- the serial lane ----
+
+  #control<T>(op: () => Promise<T>): Promise<T> {
+    if (this.#shutdown) return Promise.reject(new KernelError('the kernel was shut down'));
+    return new Promise<T>((resolve, reject) => {
+      this.#controls.push(() => op().then(resolve, reject));
+      this.#pump();
+    });
+  }
+
+  #hasWork(): boolean {
+    return this.#faulted.size > 0 || this.#state.runQueueLength() > 0;
+  }
+
+  #pump(): void {
+    if (this.#pumping || this.#broken) return;
+    this.#pumping = true;
+    void this.#loop().then(
+      () => {
+        this.#pumping = false;
+        const waiters = this.#idleWaiters;
+        this.#idleWaiters = [];
+        for (const w of waiters) w.resolve();
+      },
+      (error: unknown) => {
+        // A kernel bug, not a vat's fault: stop rather than run on in an unknown state.
+        this.#broken = error;
+        this.#pumping = false;
+        const waiters = this.#idleWaiters;
+        this.#idleWaiters = [];
+        for (const w of waiters) w.reject(error);
+        console.error('cask kernel stopped:', error);
+      },
+    );
+  }
+
+  async #loop(): Promise<void> {
+    for (;;) {
+      if (this.#shutdown) return;
+      const control = this.#controls.shift();
+      if (control) {
+        await control();
+        continue;
+      }
+      const faulted = this.#faulted.entries().next();
+      if (!faulted.done) {
+        const [vatId, reason] = faulted.value;
+        this.#faulted.delete(vatId);
+        if (this.#state.getVat(vatId)?.state === 'running') {
+          await this.#terminateInCrank(vatId, reason);
+        }
+        continue;
+      }
+      if (!(await this.#crank())) return;
+    }
+  }
+
+  // ---- cranks ----
+
+  /** Runs one run-queue item as one crank; false if the queue was empty. */
+  async #crank(): Promise<boolean> {
+    const started = this.#platform.now();
+    this.#store.beginCrank();
+    const item = this.#state.dequeue();
+    if (!item) {
+      this.#store.abortCrank();
+      return false;
+    }
+    const crank = this.#state.nextCrankNumber();
+    let record: Omit<CrankRecord, 'durationMs'>;
+    try {
+      record = await this.#runItem(crank, item);
+      this.#collectGarbage();
+      this.#store.commitCrank();
+    } catch (error) {
+      this.#store.abortCrank();
+      this.#settledInCrank = [];
+      this.#exitsInCrank = [];
+      if (!(error instanceof CrankFault)) throw error;
+      // The crank is void; its number is not reused.
+      await this.#terminateInCrank(error.vatId, error.message, crank);
+      this.#options.onCrank?.({
+        crank,
+        kind: item.kind,
+        vatId: error.vatId,
+        method: null,
+        outcome: 'fault',
+        detail: error.message,
+        durationMs: this.#platform.now() - started,
+      });
+      return true;
+    }
+    await this.#commit(crank);
+    this.#options.onCrank?.({ ...record, durationMs: this.#platform.now() - started });
+    const exits = this.#exitsInCrank;
+    this.#exitsInCrank = [];
+    for (const [vatId, reason] of exits) await this.#terminateInCrank(vatId, reason);
+    return true;
+  }
+
+  async #runItem(
+    crank: number,
+    item: RunQueueItem,
+  ): Promise<Omit<CrankRecord, 'durationMs'>> {
+    const state = this.#state;
+    const none = (vatId: VatId | null, detail?: string): Omit<CrankRecord, 'durationMs'> => ({
+      crank,
+      kind: item.kind,
+      vatId,
+      method: null,
+      outcome: 'no-delivery',
+      ...(detail === undefined ? {} : { detail }),
+    });
+    switch (item.kind) {
+      case 'send':
+        return this.#runSend(crank, item.target, item.message);
+      case 'notify': {
+        state.decref(item.kpid);
+        const vref = state.krefToVref(item.vatId, item.kpid);
+        const p = state.getPromise(item.kpid);
+        if (!this.#isLive(item.vatId) || vref === undefined || !p?.data) {
+          return none(item.vatId);
+        }
+        const data = capdataToVat(state, item.vatId, p.data);
+        state.deleteClistEntry(item.vatId, item.kpid, true);
+        await this.#deliver(crank, item.vatId, {
+          kind: 'notify',
+          resolutions: [{ vpid: vref, rejected: p.state === 'rejected', data }],
+        });
+        return { crank, kind: 'notify', vatId: item.vatId, method: null, outcome: 'ok' };
+      }
+      case 'startVat': {
+        const vat = state.getVat(item.vatId);
+        if (!vat || vat.state !== 'running') return none(item.vatId);
+        await this.#deliver(crank, item.vatId, { kind: 'startVat', parameters: vat.parameters });
+        return { crank, kind: 'startVat', vatId: item.vatId, method: null, outcome: 'ok' };
+      }
+      case 'bringOutYourDead':
+        if (!this.#isLive(item.vatId)) return none(item.vatId);
+        await this.#deliver(crank, item.vatId, { kind: 'bringOutYourDead' });
+        return { crank, kind: item.kind, vatId: item.vatId, method: null, outcome: 'ok' };
+      case 'dropExports':
+      case 'retireExports':
+      case 'retireImports': {
+        if (!this.#isLive(item.vatId)) return none(item.vatId);
+        const vrefs = this.#gcVrefs(item.kind, item.vatId, item.krefs);
+        if (vrefs.length === 0) return none(item.vatId);
+        await this.#deliver(crank, item.vatId, { kind: item.kind, vrefs });
+        return { crank, kind: item.kind, vatId: item.vatId, method: null, outcome: 'ok' };
+      }
+      default: {
+        const never: never = item;
+        throw new KernelError(`unknown run-queue item ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  /** Routes a message: to its target's vat, onto an unresolved promise, or to a rejection. */
+  async #runSend(
+    crank: number,
+    target: KRef,
+    message: Message,
+  ): Promise<Omit<CrankRecord, 'durationMs'>> {
+    const state = this.#state;
+    const method = methodOf(message.methargs);
+    let to = target;
+    for (;;) {
+      if (isPromiseKref(to)) {
+        const p = state.getPromise(to);
+        if (!p) {
+          this.#rejectMessage(target, message, kerror(`message to ${to}: no such promise`));
+          return { crank, kind: 'send', vatId: null, method, outcome: 'no-delivery' };
+        }
+        if (p.state === 'unresolved') {
+          // Pipelining: the message waits on the promise, holding its references.
+          state.queueOnPromise(to, message);
+          return { crank, kind: 'send', vatId: null, method, outcome: 'no-delivery' };
+        }
+        const data = p.data as CapData;
+        if (p.state === 'rejected') {
+          this.#rejectMessage(target, message, data);
+          return { crank, kind: 'send', vatId: null, method, outcome: 'no-delivery' };
+        }
+        const next = singleObjectKref(data);
+        if (!next) {
+          this.#rejectMessage(
+            target,
+            message,
+            kerror(`cannot send ${method ?? 'a message'} to ${to}: it resolved to a non-object`),
+          );
+          return { crank, kind: 'send', vatId: null, method, outcome: 'no-delivery' };
+        }
+        to = next;
+        continue;
+      }
+      const object = state.getObject(to);
+      const owner = object?.owner ? state.getVat(object.owner) : undefined;
+      if (!object || !owner || owner.state !== 'running') {
+        const why = !object
+          ? 'the object no longer exists'
+          : owner
+            ? `vat "${owner.name}" was terminated: ${owner.terminationReason ?? ''}`
+            : 'its vat abandoned it';
+        this.#rejectMessage(target, message, kerror(`cannot deliver ${method ?? 'message'} to ${to}: ${why}`));
+        return { crank, kind: 'send', vatId: owner?.vatId ?? null, method, outcome: 'no-delivery' };
+      }
+      const vatId = owner.vatId;
+      const targetVref = state.krefToVref(vatId, to);
+      if (targetVref === undefined) {
+        throw new KernelError(`vat ${vatId} owns ${to} but has no c-list entry for it`);
+      }
+      const methargs = capdataToVat(state, vatId, message.methargs);
+      let result: string | null = null;
+      if (message.result) {
+        result = krefToVatRef(state, vatId, message.result);
+        state.setDecider(message.result, vatId);
+      }
+      // The vat's c-list now holds what the queued message held.
+      state.decrefMessage(target, message);
+      await this.#deliver(crank, vatId, { kind: 'message', target: targetVref, methargs, result });
+      return { crank, kind: 'send', vatId, method, outcome: 'ok' };
+    }
+  }
+
+  #rejectMessage(target: KRef, message: Message, data: CapData): void {
+    if (message.result) this.#resolve(message.result, true, data);
+    this.#state.decrefMessage(target, message);
+  }
+
+  #gcVrefs(kind: 'dropExports' | 'retireExports' | 'retireImports', vatId: VatId, krefs: KRef[]): string[] {
+    const state = this.#state;
+    const vrefs: string[] = [];
+    for (const kref of krefs) {
+      const vref = state.krefToVref(vatId, kref);
+      if (vref === undefined) continue;
+      const object = state.getObject(kref);
+      if (kind === 'dropExports') {
+        if (object?.owner !== vatId || object.reachable > 0 || !state.isReachableFlag(vatId, kref)) continue;
+        state.setReachableFlag(vatId, kref, false);
+      } else if (kind === 'retireExports') {
+        if (object?.owner !== vatId || object.recognizable > 0) continue;
+        state.deleteClistEntry(vatId, kref, false);
+        state.deleteObject(kref);
+      } else {
+        state.deleteClistEntry(vatId, kref, true);
+      }
+      vrefs.push(vref);
+    }
+    return vrefs;
+  }
+
+  /** Delivers to a vat and applies its syscalls and delta; throws CrankFault on any fault. */
+  async #deliver(crank: number, vatId: VatId, delivery: Delivery): Promise<void> {
+    const handle = this.#handles.get(vatId);
+    if (!handle) throw new CrankFault(vatId, 'its worker is not running');
+    let reply: DeliveryReply;
+    try {
+      reply = await handle.deliver(crank, delivery);
+    } catch (error) {
+      if (error instanceof VatFault) throw new CrankFault(vatId, error.message);
+      throw error;
+    }
+    if (reply.type === 'deliveryFailed') {
+      throw new CrankFault(vatId, `its ${delivery.kind} delivery failed: ${reply.error}`);
+    }
+    const ctx: SyscallContext = {
+      state: this.#state,
+      resolve: (kpid, rejected, data) => this.#resolve(kpid, rejected, data),
+      requestExit: (exiting, failure, info) => {
+        const reason = failure ? `it exited with failure: ${info.body}` : `it exited: ${info.body}`;
+        this.#exitsInCrank.push([exiting, reason]);
+      },
+    };
+    for (const syscall of reply.syscalls) handleSyscall(ctx, vatId, syscall);
+    this.#state.applyDelta(vatId, reply.delta);
+    this.#maybeReap(vatId, delivery.kind);
+  }
+
+  #maybeReap(vatId: VatId, kind: Delivery['kind']): void {
+    if (kind === 'bringOutYourDead') {
+      this.#deliveriesSinceReap.set(vatId, 0);
+      return;
+    }
+    const n = (this.#deliveriesSinceReap.get(vatId) ?? 0) + 1;
+    this.#deliveriesSinceReap.set(vatId, n);
+    if (n === (this.#options.reapInterval ?? 200)) {
+      this.#state.enqueue({ kind: 'bringOutYourDead', vatId });
+    }
+  }
+
+  #resolve(kpid: KRef, rejected: boolean, data: CapData): void {
+    const state = this.#state;
+    const { subscribers, queued } = state.resolvePromise(kpid, rejected, data);
+    for (const vatId of subscribers) {
+      state.incref(kpid);
+      state.enqueue({ kind: 'notify', vatId, kpid });
+    }
+    // Queued messages flow on, still aimed at the promise; routing follows its resolution.
+    for (const message of queued) state.enqueue({ kind: 'send', target: kpid, message });
+    if (this.#waiters.has(kpid)) this.#settledInCrank.push([kpid, { rejected, data }]);
+  }
+
+  #collectGarbage(): void {
+    const { drop, retire } = this.#state.collectGarbage();
+    for (const [vatId, krefs] of drop) this.#state.enqueue({ kind: 'dropExports', vatId, krefs });
+    for (const [vatId, krefs] of retire) {
+      this.#state.enqueue({ kind: 'retireExports', vatId, krefs });
+    }
+  }
+
+  /** Ends the store transaction and releases what the committed cranks settled. */
+  async #commit(lastCrank: number): Promise<void> {
+    const changes = this.#store.commit();
+    const settled = this.#settledInCrank;
+    this.#settledInCrank = [];
+    if (this.#options.onCommit) await this.#options.onCommit(changes, lastCrank);
+    for (const [kpid, settlement] of settled) {
+      const waiters = this.#waiters.get(kpid) ?? [];
+      this.#waiters.delete(kpid);
+      for (const w of waiters) w(settlement);
+    }
+  }
+
+  #waitFor(kpid: KRef): Promise<Settlement> {
+    return new Promise((resolve) => {
+      const list = this.#waiters.get(kpid);
+      if (list) list.push(resolve);
+      else this.#waiters.set(kpid, [resolve]);
+    });
+  }
+
+  // ---- vats ----
+
+  #createVat(
+    name: string,
+    bundle: VatBundle,
+    parameters: Record<string, unknown>,
+    globals: string[],
+  ): VatRecord {
+    const bundleId = bundle.endoZipBase64Sha512;
+    this.#state.putBundle(bundleId, JSON.stringify(bundle));
+    const vat = this.#state.createVat({
+      name,
+      bundleId,
+      parameters: kser(structuredClone(parameters)),
+      globals: [...globals],
+    });
+    this.#state.enqueue({ kind: 'startVat', vatId: vat.vatId });
+    return vat;
+  }
+
+  #queueSend(target: KRef, methargs: CapData): KRef {
+    const kpid = this.#state.createPromise(null);
+    const message = { methargs, result: kpid };
+    this.#state.increfMessage(target, message);
+    this.#state.enqueue({ kind: 'send', target, message });
+    return kpid;
+  }
+
+  /** Starts a worker for a vat and sends it `initVat` with its stored state. */
+  async #startWorker(vat: VatRecord): Promise<void> {
+    const channel = await this.#platform.vats.launch(vat.vatId);
+    const handle = new VatHandle(vat.vatId, channel, (reason) => {
+      this.#faulted.set(vat.vatId, reason);
+      this.#pump();
+    });
+    this.#handles.set(vat.vatId, handle);
+    try {
+      await handle.init({
+        vatId: vat.vatId,
+        incarnation: vat.incarnation,
+        bundle: JSON.parse(this.#state.getBundle(vat.bundleId)) as VatBundle,
+        globals: vat.globals,
+        state: this.#state.loadVatstore(vat.vatId),
+      });
+    } catch (error) {
+      if (!(error instanceof VatFault)) throw error;
+      await this.#terminateInCrank(vat.vatId, error.message);
+    }
+  }
+
+  #isLive(vatId: VatId): boolean {
+    return this.#state.getVat(vatId)?.state === 'running';
+  }
+
+  /**
+   * Terminates a vat in a crank of its own: it rejects the promises the vat decides,
+   * breaks its objects, drops what it imported, deletes its vatstore, stops its worker.
+   */
+  async #terminateInCrank(vatId: VatId, reason: string, voidCrank?: number): Promise<void> {
+    const state = this.#state;
+    this.#store.beginCrank();
+    if (voidCrank !== undefined && state.peekCounter('crank') <= voidCrank) {
+      state.nextCrankNumber();
+    }
+    const vat = state.requireVat(vatId);
+    const error = kerror(`vat "${vat.name}" (${vatId}) terminated: ${reason}`);
+    vat.state = 'terminated';
+    vat.terminationReason = reason;
+    state.putVat(vat);
+    for (const kpid of state.promisesDecidedBy(vatId)) this.#resolve(kpid, true, error);
+    for (const [kref] of state.clistEntries(vatId)) {
+      const object = isObjectKref(kref) ? state.getObject(kref) : undefined;
+      if (object?.owner === vatId) {
+        state.deleteClistEntry(vatId, kref, false);
+        state.setObjectOwner(kref, null);
+      } else {
+        state.deleteClistEntry(vatId, kref, true);
+      }
+    }
+    // The vat record no longer holds its root.
+    state.decref(vat.rootKref);
+    for (const [kpid] of state.store.all(
+      'SELECT kpid FROM promise_subscribers WHERE vat_id = ? ORDER BY kpid',
+      [vatId],
+    )) {
+      state.removeSubscriber(kpid as string, vatId);
+    }
+    state.deleteVatstore(vatId);
+    this.#collectGarbage();
+    this.#store.commitCrank();
+    await this.#commit(state.peekCounter('crank') - 1);
+    const handle = this.#handles.get(vatId);
+    this.#handles.delete(vatId);
+    this.#deliveriesSinceReap.delete(vatId);
+    await handle?.close();
+  }
+}
+
+function methodOf(methargs: CapData): string | null {
+  // Smallcaps methargs start with the method name: #["name",[…]]
+  const match = /^#\["((?:[^"\\]|\\.)*)"/u.exec(methargs.body);
+  return match ? (JSON.parse(`"${match[1] ?? ''}"`) as string) : null;
+}
+
+export function makeKernel(options: KernelOptions): Kernel {
+  return new Kernel(options);
+}

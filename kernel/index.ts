@@ -1,0 +1,17 @@
+/**
+ * The Cask kernel, platform-neutral. Hosts (node/, extension/) give it a store and a few
+ * platform services; see kernel/platform.
+ */
+export * from './core/index.ts';
+export * from './cluster/index.ts';
+export type * from './platform/index.ts';
+export { KernelStore, StoreError, SCHEMA_VERSION, type RowChange } from './store/index.ts';
+export {
+  capdataToJson,
+  kerror,
+  kser,
+  kslot,
+  kunser,
+} from './marshal/index.ts';
+export { PROTOCOL_VERSION, type CapData, type VatBundle } from './protocol/index.ts';
+export type { VatRecord, KRef, VatId } from './state/index.ts';

@@ -1,0 +1,66 @@
+/**
+ * Marshalling inside the kernel, where values stay in the domain of krefs: `kser` turns a
+ * value (with `kslot` stand-ins for kernel objects and promises) into capdata, `kunser`
+ * the reverse. The kernel uses it for values it makes itself (bootstrap arguments, errors
+ * for rejected promises, vat parameters) and to show results to callers outside.
+ */
+import { kser, kslot, kunser, krefOf } from '@agoric/kmarshal';
+import { passStyleOf } from '@endo/pass-style';
+import type { CapData } from '../protocol/index.ts';
+
+export { kser, kslot, kunser, krefOf };
+
+/** Capdata for a rejection with an Error carrying `message`. */
+export function kerror(message: string): CapData {
+  return kser(Error(message));
+}
+
+/** The kref a capdata denotes when it is exactly one object reference, else undefined. */
+export function singleObjectKref(data: CapData): string | undefined {
+  if (data.slots.length !== 1 || !data.slots[0]?.startsWith('ko')) return undefined;
+  // Smallcaps encodes a lone remotable as "$0" optionally followed by ".iface".
+  if (data.body === '#"$0"' || data.body.startsWith('#"$0.')) return data.slots[0];
+  return undefined;
+}
+
+/**
+ * Converts capdata to plain JSON for people and tools outside the kernel: kernel objects
+ * become `{ "$kref": "ko3", "iface": "Counter" }`, promises `{ "$kref": "kp4" }`,
+ * bigints strings like "12n", undefined null, errors `{ "$error": message, "name": … }`.
+ */
+export function capdataToJson(data: CapData): unknown {
+  return toJson(kunser(data));
+}
+
+function toJson(value: unknown): unknown {
+  switch (passStyleOf(value)) {
+    case 'undefined':
+      return null;
+    case 'bigint':
+      return `${String(value)}n`;
+    case 'symbol':
+      return String(value);
+    case 'remotable': {
+      const iface = (value as { iface: () => string }).iface();
+      return { $kref: krefOf(value), iface };
+    }
+    case 'promise':
+      return { $kref: krefOf(value) };
+    case 'error': {
+      const error = value as Error;
+      return { $error: error.message, name: error.name };
+    }
+    case 'copyArray':
+      return (value as unknown[]).map(toJson);
+    case 'copyRecord':
+      return Object.fromEntries(
+        Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, toJson(v)]),
+      );
+    case 'tagged': {
+      const tagged = value as { [Symbol.toStringTag]: string; payload: unknown };
+      return { $tag: tagged[Symbol.toStringTag], payload: toJson(tagged.payload) };
+    }
+    default:
+      return value;
+  }
+}

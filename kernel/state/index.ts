@@ -1,0 +1,688 @@
+/**
+ * The kernel's state, as typed records over the store's tables: vats, c-lists, kernel
+ * objects and promises with their reference counts, the run queue and vatstores.
+ *
+ * This room owns the consistency of those rows (a c-list entry always counts in its
+ * kref's refcount, a resolved promise has data, …). It does no I/O beyond the store and
+ * knows nothing of vats' processes; the kernel room decides *when* things happen.
+ */
+import type { CapData, CrankDelta } from '../protocol/index.ts';
+import type { KernelStore, Row } from '../store/index.ts';
+
+export type VatId = string;
+export type KRef = string;
+export type VRef = string;
+
+export type VatLifecycle = 'running' | 'terminated';
+
+export interface VatRecord {
+  vatId: VatId;
+  name: string;
+  bundleId: string;
+  parameters: CapData;
+  globals: string[];
+  incarnation: number;
+  state: VatLifecycle;
+  rootKref: KRef;
+  nextImport: number;
+  terminationReason: string | null;
+}
+
+export interface ObjectRecord {
+  kref: KRef;
+  owner: VatId | null;
+  reachable: number;
+  recognizable: number;
+}
+
+export type PromiseState = 'unresolved' | 'fulfilled' | 'rejected';
+
+export interface PromiseRecord {
+  kpid: KRef;
+  state: PromiseState;
+  decider: VatId | null;
+  refcount: number;
+  data: CapData | null;
+}
+
+export interface Message {
+  methargs: CapData;
+  result: KRef | null;
+}
+
+export type GcKind = 'dropExports' | 'retireExports' | 'retireImports';
+
+export type RunQueueItem =
+  | { kind: 'send'; target: KRef; message: Message }
+  | { kind: 'notify'; vatId: VatId; kpid: KRef }
+  | { kind: 'startVat'; vatId: VatId }
+  | { kind: GcKind; vatId: VatId; krefs: KRef[] }
+  | { kind: 'bringOutYourDead'; vatId: VatId };
+
+export const isPromiseKref = (kref: KRef): boolean => kref.startsWith('kp');
+export const isObjectKref = (kref: KRef): boolean => kref.startsWith('ko');
+
+export class StateError extends Error {
+  override name = 'StateError';
+}
+
+const str = (v: unknown): string => v as string;
+const num = (v: unknown): number => v as number;
+const strOrNull = (v: unknown): string | null => (v === null ? null : (v as string));
+
+export class KernelState {
+  readonly #store: KernelStore;
+  /** Krefs whose counts dropped during this crank; `collectGarbage` looks at them. */
+  readonly #maybeFree = new Set<KRef>();
+
+  constructor(store: KernelStore) {
+    this.#store = store;
+  }
+
+  get store(): KernelStore {
+    return this.#store;
+  }
+
+  // ---- counters ----
+
+  /** Returns the counter's current value and stores value + 1. */
+  #next(name: string): number {
+    const row = this.#store.get('counters', [name]);
+    const value = row ? num(row[1]) : 1;
+    this.#store.put('counters', [name, value + 1]);
+    return value;
+  }
+
+  peekCounter(name: string): number {
+    const row = this.#store.get('counters', [name]);
+    return row ? num(row[1]) : 1;
+  }
+
+  /** Takes the next crank number. */
+  nextCrankNumber(): number {
+    return this.#next('crank');
+  }
+
+  // ---- bundles ----
+
+  putBundle(bundleId: string, bundleJson: string): void {
+    if (!this.#store.get('bundles', [bundleId])) {
+      this.#store.put('bundles', [bundleId, bundleJson]);
+    }
+  }
+
+  getBundle(bundleId: string): string {
+    const row = this.#store.get('bundles', [bundleId]);
+    if (!row) throw new StateError(`no bundle ${bundleId}`);
+    return str(row[1]);
+  }
+
+  // ---- vats ----
+
+  createVat(spec: {
+    name: string;
+    bundleId: string;
+    parameters: CapData;
+    globals: string[];
+  }): VatRecord {
+    if (this.getVatByName(spec.name)) {
+      throw new StateError(`a vat named "${spec.name}" already exists`);
+    }
+    const vatId = `v${this.#next('vat')}`;
+    const rootKref = this.createObject(vatId);
+    const vat: VatRecord = {
+      vatId,
+      name: spec.name,
+      bundleId: spec.bundleId,
+      parameters: spec.parameters,
+      globals: spec.globals,
+      incarnation: 0,
+      state: 'running',
+      rootKref,
+      nextImport: 1,
+      terminationReason: null,
+    };
+    this.putVat(vat);
+    this.#store.put('clist', [vatId, rootKref, 'o+0', 1]);
+    // The vat record holds its root: a root object lives as long as its vat.
+    this.incref(rootKref);
+    return vat;
+  }
+
+  putVat(vat: VatRecord): void {
+    this.#store.put('vats', [
+      vat.vatId,
+      vat.name,
+      vat.bundleId,
+      JSON.stringify(vat.parameters),
+      JSON.stringify(vat.globals),
+      vat.incarnation,
+      vat.state,
+      vat.rootKref,
+      vat.nextImport,
+      vat.terminationReason,
+    ]);
+  }
+
+  getVat(vatId: VatId): VatRecord | undefined {
+    const row = this.#store.get('vats', [vatId]);
+    return row && vatFromRow(row);
+  }
+
+  requireVat(vatId: VatId): VatRecord {
+    const vat = this.getVat(vatId);
+    if (!vat) throw new StateError(`no vat ${vatId}`);
+    return vat;
+  }
+
+  getVatByName(name: string): VatRecord | undefined {
+    const row = this.#store.one(`SELECT ${VAT_COLUMNS} FROM vats WHERE name = ?`, [name]);
+    return row && vatFromRow(row);
+  }
+
+  /** Every vat, live and terminated, in creation order. */
+  listVats(): VatRecord[] {
+    return this.#store
+      .all(
+        `SELECT ${VAT_COLUMNS} FROM vats ORDER BY CAST(substr(vat_id, 2) AS INTEGER)`,
+      )
+      .map(vatFromRow);
+  }
+
+  // ---- kernel objects ----
+
+  createObject(owner: VatId): KRef {
+    const kref = `ko${this.#next('object')}`;
+    this.#store.put('objects', [kref, owner, 0, 0]);
+    return kref;
+  }
+
+  getObject(kref: KRef): ObjectRecord | undefined {
+    const row = this.#store.get('objects', [kref]);
+    if (!row) return undefined;
+    return {
+      kref,
+      owner: strOrNull(row[1]),
+      reachable: num(row[2]),
+      recognizable: num(row[3]),
+    };
+  }
+
+  #putObject(o: ObjectRecord): void {
+    this.#store.put('objects', [o.kref, o.owner, o.reachable, o.recognizable]);
+  }
+
+  setObjectOwner(kref: KRef, owner: VatId | null): void {
+    const o = this.getObject(kref);
+    if (!o) return;
+    o.owner = owner;
+    this.#putObject(o);
+    this.#maybeFree.add(kref);
+  }
+
+  deleteObject(kref: KRef): void {
+    this.#store.delete('objects', [kref]);
+  }
+
+  // ---- kernel promises ----
+
+  createPromise(decider: VatId | null): KRef {
+    const kpid = `kp${this.#next('promise')}`;
+    this.#store.put('promises', [kpid, 'unresolved', decider, 0, null, null]);
+    // Unreferenced until something holds it; collect it if nothing ever does.
+    this.#maybeFree.add(kpid);
+    return kpid;
+  }
+
+  getPromise(kpid: KRef): PromiseRecord | undefined {
+    const row = this.#store.get('promises', [kpid]);
+    if (!row) return undefined;
+    return {
+      kpid,
+      state: str(row[1]) as PromiseState,
+      decider: strOrNull(row[2]),
+      refcount: num(row[3]),
+      data:
+        row[4] === null
+          ? null
+          : { body: str(row[4]), slots: JSON.parse(str(row[5])) as string[] },
+    };
+  }
+
+  requirePromise(kpid: KRef): PromiseRecord {
+    const p = this.getPromise(kpid);
+    if (!p) throw new StateError(`no promise ${kpid}`);
+    return p;
+  }
+
+  #putPromise(p: PromiseRecord): void {
+    this.#store.put('promises', [
+      p.kpid,
+      p.state,
+      p.decider,
+      p.refcount,
+      p.data ? p.data.body : null,
+      p.data ? JSON.stringify(p.data.slots) : null,
+    ]);
+  }
+
+  setDecider(kpid: KRef, decider: VatId | null): void {
+    const p = this.requirePromise(kpid);
+    p.decider = decider;
+    this.#putPromise(p);
+  }
+
+  /**
+   * Records a promise's resolution and returns who must hear of it: the subscribers (now
+   * removed) and the messages that were queued on it (now removed, refs still held).
+   */
+  resolvePromise(
+    kpid: KRef,
+    rejected: boolean,
+    data: CapData,
+  ): { subscribers: VatId[]; queued: Message[] } {
+    const p = this.requirePromise(kpid);
+    if (p.state !== 'unresolved') {
+      throw new StateError(`promise ${kpid} is already ${p.state}`);
+    }
+    this.increfSlots(data.slots);
+    p.state = rejected ? 'rejected' : 'fulfilled';
+    p.decider = null;
+    p.data = data;
+    this.#putPromise(p);
+    const subscribers = this.#store
+      .all('SELECT vat_id FROM promise_subscribers WHERE kpid = ? ORDER BY vat_id', [kpid])
+      .map((r) => str(r[0]));
+    for (const vatId of subscribers) this.#store.delete('promise_subscribers', [kpid, vatId]);
+    const queued = this.#store
+      .all(
+        'SELECT seq, methargs_body, methargs_slots, result_kpid FROM promise_queue WHERE kpid = ? ORDER BY seq',
+        [kpid],
+      )
+      .map((r) => {
+        this.#store.delete('promise_queue', [kpid, r[0] as number]);
+        return messageFromColumns(r[1], r[2], r[3]);
+      });
+    return { subscribers, queued };
+  }
+
+  addSubscriber(kpid: KRef, vatId: VatId): void {
+    this.#store.put('promise_subscribers', [kpid, vatId]);
+  }
+
+  removeSubscriber(kpid: KRef, vatId: VatId): void {
+    this.#store.delete('promise_subscribers', [kpid, vatId]);
+  }
+
+  /** Parks a message on an unresolved promise; the message's refs move with it. */
+  queueOnPromise(kpid: KRef, message: Message): void {
+    const seq = this.#next('promiseQueue');
+    this.#store.put('promise_queue', [
+      kpid,
+      seq,
+      message.methargs.body,
+      JSON.stringify(message.methargs.slots),
+      message.result,
+    ]);
+  }
+
+  /** Unresolved promises this vat decides, in kpid order. */
+  promisesDecidedBy(vatId: VatId): KRef[] {
+    return this.#store
+      .all(
+        "SELECT kpid FROM promises WHERE decider_vat = ? AND state = 'unresolved' ORDER BY CAST(substr(kpid, 3) AS INTEGER)",
+        [vatId],
+      )
+      .map((r) => str(r[0]));
+  }
+
+  // ---- reference counts ----
+
+  /** Counts one strong reference: a queued message, resolution data, an importer's c-list entry. */
+  incref(kref: KRef): void {
+    if (isPromiseKref(kref)) {
+      const p = this.requirePromise(kref);
+      p.refcount += 1;
+      this.#putPromise(p);
+    } else {
+      const o = this.getObject(kref);
+      if (!o) throw new StateError(`no object ${kref}`);
+      o.reachable += 1;
+      o.recognizable += 1;
+      this.#putObject(o);
+    }
+  }
+
+  decref(kref: KRef, { reachable = true } = {}): void {
+    if (isPromiseKref(kref)) {
+      const p = this.getPromise(kref);
+      if (!p) return;
+      p.refcount -= 1;
+      if (p.refcount < 0) throw new StateError(`refcount of ${kref} went negative`);
+      this.#putPromise(p);
+      if (p.refcount === 0) this.#maybeFree.add(kref);
+    } else {
+      const o = this.getObject(kref);
+      if (!o) return;
+      if (reachable) o.reachable -= 1;
+      o.recognizable -= 1;
+      if (o.reachable < 0 || o.recognizable < 0) {
+        throw new StateError(`refcount of ${kref} went negative`);
+      }
+      this.#putObject(o);
+      if (o.reachable === 0) this.#maybeFree.add(kref);
+    }
+  }
+
+  /** Turns one reachable reference into a merely recognizable one (a dropped import). */
+  decrefReachable(kref: KRef): void {
+    const o = this.getObject(kref);
+    if (!o) return;
+    o.reachable -= 1;
+    if (o.reachable < 0) throw new StateError(`reachable count of ${kref} went negative`);
+    this.#putObject(o);
+    if (o.reachable === 0) this.#maybeFree.add(kref);
+  }
+
+  increfReachable(kref: KRef): void {
+    const o = this.getObject(kref);
+    if (!o) return;
+    o.reachable += 1;
+    this.#putObject(o);
+  }
+
+  increfSlots(slots: readonly KRef[]): void {
+    for (const kref of slots) this.incref(kref);
+  }
+
+  decrefSlots(slots: readonly KRef[]): void {
+    for (const kref of slots) this.decref(kref);
+  }
+
+  increfMessage(target: KRef | null, message: Message): void {
+    if (target) this.incref(target);
+    this.increfSlots(message.methargs.slots);
+    if (message.result) this.incref(message.result);
+  }
+
+  decrefMessage(target: KRef | null, message: Message): void {
+    if (target) this.decref(target);
+    this.decrefSlots(message.methargs.slots);
+    if (message.result) this.decref(message.result);
+  }
+
+  /**
+   * Deletes promises nobody references and returns the objects whose exporters must be
+   * told (reachable count 0: drop; recognizable count 0: retire). Call once per crank,
+   * after all its changes.
+   */
+  collectGarbage(): { drop: Map<VatId, KRef[]>; retire: Map<VatId, KRef[]> } {
+    const drop = new Map<VatId, KRef[]>();
+    const retire = new Map<VatId, KRef[]>();
+    // Freeing a promise releases its resolution's slots, which may free more.
+    while (this.#maybeFree.size > 0) {
+      const krefs = [...this.#maybeFree].sort(compareKrefs);
+      this.#maybeFree.clear();
+      for (const kref of krefs) {
+        if (isPromiseKref(kref)) {
+          const p = this.getPromise(kref);
+          if (!p || p.refcount > 0) continue;
+          this.#deletePromise(p);
+        } else {
+          const o = this.getObject(kref);
+          if (!o) continue;
+          if (o.owner === null) {
+            if (o.recognizable === 0) this.deleteObject(kref);
+            continue;
+          }
+          if (o.reachable === 0 && this.isExportReachable(o.owner, kref)) {
+            push(drop, o.owner, kref);
+          }
+          if (o.recognizable === 0) {
+            push(retire, o.owner, kref);
+          }
+        }
+      }
+    }
+    return { drop, retire };
+  }
+
+  #deletePromise(p: PromiseRecord): void {
+    this.#store.delete('promises', [p.kpid]);
+    for (const r of this.#store.all(
+      'SELECT vat_id FROM promise_subscribers WHERE kpid = ? ORDER BY vat_id',
+      [p.kpid],
+    )) {
+      this.#store.delete('promise_subscribers', [p.kpid, str(r[0])]);
+    }
+    for (const r of this.#store.all(
+      'SELECT seq, methargs_body, methargs_slots, result_kpid FROM promise_queue WHERE kpid = ? ORDER BY seq',
+      [p.kpid],
+    )) {
+      this.#store.delete('promise_queue', [p.kpid, r[0] as number]);
+      this.decrefMessage(null, messageFromColumns(r[1], r[2], r[3]));
+    }
+    if (p.data) this.decrefSlots(p.data.slots);
+  }
+
+  // ---- c-lists ----
+
+  krefToVref(vatId: VatId, kref: KRef): VRef | undefined {
+    const row = this.#store.get('clist', [vatId, kref]);
+    return row ? str(row[2]) : undefined;
+  }
+
+  vrefToKref(vatId: VatId, vref: VRef): KRef | undefined {
+    const row = this.#store.one('SELECT kref FROM clist WHERE vat_id = ? AND vref = ?', [
+      vatId,
+      vref,
+    ]);
+    return row ? str(row[0]) : undefined;
+  }
+
+  /** Adds a c-list entry; an importer's entry (or any promise entry) holds a reference. */
+  addClistEntry(vatId: VatId, kref: KRef, vref: VRef, counted: boolean): void {
+    this.#store.put('clist', [vatId, kref, vref, 1]);
+    if (counted) this.incref(kref);
+  }
+
+  isReachableFlag(vatId: VatId, kref: KRef): boolean {
+    const row = this.#store.get('clist', [vatId, kref]);
+    return row ? row[3] === 1 : false;
+  }
+
+  setReachableFlag(vatId: VatId, kref: KRef, reachable: boolean): void {
+    const row = this.#store.get('clist', [vatId, kref]);
+    if (!row) throw new StateError(`vat ${vatId} has no c-list entry for ${kref}`);
+    this.#store.put('clist', [vatId, kref, row[2] as string, reachable ? 1 : 0]);
+  }
+
+  /** True if the owner of `kref` has not been told it was dropped. */
+  isExportReachable(owner: VatId, kref: KRef): boolean {
+    return this.isReachableFlag(owner, kref);
+  }
+
+  /** Deletes a c-list entry, releasing the reference it held (if it held one). */
+  deleteClistEntry(vatId: VatId, kref: KRef, counted: boolean): void {
+    const row = this.#store.get('clist', [vatId, kref]);
+    if (!row) return;
+    this.#store.delete('clist', [vatId, kref]);
+    if (counted) this.decref(kref, { reachable: row[3] === 1 });
+  }
+
+  /** All c-list entries of a vat as [kref, vref, reachable], in kref order. */
+  clistEntries(vatId: VatId): Array<[KRef, VRef, boolean]> {
+    return this.#store
+      .all('SELECT kref, vref, reachable FROM clist WHERE vat_id = ? ORDER BY kref', [vatId])
+      .map((r) => [str(r[0]), str(r[1]), r[2] === 1]);
+  }
+
+  /** Vats other than the owner that hold `kref` in their c-list, in vat order. */
+  importersOf(kref: KRef): VatId[] {
+    return this.#store
+      .all(
+        'SELECT clist.vat_id FROM clist JOIN objects ON objects.kref = clist.kref WHERE clist.kref = ? AND (objects.owner_vat IS NULL OR clist.vat_id <> objects.owner_vat) ORDER BY clist.vat_id',
+        [kref],
+      )
+      .map((r) => str(r[0]));
+  }
+
+  /** Allocates the next import vref (`o-N` / `p-N`) for a vat. */
+  allocateImportVref(vatId: VatId, kref: KRef): VRef {
+    const vat = this.requireVat(vatId);
+    const n = vat.nextImport;
+    vat.nextImport = n + 1;
+    this.putVat(vat);
+    return `${isPromiseKref(kref) ? 'p' : 'o'}-${n}`;
+  }
+
+  // ---- run queue ----
+
+  enqueue(item: RunQueueItem): void {
+    const seq = this.#next('runQueue');
+    switch (item.kind) {
+      case 'send':
+        this.#store.put('run_queue', [
+          seq,
+          'send',
+          null,
+          item.target,
+          item.message.methargs.body,
+          JSON.stringify(item.message.methargs.slots),
+          item.message.result,
+          null,
+        ]);
+        break;
+      case 'notify':
+        this.#store.put('run_queue', [
+          seq,
+          'notify',
+          item.vatId,
+          item.kpid,
+          null,
+          null,
+          null,
+          null,
+        ]);
+        break;
+      case 'startVat':
+      case 'bringOutYourDead':
+        this.#store.put('run_queue', [seq, item.kind, item.vatId, null, null, null, null, null]);
+        break;
+      default:
+        this.#store.put('run_queue', [
+          seq,
+          item.kind,
+          item.vatId,
+          null,
+          null,
+          null,
+          null,
+          JSON.stringify(item.krefs),
+        ]);
+    }
+  }
+
+  /** Removes and returns the oldest run-queue item, if any. */
+  dequeue(): RunQueueItem | undefined {
+    const row = this.#store.one(
+      'SELECT seq, kind, vat_id, target, methargs_body, methargs_slots, result_kpid, krefs FROM run_queue ORDER BY seq LIMIT 1',
+    );
+    if (!row) return undefined;
+    this.#store.delete('run_queue', [row[0] as number]);
+    const kind = str(row[1]);
+    switch (kind) {
+      case 'send':
+        return {
+          kind,
+          target: str(row[3]),
+          message: messageFromColumns(row[4], row[5], row[6]),
+        };
+      case 'notify':
+        return { kind, vatId: str(row[2]), kpid: str(row[3]) };
+      case 'startVat':
+      case 'bringOutYourDead':
+        return { kind, vatId: str(row[2]) };
+      case 'dropExports':
+      case 'retireExports':
+      case 'retireImports':
+        return { kind, vatId: str(row[2]), krefs: JSON.parse(str(row[7])) as KRef[] };
+      default:
+        throw new StateError(`run queue item ${String(row[0])} has unknown kind ${kind}`);
+    }
+  }
+
+  runQueueLength(): number {
+    return num(this.#store.one('SELECT count(*) FROM run_queue')?.[0] ?? 0);
+  }
+
+  // ---- vatstores ----
+
+  /** A vat's whole vatstore, ordered by key, as initVat carries it. */
+  loadVatstore(vatId: VatId): Array<[string, string]> {
+    return this.#store
+      .all('SELECT key, value FROM vatstore WHERE vat_id = ? ORDER BY key', [vatId])
+      .map((r) => [str(r[0]), str(r[1])]);
+  }
+
+  applyDelta(vatId: VatId, delta: CrankDelta): void {
+    for (const [key, value] of delta.sets) this.#store.put('vatstore', [vatId, key, value]);
+    for (const key of delta.deletes) this.#store.delete('vatstore', [vatId, key]);
+  }
+
+  deleteVatstore(vatId: VatId): void {
+    for (const r of this.#store.all(
+      'SELECT key FROM vatstore WHERE vat_id = ? ORDER BY key',
+      [vatId],
+    )) {
+      this.#store.delete('vatstore', [vatId, str(r[0])]);
+    }
+  }
+
+  vatstoreStats(vatId: VatId): { keys: number; bytes: number } {
+    const row = this.#store.one(
+      'SELECT count(*), coalesce(sum(length(key) + length(value)), 0) FROM vatstore WHERE vat_id = ?',
+      [vatId],
+    );
+    return { keys: num(row?.[0] ?? 0), bytes: num(row?.[1] ?? 0) };
+  }
+}
+
+const VAT_COLUMNS =
+  'vat_id, name, bundle_id, parameters, globals, incarnation, state, root_kref, next_import, termination_reason';
+
+function vatFromRow(row: Row): VatRecord {
+  return {
+    vatId: str(row[0]),
+    name: str(row[1]),
+    bundleId: str(row[2]),
+    parameters: JSON.parse(str(row[3])) as CapData,
+    globals: JSON.parse(str(row[4])) as string[],
+    incarnation: num(row[5]),
+    state: str(row[6]) as VatLifecycle,
+    rootKref: str(row[7]),
+    nextImport: num(row[8]),
+    terminationReason: strOrNull(row[9]),
+  };
+}
+
+function messageFromColumns(body: unknown, slots: unknown, result: unknown): Message {
+  return {
+    methargs: { body: str(body), slots: JSON.parse(str(slots)) as string[] },
+    result: strOrNull(result),
+  };
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+/** Orders krefs by kind then number (ko2 before ko10), for deterministic processing. */
+export function compareKrefs(a: KRef, b: KRef): number {
+  const ka = a.slice(0, 2);
+  const kb = b.slice(0, 2);
+  if (ka !== kb) return ka < kb ? -1 : 1;
+  return Number(a.slice(2)) - Number(b.slice(2));
+}

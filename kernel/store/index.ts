@@ -1,0 +1,259 @@
+/**
+ * The kernel store: one sql.js database, and the only code that issues BEGIN, SAVEPOINT,
+ * RELEASE, ROLLBACK and COMMIT.
+ *
+ * - A crank runs between `beginCrank()` and `commitCrank()`/`abortCrank()`, inside a
+ *   savepoint. The savepoint always sits inside a transaction that the store opened
+ *   itself (a SAVEPOINT outside a transaction would commit on release).
+ * - `commit()` ends the transaction; whoever owns durability calls it, once per crank or
+ *   once per group of cranks, and gets back exactly the rows those cranks changed.
+ * - Every write goes through `put`/`delete` on a table described in schema.ts, and only
+ *   inside a crank, so the store can record the net change of each row.
+ */
+import type { Database, SqlJsStatic, SqlValue, Statement } from 'sql.js';
+import { MIGRATIONS, SCHEMA_VERSION, TABLES, type TableDef, type TableName } from './schema.ts';
+
+export { SCHEMA_VERSION, TABLES, type TableName } from './schema.ts';
+export type { SqlValue } from 'sql.js';
+
+export type Row = SqlValue[];
+
+/** The final state of one row after a group of cranks: the whole row, or null if deleted. */
+export interface RowChange {
+  table: TableName;
+  key: Row;
+  row: Row | null;
+}
+
+export class StoreError extends Error {
+  override name = 'StoreError';
+}
+
+interface TableStatements {
+  def: TableDef;
+  get: Statement;
+  put: Statement;
+  delete: Statement;
+}
+
+export class KernelStore {
+  readonly #db: Database;
+  readonly #tables = new Map<TableName, TableStatements>();
+  readonly #queries = new Map<string, Statement>();
+  #inTransaction = false;
+  #inCrank = false;
+  /** Net row changes of the open crank, by table and key. */
+  #crankChanges = new Map<string, RowChange>();
+  /** Net row changes of the open transaction (committed cranks only). */
+  #txnChanges = new Map<string, RowChange>();
+
+  private constructor(db: Database) {
+    this.#db = db;
+    this.#db.exec('PRAGMA journal_mode = MEMORY; PRAGMA foreign_keys = OFF;');
+    migrate(db);
+    this.#prepareTables();
+  }
+
+  /** Opens a store from a database image (a checkpoint) or a new, empty one. */
+  static open(SQL: SqlJsStatic, image?: Uint8Array): KernelStore {
+    return new KernelStore(new SQL.Database(image));
+  }
+
+  get inCrank(): boolean {
+    return this.#inCrank;
+  }
+
+  beginCrank(): void {
+    if (this.#inCrank) throw new StoreError('beginCrank: a crank is already open');
+    if (!this.#inTransaction) {
+      this.#db.exec('BEGIN');
+      this.#inTransaction = true;
+    }
+    this.#db.exec('SAVEPOINT crank');
+    this.#inCrank = true;
+  }
+
+  commitCrank(): void {
+    this.#assertInCrank('commitCrank');
+    this.#db.exec('RELEASE SAVEPOINT crank');
+    this.#inCrank = false;
+    for (const [id, change] of this.#crankChanges) this.#txnChanges.set(id, change);
+    this.#crankChanges = new Map();
+  }
+
+  abortCrank(): void {
+    this.#assertInCrank('abortCrank');
+    this.#db.exec('ROLLBACK TO SAVEPOINT crank; RELEASE SAVEPOINT crank');
+    this.#inCrank = false;
+    this.#crankChanges = new Map();
+  }
+
+  /** Commits the open transaction and returns the rows it changed (empty if none). */
+  commit(): RowChange[] {
+    if (this.#inCrank) throw new StoreError('commit: a crank is still open');
+    if (this.#inTransaction) {
+      this.#db.exec('COMMIT');
+      this.#inTransaction = false;
+    }
+    const changes = [...this.#txnChanges.values()];
+    this.#txnChanges = new Map();
+    return changes;
+  }
+
+  /** True when committed cranks wait for `commit()`. */
+  get hasUncommitted(): boolean {
+    return this.#txnChanges.size > 0;
+  }
+
+  get(table: TableName, key: Row): Row | undefined {
+    const stmt = this.#table(table).get;
+    try {
+      stmt.bind(key);
+      return stmt.step() ? stmt.get() : undefined;
+    } finally {
+      stmt.reset();
+    }
+  }
+
+  put(table: TableName, row: Row): void {
+    const t = this.#table(table);
+    this.#assertInCrank(`put ${table}`);
+    if (row.length !== t.def.columns.length) {
+      throw new StoreError(
+        `put ${table}: expected ${t.def.columns.length} columns, got ${row.length}`,
+      );
+    }
+    t.put.run(row);
+    const key = row.slice(0, t.def.keyColumns);
+    this.#crankChanges.set(changeId(table, key), { table, key, row });
+  }
+
+  delete(table: TableName, key: Row): void {
+    const t = this.#table(table);
+    this.#assertInCrank(`delete ${table}`);
+    t.delete.run(key);
+    this.#crankChanges.set(changeId(table, key), { table, key, row: null });
+  }
+
+  /** Runs a read-only query (prepared once, parameters bound) and returns all rows. */
+  all(sql: string, params: Row = []): Row[] {
+    const stmt = this.#query(sql);
+    const rows: Row[] = [];
+    try {
+      stmt.bind(params);
+      while (stmt.step()) rows.push(stmt.get());
+    } finally {
+      stmt.reset();
+    }
+    return rows;
+  }
+
+  /** Like `all`, for a query that yields at most one row. */
+  one(sql: string, params: Row = []): Row | undefined {
+    const stmt = this.#query(sql);
+    try {
+      stmt.bind(params);
+      return stmt.step() ? stmt.get() : undefined;
+    } finally {
+      stmt.reset();
+    }
+  }
+
+  /** Applies row changes read back from the crank log, as one crank. */
+  applyChanges(changes: readonly RowChange[]): void {
+    for (const change of changes) {
+      if (!Object.hasOwn(TABLES, change.table)) {
+        throw new StoreError(`applyChanges: unknown table ${String(change.table)}`);
+      }
+      if (change.row) this.put(change.table, change.row);
+      else this.delete(change.table, change.key);
+    }
+  }
+
+  /** A byte image of the whole database (a checkpoint). Only between transactions. */
+  export(): Uint8Array {
+    if (this.#inTransaction) throw new StoreError('export: a transaction is open');
+    // sql.js's export() closes and reopens the database, which drops prepared statements.
+    this.#freeStatements();
+    const image = this.#db.export();
+    this.#prepareTables();
+    return image;
+  }
+
+  close(): void {
+    this.#freeStatements();
+    this.#db.close();
+  }
+
+  #freeStatements(): void {
+    for (const t of this.#tables.values()) {
+      t.get.free();
+      t.put.free();
+      t.delete.free();
+    }
+    for (const stmt of this.#queries.values()) stmt.free();
+    this.#queries.clear();
+  }
+
+  #prepareTables(): void {
+    for (const name of Object.keys(TABLES) as TableName[]) {
+      const def = TABLES[name];
+      const cols = def.columns.join(', ');
+      const where = def.columns
+        .slice(0, def.keyColumns)
+        .map((c) => `${c} = ?`)
+        .join(' AND ');
+      const marks = def.columns.map(() => '?').join(', ');
+      this.#tables.set(name, {
+        def,
+        get: this.#db.prepare(`SELECT ${cols} FROM ${def.name} WHERE ${where}`),
+        put: this.#db.prepare(`INSERT OR REPLACE INTO ${def.name} (${cols}) VALUES (${marks})`),
+        delete: this.#db.prepare(`DELETE FROM ${def.name} WHERE ${where}`),
+      });
+    }
+  }
+
+  #query(sql: string): Statement {
+    let stmt = this.#queries.get(sql);
+    if (!stmt) {
+      stmt = this.#db.prepare(sql);
+      this.#queries.set(sql, stmt);
+    }
+    return stmt;
+  }
+
+  #table(name: TableName): TableStatements {
+    const t = this.#tables.get(name);
+    if (!t) throw new StoreError(`unknown table ${String(name)}`);
+    return t;
+  }
+
+  #assertInCrank(what: string): void {
+    if (!this.#inCrank) throw new StoreError(`${what}: no crank is open`);
+  }
+}
+
+function changeId(table: string, key: Row): string {
+  return key.length === 1 ? `${table}\u0000${String(key[0])}` : JSON.stringify([table, key]);
+}
+
+/** Brings a database to SCHEMA_VERSION, or refuses one written by a newer Cask. */
+function migrate(db: Database): void {
+  const version = Number(db.exec('PRAGMA user_version')[0]?.values[0]?.[0] ?? 0);
+  if (version > SCHEMA_VERSION) {
+    throw new StoreError(
+      `the database has schema version ${version}, newer than this Cask's ${SCHEMA_VERSION}; upgrade Cask to open it`,
+    );
+  }
+  for (let v = version; v < SCHEMA_VERSION; v += 1) {
+    db.exec('BEGIN');
+    try {
+      db.exec(MIGRATIONS[v] as string);
+      db.exec(`PRAGMA user_version = ${v + 1}`);
+      db.exec('COMMIT');
+    } catch (error) {
+      db.exec('ROLLBACK');
+      throw new StoreError(`migration to schema version ${v + 1} failed: ${String(error)}`);
+    }
+  }
+}

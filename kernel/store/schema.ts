@@ -1,0 +1,154 @@
+/**
+ * The kernel database schema. One database holds everything; the version lives in
+ * SQLite's `user_version`. docs/store.md explains each table; a test keeps the two in step.
+ *
+ * Every table a crank may write is described in TABLES, so that writes go through one
+ * generic path that records the exact rows a crank changed (the crank log replays them).
+ */
+
+export const SCHEMA_VERSION = 1;
+
+export const SCHEMA_V1 = `
+CREATE TABLE counters (
+  name TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE bundles (
+  bundle_id TEXT PRIMARY KEY,
+  bundle TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE vats (
+  vat_id TEXT PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  bundle_id TEXT NOT NULL,
+  parameters TEXT NOT NULL,
+  globals TEXT NOT NULL,
+  incarnation INTEGER NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('running', 'terminated')),
+  root_kref TEXT NOT NULL,
+  next_import INTEGER NOT NULL,
+  termination_reason TEXT
+) WITHOUT ROWID;
+
+CREATE TABLE clist (
+  vat_id TEXT NOT NULL,
+  kref TEXT NOT NULL,
+  vref TEXT NOT NULL,
+  reachable INTEGER NOT NULL CHECK (reachable IN (0, 1)),
+  PRIMARY KEY (vat_id, kref)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX clist_by_vref ON clist (vat_id, vref);
+
+CREATE TABLE objects (
+  kref TEXT PRIMARY KEY,
+  owner_vat TEXT,
+  reachable INTEGER NOT NULL,
+  recognizable INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE promises (
+  kpid TEXT PRIMARY KEY,
+  state TEXT NOT NULL CHECK (state IN ('unresolved', 'fulfilled', 'rejected')),
+  decider_vat TEXT,
+  refcount INTEGER NOT NULL,
+  data_body TEXT,
+  data_slots TEXT
+) WITHOUT ROWID;
+
+CREATE TABLE promise_subscribers (
+  kpid TEXT NOT NULL,
+  vat_id TEXT NOT NULL,
+  PRIMARY KEY (kpid, vat_id)
+) WITHOUT ROWID;
+
+CREATE TABLE promise_queue (
+  kpid TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  methargs_body TEXT NOT NULL,
+  methargs_slots TEXT NOT NULL,
+  result_kpid TEXT,
+  PRIMARY KEY (kpid, seq)
+) WITHOUT ROWID;
+
+CREATE TABLE run_queue (
+  seq INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL,
+  vat_id TEXT,
+  target TEXT,
+  methargs_body TEXT,
+  methargs_slots TEXT,
+  result_kpid TEXT,
+  krefs TEXT
+);
+
+CREATE TABLE vatstore (
+  vat_id TEXT NOT NULL,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (vat_id, key)
+) WITHOUT ROWID;
+`;
+
+/** Migrations from version N-1 to N, in order; index 0 creates version 1 from empty. */
+export const MIGRATIONS: readonly string[] = [SCHEMA_V1];
+
+export interface TableDef {
+  readonly name: string;
+  readonly columns: readonly string[];
+  /** Leading columns of `columns` that form the primary key. */
+  readonly keyColumns: number;
+}
+
+function table(name: string, keyColumns: number, columns: string[]): TableDef {
+  return Object.freeze({ name, keyColumns, columns: Object.freeze(columns) });
+}
+
+export const TABLES = {
+  counters: table('counters', 1, ['name', 'value']),
+  bundles: table('bundles', 1, ['bundle_id', 'bundle']),
+  vats: table('vats', 1, [
+    'vat_id',
+    'name',
+    'bundle_id',
+    'parameters',
+    'globals',
+    'incarnation',
+    'state',
+    'root_kref',
+    'next_import',
+    'termination_reason',
+  ]),
+  clist: table('clist', 2, ['vat_id', 'kref', 'vref', 'reachable']),
+  objects: table('objects', 1, ['kref', 'owner_vat', 'reachable', 'recognizable']),
+  promises: table('promises', 1, [
+    'kpid',
+    'state',
+    'decider_vat',
+    'refcount',
+    'data_body',
+    'data_slots',
+  ]),
+  promise_subscribers: table('promise_subscribers', 2, ['kpid', 'vat_id']),
+  promise_queue: table('promise_queue', 2, [
+    'kpid',
+    'seq',
+    'methargs_body',
+    'methargs_slots',
+    'result_kpid',
+  ]),
+  run_queue: table('run_queue', 1, [
+    'seq',
+    'kind',
+    'vat_id',
+    'target',
+    'methargs_body',
+    'methargs_slots',
+    'result_kpid',
+    'krefs',
+  ]),
+  vatstore: table('vatstore', 2, ['vat_id', 'key', 'value']),
+} as const;
+
+export type TableName = keyof typeof TABLES;
