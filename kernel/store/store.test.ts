@@ -1,0 +1,122 @@
+import initSqlJs, { type SqlJsStatic } from 'sql.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { KernelStore, SCHEMA_VERSION, StoreError } from './index.ts';
+
+let SQL: SqlJsStatic;
+beforeAll(async () => {
+  SQL = await initSqlJs();
+});
+
+const vatstoreRows = (store: KernelStore) =>
+  store.all('SELECT vat_id, key, value FROM vatstore ORDER BY vat_id, key');
+
+describe('KernelStore', () => {
+  it('creates the current schema in a new database', () => {
+    const store = KernelStore.open(SQL);
+    expect(store.one('PRAGMA user_version')?.[0]).toBe(SCHEMA_VERSION);
+    const tables = store
+      .all("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+      .map((r) => r[0]);
+    expect(tables).toEqual([
+      'bundles',
+      'clist',
+      'counters',
+      'objects',
+      'promise_queue',
+      'promise_subscribers',
+      'promises',
+      'run_queue',
+      'vats',
+      'vatstore',
+    ]);
+  });
+
+  it('refuses writes outside a crank', () => {
+    const store = KernelStore.open(SQL);
+    expect(() => store.put('vatstore', ['v1', 'k', 'v'])).toThrow(/no crank is open/u);
+  });
+
+  it('rolls back an aborted crank and keeps earlier committed cranks', () => {
+    const store = KernelStore.open(SQL);
+    store.beginCrank();
+    store.put('vatstore', ['v1', 'a', '1']);
+    store.commitCrank();
+    store.beginCrank();
+    store.put('vatstore', ['v1', 'a', '2']);
+    store.put('vatstore', ['v1', 'b', '3']);
+    store.abortCrank();
+    expect(vatstoreRows(store)).toEqual([['v1', 'a', '1']]);
+    expect(store.commit()).toEqual([
+      { table: 'vatstore', key: ['v1', 'a'], row: ['v1', 'a', '1'] },
+    ]);
+  });
+
+  it('savepoints do not commit on their own: an uncommitted crank is lost with the database', () => {
+    const store = KernelStore.open(SQL);
+    store.beginCrank();
+    store.put('vatstore', ['v1', 'a', '1']);
+    store.commitCrank();
+    // No commit(): the transaction is still open, so nothing may be visible in an export.
+    expect(() => store.export()).toThrow(StoreError);
+    store.commit();
+    const reopened = KernelStore.open(SQL, store.export());
+    expect(vatstoreRows(reopened)).toEqual([['v1', 'a', '1']]);
+  });
+
+  it('reports the net change of each row over a group of cranks', () => {
+    const store = KernelStore.open(SQL);
+    store.beginCrank();
+    store.put('vatstore', ['v1', 'a', '1']);
+    store.put('vatstore', ['v1', 'b', '1']);
+    store.commitCrank();
+    store.beginCrank();
+    store.put('vatstore', ['v1', 'a', '2']);
+    store.delete('vatstore', ['v1', 'b']);
+    store.put('counters', ['crank', 7]);
+    store.commitCrank();
+    const changes = store.commit();
+    expect(changes).toEqual([
+      { table: 'vatstore', key: ['v1', 'a'], row: ['v1', 'a', '2'] },
+      { table: 'vatstore', key: ['v1', 'b'], row: null },
+      { table: 'counters', key: ['crank'], row: ['crank', 7] },
+    ]);
+    expect(store.commit()).toEqual([]);
+  });
+
+  it('replays recorded changes into another database to the same rows', () => {
+    const a = KernelStore.open(SQL);
+    a.beginCrank();
+    a.put('vatstore', ['v1', 'x', 'one']);
+    a.put('vatstore', ['v2', 'y', 'two']);
+    a.commitCrank();
+    a.beginCrank();
+    a.delete('vatstore', ['v1', 'x']);
+    a.commitCrank();
+    const changes = a.commit();
+    const b = KernelStore.open(SQL);
+    b.beginCrank();
+    b.applyChanges(changes);
+    b.commitCrank();
+    b.commit();
+    expect(vatstoreRows(b)).toEqual(vatstoreRows(a));
+  });
+
+  it('keeps working after an export (which resets sql.js statements)', () => {
+    const store = KernelStore.open(SQL);
+    store.export();
+    store.beginCrank();
+    store.put('vatstore', ['v1', 'k', 'v']);
+    store.commitCrank();
+    store.commit();
+    expect(store.get('vatstore', ['v1', 'k'])).toEqual(['v1', 'k', 'v']);
+  });
+
+  it('refuses a database from a newer schema version, naming both versions', () => {
+    const db = new SQL.Database();
+    db.exec(`PRAGMA user_version = ${SCHEMA_VERSION + 1}`);
+    const image = db.export();
+    expect(() => KernelStore.open(SQL, image)).toThrow(
+      `the database has schema version ${SCHEMA_VERSION + 1}, newer than this Cask's ${SCHEMA_VERSION}`,
+    );
+  });
+});
