@@ -8,6 +8,7 @@ export type * from './platform/index.ts';
 export { KernelStore, StoreError, SCHEMA_VERSION, type RowChange } from './store/index.ts';
 export {
   capdataToJson,
+  jsonToCapdata,
   kerror,
   kser,
   kslot,

@@ -12,6 +12,10 @@ export function buildRootObject() {
     pipeline(bob, greeting, who) {
       return E(E(bob).makeGreeter(greeting)).greet(who);
     },
+    // The same, to a greeter bob makes only when asked to release it.
+    pipelineLater(bob, greeting, who) {
+      return E(E(bob).makeGreeterLater(greeting)).greet(who);
+    },
     // Hands carol a promise that bob will settle.
     relay(bob, carol, value) {
       return E(carol).awaitIt(E(bob).later(value));

@@ -7,7 +7,7 @@
 import type { KernelPlatform } from '../platform/index.ts';
 import type { CapData, Delivery, DeliveryReply, VatBundle } from '../protocol/index.ts';
 import type { ResolvedCluster } from '../cluster/index.ts';
-import { kerror, kser, kslot, singleObjectKref } from '../marshal/index.ts';
+import { jsonToCapdata, kerror, kser, kslot, singleObjectKref } from '../marshal/index.ts';
 import {
   KernelState,
   isObjectKref,
@@ -124,9 +124,14 @@ export class Kernel {
     });
   }
 
-  /** Queues `method(...args)` to a kernel object or promise; resolves to its settlement. */
+  /**
+   * Queues `method(...args)` to a kernel object or promise; resolves to its settlement.
+   * `args` are JSON, with `{ "$kref": "ko3" }` for references (see capdataToJson).
+   */
   async queueMessage(target: KRef, method: string, args: unknown[]): Promise<Settlement> {
-    const result = await this.#control(async () => {
+    // Wrapped in an object: a control that returned the promise itself would adopt it
+    // and hold the serial lane until the message settled.
+    const { settled } = await this.#control(async () => {
       const known = isObjectKref(target)
         ? this.#state.getObject(target)
         : isPromiseKref(target)
@@ -135,7 +140,7 @@ export class Kernel {
       if (!known) throw new KernelError(`no kernel object or promise ${target}`);
       let methargs: CapData;
       try {
-        methargs = kser([method, structuredClone(args)]);
+        methargs = jsonToCapdata([method, args]);
       } catch (error) {
         throw new KernelError(`arguments to ${method} cannot be passed: ${String(error)}`);
       }
@@ -144,9 +149,9 @@ export class Kernel {
       this.#store.commitCrank();
       const settled = this.#waitFor(kpid);
       await this.#commit(this.#state.peekCounter('crank') - 1);
-      return settled;
+      return { settled };
     });
-    return result;
+    return settled;
   }
 
   /** The root object of the live vat named `name`. */
@@ -601,8 +606,8 @@ export class Kernel {
     for (const [kref] of state.clistEntries(vatId)) {
       const object = isObjectKref(kref) ? state.getObject(kref) : undefined;
       if (object?.owner === vatId) {
+        // The object keeps its (terminated) owner, so messages to it say why they fail.
         state.deleteClistEntry(vatId, kref, false);
-        state.setObjectOwner(kref, null);
       } else {
         state.deleteClistEntry(vatId, kref, true);
       }

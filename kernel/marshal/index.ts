@@ -64,3 +64,31 @@ function toJson(value: unknown): unknown {
       return value;
   }
 }
+
+/**
+ * The reverse of capdataToJson for arguments from outside: plain JSON, where
+ * `{ "$kref": "ko3" }` stands for a kernel object or promise. The input is not modified.
+ */
+export function jsonToCapdata(value: unknown): CapData {
+  return kser(fromJson(value, '$'));
+}
+
+function fromJson(value: unknown, path: string): unknown {
+  if (Array.isArray(value)) return value.map((v, i) => fromJson(v, `${path}[${i}]`));
+  if (typeof value === 'object' && value !== null) {
+    const record = value as Record<string, unknown>;
+    if (typeof record.$kref === 'string') {
+      if (!/^k[op]\d+$/u.test(record.$kref)) {
+        throw new TypeError(`${path}.$kref: ${JSON.stringify(record.$kref)} is not a kref`);
+      }
+      return kslot(record.$kref, typeof record.iface === 'string' ? record.iface : undefined);
+    }
+    return Object.fromEntries(
+      Object.entries(record).map(([k, v]) => [k, fromJson(v, `${path}.${k}`)]),
+    );
+  }
+  if (typeof value === 'function' || typeof value === 'symbol') {
+    throw new TypeError(`${path}: a ${typeof value} cannot be passed`);
+  }
+  return value;
+}

@@ -431,7 +431,7 @@ export class KernelState {
         } else {
           const o = this.getObject(kref);
           if (!o) continue;
-          if (o.owner === null) {
+          if (o.owner === null || this.getVat(o.owner)?.state !== 'running') {
             if (o.recognizable === 0) this.deleteObject(kref);
             continue;
           }

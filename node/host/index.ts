@@ -21,6 +21,7 @@ export interface NodeKernel {
 export interface NodeKernelOptions {
   launcher?: VatLauncher;
   onCrank?: KernelOptions['onCrank'];
+  onCommit?: KernelOptions['onCommit'];
   reapInterval?: number;
 }
 
@@ -34,6 +35,7 @@ export async function makeNodeKernel(options: NodeKernelOptions = {}): Promise<N
       now: () => performance.now(),
     },
     ...(options.onCrank ? { onCrank: options.onCrank } : {}),
+    ...(options.onCommit ? { onCommit: options.onCommit } : {}),
     ...(options.reapInterval ? { reapInterval: options.reapInterval } : {}),
   });
   return {

@@ -1,0 +1,248 @@
+/**
+ * The kernel with real vats: real bundles, SES, liveslots, worker threads and sql.js.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { capdataToJson, type RowChange } from '../kernel/index.ts';
+import { launchTestCluster, sampleVat, testVat, type TestCluster } from './kernel-harness.ts';
+
+let cluster: TestCluster | undefined;
+afterEach(async () => {
+  await cluster?.close();
+  cluster = undefined;
+});
+
+const threeVats = {
+  alice: { source: sampleVat('introducer.js') },
+  bob: { source: sampleVat('greeter.js'), parameters: { name: 'bob' } },
+  carol: { source: sampleVat('visitor.js'), parameters: { name: 'carol' } },
+};
+
+const vatstoreOf = (c: TestCluster, name: string) =>
+  c.store.all('SELECT key, value FROM vatstore WHERE vat_id = ? ORDER BY key', [
+    c.vatId(name),
+  ]);
+
+describe('messages between vats', () => {
+  it('runs the default cluster bootstrap across six vats', async () => {
+    cluster = await launchTestCluster(
+      {
+        bootstrap: { source: sampleVat('bootstrap.js') },
+        ...threeVats,
+        counter: { source: sampleVat('counter.js') },
+        ledger: { source: sampleVat('ledger.js') },
+      },
+      { bootstrap: 'bootstrap' },
+    );
+    expect(cluster.bootstrapResult.rejected).toBe(false);
+    expect(capdataToJson(cluster.bootstrapResult.data)).toEqual({
+      count: 2,
+      introduced: 'Hello, carol, from bob (#1)',
+      pipelined: 'Hi, dave, from bob (#1)',
+      relayed: 'carol saw 42',
+      caught: 'carol caught: no such thing',
+      balances: { alice: '70', bob: '5' },
+    });
+  });
+
+  it('sends and replies across three vats, handing bob\'s object to carol through alice', async () => {
+    cluster = await launchTestCluster(threeVats);
+    const bob = cluster.kernel.rootOf('bob');
+    const carol = cluster.kernel.rootOf('carol');
+    const introduced = await cluster.call('alice', 'introduce', kref(bob), kref(carol), 'Hey');
+    expect(introduced).toBe('Hey, carol, from bob (#1)');
+    // carol now holds an import of an object that bob exports.
+    const carolImports = cluster.kernel.state
+      .clistEntries(cluster.vatId('carol'))
+      .filter(([, vref]) => vref.startsWith('o-'));
+    const bobExports = cluster.kernel.state
+      .clistEntries(cluster.vatId('bob'))
+      .filter(([, vref]) => vref.startsWith('o+') && vref !== 'o+0');
+    const greeters = bobExports.map(([k]) => k);
+    expect(greeters.length).toBeGreaterThan(0);
+    expect(carolImports.some(([k]) => greeters.includes(k))).toBe(true);
+  });
+
+  it('queues sends to an unresolved promise and delivers them once it resolves', async () => {
+    cluster = await launchTestCluster(threeVats);
+    const bob = kref(cluster.kernel.rootOf('bob'));
+    // alice sends greet() to the greeter bob has promised but not made yet.
+    const greeting = cluster.send('alice', 'pipelineLater', bob, 'Yo', 'erin');
+    await cluster.kernel.whenIdle();
+    const queued = cluster.store.all('SELECT kpid, methargs_body FROM promise_queue ORDER BY seq');
+    expect(queued).toHaveLength(1);
+    expect(String(queued[0]?.[1])).toMatch(/^#\["greet"/u);
+    expect(await cluster.call('bob', 'release')).toBe(1);
+    const settled = await greeting;
+    expect(capdataToJson(settled.data)).toBe('Yo, erin, from bob (#1)');
+    expect(cluster.store.all('SELECT * FROM promise_queue')).toEqual([]);
+  });
+
+  it('settles a promise handed from one vat to another, fulfilled or rejected', async () => {
+    cluster = await launchTestCluster(threeVats);
+    const bob = kref(cluster.kernel.rootOf('bob'));
+    const carol = kref(cluster.kernel.rootOf('carol'));
+    expect(await cluster.call('alice', 'relay', bob, carol, 'cake')).toBe('carol saw cake');
+    expect(await cluster.call('alice', 'relayRejection', bob, carol, 'no cake')).toBe(
+      'carol caught: no cake',
+    );
+  });
+
+  it('rejects the result of a method that throws, and the vat runs on', async () => {
+    cluster = await launchTestCluster({ thrower: { source: testVat('thrower.js') } });
+    const settlement = await cluster.send('thrower', 'boom', 'kaboom');
+    expect(settlement.rejected).toBe(true);
+    expect(capdataToJson(settlement.data)).toMatchObject({ $error: 'kaboom' });
+    expect(await cluster.call('thrower', 'calls')).toBe(1);
+    expect(cluster.kernel.state.getVatByName('thrower')?.state).toBe('running');
+  });
+
+  it('frees promises once nothing refers to them', async () => {
+    cluster = await launchTestCluster(threeVats);
+    const bob = kref(cluster.kernel.rootOf('bob'));
+    for (let i = 0; i < 5; i += 1) await cluster.call('alice', 'pipeline', bob, 'Hi', `n${i}`);
+    const promises = cluster.store.one('SELECT count(*) FROM promises')?.[0] as number;
+    expect(promises).toBeLessThan(5);
+  });
+});
+
+describe('vat faults', () => {
+  it('a protocol violation voids the crank, terminates the vat, and the others run on', async () => {
+    let armed = false;
+    cluster = await launchTestCluster(
+      {
+        mallory: { source: testVat('mallory.js') },
+        counter: { source: sampleVat('counter.js') },
+      },
+      {
+        tamper: (_vatId, message) => {
+          const m = message as { type?: string; syscalls?: unknown[] };
+          if (armed && m.type === 'delivered') {
+            armed = false;
+            // Keep its real syscalls and delta, and add a resolve of a promise it never had.
+            return {
+              ...m,
+              syscalls: [
+                ...(m.syscalls ?? []),
+                { kind: 'resolve', resolutions: [{ vpid: 'p-99', rejected: false, data: { body: '#null', slots: [] } }] },
+              ],
+            };
+          }
+          return message;
+        },
+      },
+    );
+    const malloryId = cluster.vatId('mallory');
+    const before = vatstoreOf(cluster, 'mallory');
+    const commitsBefore = cluster.commits.length;
+    armed = true;
+    const counter = kref(cluster.kernel.rootOf('counter'));
+    const settlement = await cluster.send('mallory', 'touch', counter, 'm1');
+    expect(settlement.rejected).toBe(true);
+    const error = capdataToJson(settlement.data) as { $error: string };
+    expect(error.$error).toMatch(/vat "mallory" was terminated: it used p-99/u);
+    const vat = cluster.kernel.state.getVatByName('mallory');
+    expect(vat?.state).toBe('terminated');
+    expect(vat?.terminationReason).toMatch(/p-99, which is not in its c-list/u);
+    // Nothing the faulty crank did was committed: not mallory's baggage write …
+    const later = cluster.commits.slice(commitsBefore).flat();
+    expect(
+      later.some((c: RowChange) => c.table === 'vatstore' && c.row !== null && c.key[0] === malloryId),
+    ).toBe(false);
+    expect(before.some(([key]) => String(key).includes('mark-m1'))).toBe(false);
+    // … nor its send to the counter.
+    expect(await cluster.call('counter', 'getCount')).toBe(0);
+    expect(await cluster.call('counter', 'increment')).toBe(1);
+    // Messages to the terminated vat are rejected with the reason.
+    const after = await cluster.send('mallory', 'ping').catch((e: Error) => e);
+    expect(String((after as Error).message)).toMatch(/vat "mallory" was terminated/u);
+  });
+
+  it('a message that fails validation terminates the vat with a reason naming the field', async () => {
+    let armed = false;
+    cluster = await launchTestCluster(
+      { mallory: { source: testVat('mallory.js') }, counter: { source: sampleVat('counter.js') } },
+      {
+        tamper: (_vatId, message) => {
+          const m = message as { type?: string; delta?: unknown };
+          if (armed && m.type === 'delivered') {
+            armed = false;
+            return { ...m, delta: { sets: [['key', 42]], deletes: [] } };
+          }
+          return message;
+        },
+      },
+    );
+    armed = true;
+    const settlement = await cluster.send('mallory', 'ping');
+    expect(settlement.rejected).toBe(true);
+    const reason = cluster.kernel.state.getVatByName('mallory')?.terminationReason ?? '';
+    expect(reason).toMatch(/invalid message from vat at delta\.sets\.0\.1/u);
+    expect(await cluster.call('counter', 'increment')).toBe(1);
+  });
+
+  it('a reply to the wrong crank terminates the vat', async () => {
+    let armed = false;
+    cluster = await launchTestCluster(
+      { mallory: { source: testVat('mallory.js') } },
+      {
+        tamper: (_vatId, message) => {
+          const m = message as { type?: string; crank?: number };
+          if (armed && m.type === 'delivered') {
+            armed = false;
+            return { ...m, crank: (m.crank ?? 0) + 1000 };
+          }
+          return message;
+        },
+      },
+    );
+    armed = true;
+    await cluster.send('mallory', 'ping');
+    expect(cluster.kernel.state.getVatByName('mallory')?.terminationReason).toMatch(
+      /it replied to crank \d+ while crank \d+ was open/u,
+    );
+  });
+});
+
+describe('vatstores', () => {
+  it('keeps durable kinds and collections written in one crank for later cranks', async () => {
+    cluster = await launchTestCluster({ ledger: { source: sampleVat('ledger.js') } });
+    await cluster.call('ledger', 'deposit', 'ann', 10);
+    await cluster.call('ledger', 'deposit', 'ben', 3);
+    expect(await cluster.call('ledger', 'withdraw', 'ann', 4)).toBe('6n');
+    expect(await cluster.call('ledger', 'balances')).toEqual({ ann: '6n', ben: '3n' });
+    // The accounts live in the kernel's vatstore rows, not only in the vat's memory.
+    const rows = vatstoreOf(cluster, 'ledger').map(([k]) => String(k));
+    expect(rows.some((k) => k.startsWith('vom.'))).toBe(true);
+  });
+
+  it('commits exactly the net change of a crank that sets, overwrites and deletes', async () => {
+    cluster = await launchTestCluster({ ops: { source: testVat('store-ops.js') } });
+    await cluster.call('ops', 'setUp');
+    const before = new Map(vatstoreOf(cluster, 'ops').map(([k, v]) => [String(k), String(v)]));
+    const commitsBefore = cluster.commits.length;
+    await cluster.call('ops', 'churn');
+    const after = new Map(vatstoreOf(cluster, 'ops').map(([k, v]) => [String(k), String(v)]));
+    const expected = new Map<string, string | null>();
+    for (const [k, v] of after) if (before.get(k) !== v) expected.set(k, v);
+    for (const k of before.keys()) if (!after.has(k)) expected.set(k, null);
+    const opsId = cluster.vatId('ops');
+    const changed = new Map<string, string | null>();
+    for (const c of cluster.commits.slice(commitsBefore).flat()) {
+      if (c.table === 'vatstore' && c.key[0] === opsId) {
+        changed.set(String(c.key[1]), c.row ? String(c.row[2]) : null);
+      }
+    }
+    expect(changed).toEqual(expected);
+    // The overwrite, the deletion of a pre-existing key, and nothing about 'temp' or 'same'.
+    const keys = [...changed.keys()].join(' ');
+    expect(keys).toMatch(/kept/u);
+    expect(keys).toMatch(/doomed/u);
+    expect(keys).not.toMatch(/temp|same/u);
+    expect(await cluster.call('ops', 'read')).toEqual(['kept', 'same']);
+  });
+});
+
+function kref(k: string) {
+  // Arguments to queueMessage are plain data; a kref travels as a kslot stand-in.
+  return { $kref: k };
+}
