@@ -173,14 +173,22 @@ const CONSOLE_METHODS = [
 ] as const;
 
 /**
- * A frozen console for vat code that forwards to the host's. Hardening the host's own
- * console would freeze it for everyone else in this realm (a test runner, the host).
+ * Errors made under SES print as `{}` through a console that SES has not tamed
+ * (`consoleTaming: 'unsafe'` in ./lockdown.ts), so they are logged by their stack.
+ */
+const loggable = (arg: unknown): unknown =>
+  arg instanceof Error ? (arg.stack ?? `${arg.name}: ${arg.message}`) : arg;
+
+/**
+ * A frozen console for vat code and liveslots that forwards to the host's. Hardening the
+ * host's own console would freeze it for everyone else in this realm (a test runner).
  */
 function makeVatConsole(base: Console): Console {
   const vatConsole: Record<string, unknown> = {};
   for (const name of CONSOLE_METHODS) {
+    if (typeof base[name] !== 'function') continue;
     vatConsole[name] = (...args: unknown[]) =>
-      (base[name] as (...a: unknown[]) => void)(...args);
+      (base[name] as (...a: unknown[]) => void)(...args.map(loggable));
   }
   return harden(vatConsole) as unknown as Console;
 }
@@ -189,7 +197,7 @@ export function makeVatSupervisor({
   post,
   platform,
 }: VatSupervisorOptions): VatSupervisor {
-  const hostConsole = platform.console ?? console;
+  const vatConsole = makeVatConsole(platform.console ?? console);
   const gcTools = harden({
     WeakRef: platform.WeakRef,
     FinalizationRegistry: platform.FinalizationRegistry,
@@ -203,6 +211,12 @@ export function makeVatSupervisor({
   let store: VatstoreCache | undefined;
   /** The crank being delivered, if any. */
   let running: number | undefined;
+  /**
+   * Set when a delivery failed. The kernel rolls that crank back, but this vat's memory
+   * (the vatstore cache, liveslots' tables) still holds it, so the vat must not run
+   * another crank ahead of the store: the kernel has to restart it from the store.
+   */
+  let failedCrank: number | undefined;
   /** Syscalls made since the last reply, in order. */
   let syscalls: Syscall[] = [];
 
@@ -268,7 +282,6 @@ export function makeVatSupervisor({
       initFailed(message.vatId, describeError(error));
       return;
     }
-    const vatConsole = makeVatConsole(hostConsole);
     let bundle: InitVat['bundle'] | undefined = message.bundle;
     const bundleUrl = `vat-${message.vatId}`;
     // liveslots calls this once, from startVat, after it has set up VatData.
@@ -298,7 +311,7 @@ export function makeVatSupervisor({
         harden({}),
         {},
         gcTools,
-        hostConsole,
+        vatConsole,
         buildVatNamespace,
       ));
     } catch (error) {
@@ -319,12 +332,15 @@ export function makeVatSupervisor({
     if (running !== undefined) {
       throw new ProtocolError(`deliver for crank ${crank} while crank ${running} runs`);
     }
-    if (dispatch === undefined) {
+    if (dispatch === undefined || failedCrank !== undefined) {
       post({
         type: 'deliveryFailed',
         crank,
         outcome: 'error',
-        error: 'ProtocolError: deliver before initVat',
+        error:
+          dispatch === undefined
+            ? 'ProtocolError: deliver before initVat'
+            : `vat ${vatId} failed in crank ${failedCrank} and must be restarted from the store`,
         syscalls: [],
         delta: emptyDelta(),
       });
@@ -344,6 +360,7 @@ export function makeVatSupervisor({
       // Only bringOutYourDead returns something: liveslots' retention stats.
       if (isRecord(result)) reply.info = result;
     } catch (error) {
+      failedCrank = crank;
       reply = {
         type: 'deliveryFailed',
         crank,
