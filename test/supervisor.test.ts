@@ -53,6 +53,17 @@ describe('vat supervisor, in process', () => {
     );
   });
 
+  it('endows fetch only when the host offers it', async () => {
+    const bundle = await bundleFixture('counter-vat');
+    const offered = await inProcessDriver().request(initVat('v1', bundle, [], ['fetch']));
+    expect(offered.type).toBe('vatReady');
+    const refused = await inProcessDriver({ offerFetch: false }).request(
+      initVat('v1', bundle, [], ['fetch']),
+    );
+    expect(refused).toMatchObject({ type: 'vatInitFailed', vatId: 'v1' });
+    expect((refused as { error: string }).error).toMatch(/"fetch" is not offered/);
+  });
+
   it('bundles and runs a vat file that is not inside any package', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'cask-loose-vat-'));
     try {
