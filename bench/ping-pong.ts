@@ -55,10 +55,16 @@ const rows = [
   ['ping-pong', plain],
   ['ping-pong + 100-byte vatstore write', write],
 ] as const;
-console.log(`deliveries/s, Node host, ${rounds} round trips x ${runs} runs (median, min, max)`);
+console.log(
+  `deliveries/s, Node host, ${rounds} round trips x ${runs} runs (median, min, max)`,
+);
 for (const [name, rates] of rows) {
   console.log(
-    `${name.padEnd(40)} ${median(rates).toFixed(0).padStart(7)} ${Math.min(...rates).toFixed(0).padStart(7)} ${Math.max(...rates).toFixed(0).padStart(7)}`,
+    `${name.padEnd(40)} ${median(rates).toFixed(0).padStart(7)} ${Math.min(...rates)
+      .toFixed(0)
+      .padStart(7)} ${Math.max(...rates)
+      .toFixed(0)
+      .padStart(7)}`,
   );
 }
 console.log(
@@ -67,6 +73,9 @@ console.log(
     host: 'node',
     rounds,
     runs,
-    deliveriesPerSecond: { plain: Math.round(median(plain)), write100: Math.round(median(write)) },
+    deliveriesPerSecond: {
+      plain: Math.round(median(plain)),
+      write100: Math.round(median(write)),
+    },
   }),
 );

@@ -5,7 +5,12 @@
 export * from './core/index.ts';
 export * from './cluster/index.ts';
 export type * from './platform/index.ts';
-export { KernelStore, StoreError, SCHEMA_VERSION, type RowChange } from './store/index.ts';
+export {
+  KernelStore,
+  StoreError,
+  SCHEMA_VERSION,
+  type RowChange,
+} from './store/index.ts';
 export {
   capdataToJson,
   jsonToCapdata,

@@ -22,14 +22,18 @@ describe('docs/store.md', () => {
     expect([...documented].sort()).toEqual(tables);
     for (const table of tables) {
       const section = doc.split(`### \`${table}\``)[1]?.split('### ')[0] ?? '';
-      const columns = store.all(`SELECT name FROM pragma_table_info('${table}') ORDER BY cid`);
+      const columns = store.all(
+        `SELECT name FROM pragma_table_info('${table}') ORDER BY cid`,
+      );
       for (const [column] of columns) {
         expect(section, `docs/store.md: ${table}.${String(column)}`).toContain(
           `\`${String(column)}\``,
         );
       }
       // The store's write path knows the same columns as the database.
-      expect(TABLES[table as keyof typeof TABLES].columns).toEqual(columns.map((c) => c[0]));
+      expect(TABLES[table as keyof typeof TABLES].columns).toEqual(
+        columns.map((c) => c[0]),
+      );
     }
   });
 });
@@ -43,7 +47,11 @@ describe('README', () => {
       const name = lang === 'json' ? 'cluster.json' : /^\/\/ (\S+\.js)/u.exec(body)?.[1];
       if (name) files.set(name, body);
     }
-    expect([...files.keys()].sort()).toEqual(['bootstrap.js', 'cluster.json', 'counter.js']);
+    expect([...files.keys()].sort()).toEqual([
+      'bootstrap.js',
+      'cluster.json',
+      'counter.js',
+    ]);
     const expected = /`npx cask run cluster\.json` prints `([^`]+)`/u.exec(readme)?.[1];
     // Inside the repository, so the vats' imports resolve to its node_modules.
     const dir = await mkdtemp(join(root, 'test/.readme-'));

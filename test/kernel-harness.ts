@@ -71,7 +71,14 @@ export async function launchTestCluster(
       if (changes.length) commits.push(changes);
     },
   });
-  const resolved: Record<string, { bundle: Awaited<ReturnType<typeof bundleVatSource>>; parameters: Record<string, unknown>; globals: string[] }> = {};
+  const resolved: Record<
+    string,
+    {
+      bundle: Awaited<ReturnType<typeof bundleVatSource>>;
+      parameters: Record<string, unknown>;
+      globals: string[];
+    }
+  > = {};
   for (const [name, vat] of Object.entries(vats)) {
     resolved[name] = {
       bundle: await bundleVatSource(vat.source),

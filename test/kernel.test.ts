@@ -3,7 +3,12 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { capdataToJson, type RowChange } from '../kernel/index.ts';
-import { launchTestCluster, sampleVat, testVat, type TestCluster } from './kernel-harness.ts';
+import {
+  launchTestCluster,
+  sampleVat,
+  testVat,
+  type TestCluster,
+} from './kernel-harness.ts';
 
 let cluster: TestCluster | undefined;
 afterEach(async () => {
@@ -44,11 +49,17 @@ describe('messages between vats', () => {
     });
   });
 
-  it('sends and replies across three vats, handing bob\'s object to carol through alice', async () => {
+  it("sends and replies across three vats, handing bob's object to carol through alice", async () => {
     cluster = await launchTestCluster(threeVats);
     const bob = cluster.kernel.rootOf('bob');
     const carol = cluster.kernel.rootOf('carol');
-    const introduced = await cluster.call('alice', 'introduce', kref(bob), kref(carol), 'Hey');
+    const introduced = await cluster.call(
+      'alice',
+      'introduce',
+      kref(bob),
+      kref(carol),
+      'Hey',
+    );
     expect(introduced).toBe('Hey, carol, from bob (#1)');
     // carol now holds an import of an object that bob exports.
     const carolImports = cluster.kernel.state
@@ -68,7 +79,9 @@ describe('messages between vats', () => {
     // alice sends greet() to the greeter bob has promised but not made yet.
     const greeting = cluster.send('alice', 'pipelineLater', bob, 'Yo', 'erin');
     await cluster.kernel.whenIdle();
-    const queued = cluster.store.all('SELECT kpid, methargs_body FROM promise_queue ORDER BY seq');
+    const queued = cluster.store.all(
+      'SELECT kpid, methargs_body FROM promise_queue ORDER BY seq',
+    );
     expect(queued).toHaveLength(1);
     expect(String(queued[0]?.[1])).toMatch(/^#\["greet"/u);
     expect(await cluster.call('bob', 'release')).toBe(1);
@@ -81,7 +94,9 @@ describe('messages between vats', () => {
     cluster = await launchTestCluster(threeVats);
     const bob = kref(cluster.kernel.rootOf('bob'));
     const carol = kref(cluster.kernel.rootOf('carol'));
-    expect(await cluster.call('alice', 'relay', bob, carol, 'cake')).toBe('carol saw cake');
+    expect(await cluster.call('alice', 'relay', bob, carol, 'cake')).toBe(
+      'carol saw cake',
+    );
     expect(await cluster.call('alice', 'relayRejection', bob, carol, 'no cake')).toBe(
       'carol caught: no cake',
     );
@@ -99,7 +114,8 @@ describe('messages between vats', () => {
   it('frees promises once nothing refers to them', async () => {
     cluster = await launchTestCluster(threeVats);
     const bob = kref(cluster.kernel.rootOf('bob'));
-    for (let i = 0; i < 5; i += 1) await cluster.call('alice', 'pipeline', bob, 'Hi', `n${i}`);
+    for (let i = 0; i < 5; i += 1)
+      await cluster.call('alice', 'pipeline', bob, 'Hi', `n${i}`);
     const promises = cluster.store.one('SELECT count(*) FROM promises')?.[0] as number;
     expect(promises).toBeLessThan(5);
   });
@@ -123,7 +139,12 @@ describe('vat faults', () => {
               ...m,
               syscalls: [
                 ...(m.syscalls ?? []),
-                { kind: 'resolve', resolutions: [{ vpid: 'p-99', rejected: false, data: { body: '#null', slots: [] } }] },
+                {
+                  kind: 'resolve',
+                  resolutions: [
+                    { vpid: 'p-99', rejected: false, data: { body: '#null', slots: [] } },
+                  ],
+                },
               ],
             };
           }
@@ -146,7 +167,10 @@ describe('vat faults', () => {
     // Nothing the faulty crank did was committed: not mallory's baggage write …
     const later = cluster.commits.slice(commitsBefore).flat();
     expect(
-      later.some((c: RowChange) => c.table === 'vatstore' && c.row !== null && c.key[0] === malloryId),
+      later.some(
+        (c: RowChange) =>
+          c.table === 'vatstore' && c.row !== null && c.key[0] === malloryId,
+      ),
     ).toBe(false);
     expect(before.some(([key]) => String(key).includes('mark-m1'))).toBe(false);
     // … nor its send to the counter.
@@ -160,7 +184,10 @@ describe('vat faults', () => {
   it('a message that fails validation terminates the vat with a reason naming the field', async () => {
     let armed = false;
     cluster = await launchTestCluster(
-      { mallory: { source: testVat('mallory.js') }, counter: { source: sampleVat('counter.js') } },
+      {
+        mallory: { source: testVat('mallory.js') },
+        counter: { source: sampleVat('counter.js') },
+      },
       {
         tamper: (_vatId, message) => {
           const m = message as { type?: string; delta?: unknown };
@@ -218,10 +245,14 @@ describe('vatstores', () => {
   it('commits exactly the net change of a crank that sets, overwrites and deletes', async () => {
     cluster = await launchTestCluster({ ops: { source: testVat('store-ops.js') } });
     await cluster.call('ops', 'setUp');
-    const before = new Map(vatstoreOf(cluster, 'ops').map(([k, v]) => [String(k), String(v)]));
+    const before = new Map(
+      vatstoreOf(cluster, 'ops').map(([k, v]) => [String(k), String(v)]),
+    );
     const commitsBefore = cluster.commits.length;
     await cluster.call('ops', 'churn');
-    const after = new Map(vatstoreOf(cluster, 'ops').map(([k, v]) => [String(k), String(v)]));
+    const after = new Map(
+      vatstoreOf(cluster, 'ops').map(([k, v]) => [String(k), String(v)]),
+    );
     const expected = new Map<string, string | null>();
     for (const [k, v] of after) if (before.get(k) !== v) expected.set(k, v);
     for (const k of before.keys()) if (!after.has(k)) expected.set(k, null);

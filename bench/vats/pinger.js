@@ -6,7 +6,6 @@ export function buildRootObject(_vatPowers, parameters, baggage) {
   return Far('Pinger', {
     async run(ponger, n) {
       for (let i = 0; i < n; i += 1) {
-        // eslint-disable-next-line no-await-in-loop
         await E(ponger).ping(i);
         if (payload) {
           if (baggage.has('last')) baggage.set('last', `${i}:${payload}`);

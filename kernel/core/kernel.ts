@@ -7,7 +7,13 @@
 import type { KernelPlatform } from '../platform/index.ts';
 import type { CapData, Delivery, DeliveryReply, VatBundle } from '../protocol/index.ts';
 import type { ResolvedCluster } from '../cluster/index.ts';
-import { jsonToCapdata, kerror, kser, kslot, singleObjectKref } from '../marshal/index.ts';
+import {
+  jsonToCapdata,
+  kerror,
+  kser,
+  kslot,
+  singleObjectKref,
+} from '../marshal/index.ts';
 import {
   KernelState,
   isObjectKref,
@@ -97,20 +103,28 @@ export class Kernel {
    * bootstrap vat's root. Resolves, once the vats are launched, to the bootstrap result
    * (which settles when the kernel has run it).
    */
-  async launchCluster(cluster: ResolvedCluster): Promise<{ result: Promise<Settlement> }> {
+  async launchCluster(
+    cluster: ResolvedCluster,
+  ): Promise<{ result: Promise<Settlement> }> {
     return this.#control(async () => {
       this.#store.beginCrank();
       let kpid: KRef;
       const created: VatRecord[] = [];
       try {
         for (const [name, config] of Object.entries(cluster.vats)) {
-          created.push(this.#createVat(name, config.bundle, config.parameters, config.globals));
+          created.push(
+            this.#createVat(name, config.bundle, config.parameters, config.globals),
+          );
         }
         const bootstrapVat = created.find((v) => v.name === cluster.bootstrap);
         if (!bootstrapVat) {
-          throw new KernelError(`bootstrap vat "${cluster.bootstrap}" is not in the cluster`);
+          throw new KernelError(
+            `bootstrap vat "${cluster.bootstrap}" is not in the cluster`,
+          );
         }
-        const roots = Object.fromEntries(created.map((v) => [v.name, kslot(v.rootKref, 'root')]));
+        const roots = Object.fromEntries(
+          created.map((v) => [v.name, kslot(v.rootKref, 'root')]),
+        );
         kpid = this.#queueSend(bootstrapVat.rootKref, kser(['bootstrap', [roots, {}]]));
         this.#store.commitCrank();
       } catch (error) {
@@ -142,7 +156,9 @@ export class Kernel {
       try {
         methargs = jsonToCapdata([method, args]);
       } catch (error) {
-        throw new KernelError(`arguments to ${method} cannot be passed: ${String(error)}`);
+        throw new KernelError(
+          `arguments to ${method} cannot be passed: ${String(error)}`,
+        );
       }
       this.#store.beginCrank();
       const kpid = this.#queueSend(target, methargs);
@@ -159,7 +175,9 @@ export class Kernel {
     const vat = this.#state.getVatByName(name);
     if (!vat) throw new KernelError(`no vat named "${name}"`);
     if (vat.state !== 'running') {
-      throw new KernelError(`vat "${name}" was terminated: ${vat.terminationReason ?? ''}`);
+      throw new KernelError(
+        `vat "${name}" was terminated: ${vat.terminationReason ?? ''}`,
+      );
     }
     return vat.rootKref;
   }
@@ -205,7 +223,8 @@ export class Kernel {
   // ---- the serial lane ----
 
   #control<T>(op: () => Promise<T>): Promise<T> {
-    if (this.#shutdown) return Promise.reject(new KernelError('the kernel was shut down'));
+    if (this.#shutdown)
+      return Promise.reject(new KernelError('the kernel was shut down'));
     return new Promise<T>((resolve, reject) => {
       this.#controls.push(() => op().then(resolve, reject));
       this.#pump();
@@ -307,7 +326,10 @@ export class Kernel {
     item: RunQueueItem,
   ): Promise<Omit<CrankRecord, 'durationMs'>> {
     const state = this.#state;
-    const none = (vatId: VatId | null, detail?: string): Omit<CrankRecord, 'durationMs'> => ({
+    const none = (
+      vatId: VatId | null,
+      detail?: string,
+    ): Omit<CrankRecord, 'durationMs'> => ({
       crank,
       kind: item.kind,
       vatId,
@@ -336,8 +358,17 @@ export class Kernel {
       case 'startVat': {
         const vat = state.getVat(item.vatId);
         if (!vat || vat.state !== 'running') return none(item.vatId);
-        await this.#deliver(crank, item.vatId, { kind: 'startVat', parameters: vat.parameters });
-        return { crank, kind: 'startVat', vatId: item.vatId, method: null, outcome: 'ok' };
+        await this.#deliver(crank, item.vatId, {
+          kind: 'startVat',
+          parameters: vat.parameters,
+        });
+        return {
+          crank,
+          kind: 'startVat',
+          vatId: item.vatId,
+          method: null,
+          outcome: 'ok',
+        };
       }
       case 'bringOutYourDead':
         if (!this.#isLive(item.vatId)) return none(item.vatId);
@@ -372,7 +403,11 @@ export class Kernel {
       if (isPromiseKref(to)) {
         const p = state.getPromise(to);
         if (!p) {
-          this.#rejectMessage(target, message, kerror(`message to ${to}: no such promise`));
+          this.#rejectMessage(
+            target,
+            message,
+            kerror(`message to ${to}: no such promise`),
+          );
           return { crank, kind: 'send', vatId: null, method, outcome: 'no-delivery' };
         }
         if (p.state === 'unresolved') {
@@ -390,7 +425,9 @@ export class Kernel {
           this.#rejectMessage(
             target,
             message,
-            kerror(`cannot send ${method ?? 'a message'} to ${to}: it resolved to a non-object`),
+            kerror(
+              `cannot send ${method ?? 'a message'} to ${to}: it resolved to a non-object`,
+            ),
           );
           return { crank, kind: 'send', vatId: null, method, outcome: 'no-delivery' };
         }
@@ -405,8 +442,18 @@ export class Kernel {
           : owner
             ? `vat "${owner.name}" was terminated: ${owner.terminationReason ?? ''}`
             : 'its vat abandoned it';
-        this.#rejectMessage(target, message, kerror(`cannot deliver ${method ?? 'message'} to ${to}: ${why}`));
-        return { crank, kind: 'send', vatId: owner?.vatId ?? null, method, outcome: 'no-delivery' };
+        this.#rejectMessage(
+          target,
+          message,
+          kerror(`cannot deliver ${method ?? 'message'} to ${to}: ${why}`),
+        );
+        return {
+          crank,
+          kind: 'send',
+          vatId: owner?.vatId ?? null,
+          method,
+          outcome: 'no-delivery',
+        };
       }
       const vatId = owner.vatId;
       const targetVref = state.krefToVref(vatId, to);
@@ -421,7 +468,12 @@ export class Kernel {
       }
       // The vat's c-list now holds what the queued message held.
       state.decrefMessage(target, message);
-      await this.#deliver(crank, vatId, { kind: 'message', target: targetVref, methargs, result });
+      await this.#deliver(crank, vatId, {
+        kind: 'message',
+        target: targetVref,
+        methargs,
+        result,
+      });
       return { crank, kind: 'send', vatId, method, outcome: 'ok' };
     }
   }
@@ -431,7 +483,11 @@ export class Kernel {
     this.#state.decrefMessage(target, message);
   }
 
-  #gcVrefs(kind: 'dropExports' | 'retireExports' | 'retireImports', vatId: VatId, krefs: KRef[]): string[] {
+  #gcVrefs(
+    kind: 'dropExports' | 'retireExports' | 'retireImports',
+    vatId: VatId,
+    krefs: KRef[],
+  ): string[] {
     const state = this.#state;
     const vrefs: string[] = [];
     for (const kref of krefs) {
@@ -439,7 +495,12 @@ export class Kernel {
       if (vref === undefined) continue;
       const object = state.getObject(kref);
       if (kind === 'dropExports') {
-        if (object?.owner !== vatId || object.reachable > 0 || !state.isReachableFlag(vatId, kref)) continue;
+        if (
+          object?.owner !== vatId ||
+          object.reachable > 0 ||
+          !state.isReachableFlag(vatId, kref)
+        )
+          continue;
         state.setReachableFlag(vatId, kref, false);
       } else if (kind === 'retireExports') {
         if (object?.owner !== vatId || object.recognizable > 0) continue;
@@ -471,7 +532,9 @@ export class Kernel {
       state: this.#state,
       resolve: (kpid, rejected, data) => this.#resolve(kpid, rejected, data),
       requestExit: (exiting, failure, info) => {
-        const reason = failure ? `it exited with failure: ${info.body}` : `it exited: ${info.body}`;
+        const reason = failure
+          ? `it exited with failure: ${info.body}`
+          : `it exited: ${info.body}`;
         this.#exitsInCrank.push([exiting, reason]);
       },
     };
@@ -506,7 +569,8 @@ export class Kernel {
 
   #collectGarbage(): void {
     const { drop, retire } = this.#state.collectGarbage();
-    for (const [vatId, krefs] of drop) this.#state.enqueue({ kind: 'dropExports', vatId, krefs });
+    for (const [vatId, krefs] of drop)
+      this.#state.enqueue({ kind: 'dropExports', vatId, krefs });
     for (const [vatId, krefs] of retire) {
       this.#state.enqueue({ kind: 'retireExports', vatId, krefs });
     }
@@ -591,7 +655,11 @@ export class Kernel {
    * Terminates a vat in a crank of its own: it rejects the promises the vat decides,
    * breaks its objects, drops what it imported, deletes its vatstore, stops its worker.
    */
-  async #terminateInCrank(vatId: VatId, reason: string, voidCrank?: number): Promise<void> {
+  async #terminateInCrank(
+    vatId: VatId,
+    reason: string,
+    voidCrank?: number,
+  ): Promise<void> {
     const state = this.#state;
     this.#store.beginCrank();
     if (voidCrank !== undefined && state.peekCounter('crank') <= voidCrank) {

@@ -23,10 +23,16 @@ export function handleSyscall(ctx: SyscallContext, vatId: VatId, syscall: Syscal
       let result: KRef | null = null;
       if (syscall.result !== null) {
         if (!syscall.result.startsWith('p+')) {
-          throw new CrankFault(vatId, `its send used ${syscall.result} as a result; results are new p+ promises`);
+          throw new CrankFault(
+            vatId,
+            `its send used ${syscall.result} as a result; results are new p+ promises`,
+          );
         }
         if (state.vrefToKref(vatId, syscall.result) !== undefined) {
-          throw new CrankFault(vatId, `its send reused ${syscall.result} as a result promise`);
+          throw new CrankFault(
+            vatId,
+            `its send reused ${syscall.result} as a result promise`,
+          );
         }
         result = state.createPromise(null);
         state.addClistEntry(vatId, result, syscall.result, true);
@@ -41,10 +47,16 @@ export function handleSyscall(ctx: SyscallContext, vatId: VatId, syscall: Syscal
         const kpid = knownVatRef(state, vatId, vpid, 'promise');
         const p = state.requirePromise(kpid);
         if (p.state !== 'unresolved') {
-          throw new CrankFault(vatId, `it resolved ${vpid} (${kpid}), which is already ${p.state}`);
+          throw new CrankFault(
+            vatId,
+            `it resolved ${vpid} (${kpid}), which is already ${p.state}`,
+          );
         }
         if (p.decider !== vatId) {
-          throw new CrankFault(vatId, `it resolved ${vpid} (${kpid}), which it does not decide`);
+          throw new CrankFault(
+            vatId,
+            `it resolved ${vpid} (${kpid}), which it does not decide`,
+          );
         }
         const kdata = capdataFromVat(state, vatId, data);
         if (kdata.slots.includes(kpid)) {
@@ -118,9 +130,11 @@ export function handleSyscall(ctx: SyscallContext, vatId: VatId, syscall: Syscal
 }
 
 function requireImport(vatId: VatId, vref: string): void {
-  if (!vref.startsWith('o-')) throw new CrankFault(vatId, `${vref} is not an object import`);
+  if (!vref.startsWith('o-'))
+    throw new CrankFault(vatId, `${vref} is not an object import`);
 }
 
 function requireExport(vatId: VatId, vref: string): void {
-  if (!vref.startsWith('o+')) throw new CrankFault(vatId, `${vref} is not an object export`);
+  if (!vref.startsWith('o+'))
+    throw new CrankFault(vatId, `${vref} is not an object export`);
 }

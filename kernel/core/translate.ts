@@ -3,7 +3,13 @@
  * (o+3 exported by the vat, o-4 imported into it, p+5, p-6).
  */
 import type { CapData } from '../protocol/index.ts';
-import { isPromiseKref, type KernelState, type KRef, type VatId, type VRef } from '../state/index.ts';
+import {
+  isPromiseKref,
+  type KernelState,
+  type KRef,
+  type VatId,
+  type VRef,
+} from '../state/index.ts';
 
 /** A vat broke the rules of the protocol or of the c-list; the crank is void. */
 export class CrankFault extends Error {
@@ -86,7 +92,10 @@ export function knownVatRef(
     throw new CrankFault(vatId, `it used ${vref}, which is not in its c-list`);
   }
   if (isPromiseKref(kref) !== (expect === 'promise')) {
-    throw new CrankFault(vatId, `it used ${vref} as ${expect === 'promise' ? 'a promise' : 'an object'}`);
+    throw new CrankFault(
+      vatId,
+      `it used ${vref} as ${expect === 'promise' ? 'a promise' : 'an object'}`,
+    );
   }
   return kref;
 }

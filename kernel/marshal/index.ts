@@ -79,9 +79,14 @@ function fromJson(value: unknown, path: string): unknown {
     const record = value as Record<string, unknown>;
     if (typeof record.$kref === 'string') {
       if (!/^k[op]\d+$/u.test(record.$kref)) {
-        throw new TypeError(`${path}.$kref: ${JSON.stringify(record.$kref)} is not a kref`);
+        throw new TypeError(
+          `${path}.$kref: ${JSON.stringify(record.$kref)} is not a kref`,
+        );
       }
-      return kslot(record.$kref, typeof record.iface === 'string' ? record.iface : undefined);
+      return kslot(
+        record.$kref,
+        typeof record.iface === 'string' ? record.iface : undefined,
+      );
     }
     return Object.fromEntries(
       Object.entries(record).map(([k, v]) => [k, fromJson(v, `${path}.${k}`)]),

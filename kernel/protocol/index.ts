@@ -181,8 +181,7 @@ export const VatToKernelStruct = tagged('type', {
 });
 export type VatToKernel = Infer<typeof VatToKernelStruct>;
 export type DeliveryReply =
-  | Infer<typeof DeliveredStruct>
-  | Infer<typeof DeliveryFailedStruct>;
+  Infer<typeof DeliveredStruct> | Infer<typeof DeliveryFailedStruct>;
 
 /** Thrown for a message that fails validation; names the message and what was wrong. */
 export class ProtocolError extends Error {
@@ -204,4 +203,3 @@ export const parseVatToKernel = (value: unknown): VatToKernel =>
 
 export const parseKernelToVat = (value: unknown): KernelToVat =>
   check(KernelToVatStruct, value, 'message from kernel');
-

@@ -183,9 +183,7 @@ export class KernelState {
   /** Every vat, live and terminated, in creation order. */
   listVats(): VatRecord[] {
     return this.#store
-      .all(
-        `SELECT ${VAT_COLUMNS} FROM vats ORDER BY CAST(substr(vat_id, 2) AS INTEGER)`,
-      )
+      .all(`SELECT ${VAT_COLUMNS} FROM vats ORDER BY CAST(substr(vat_id, 2) AS INTEGER)`)
       .map(vatFromRow);
   }
 
@@ -291,9 +289,12 @@ export class KernelState {
     p.data = data;
     this.#putPromise(p);
     const subscribers = this.#store
-      .all('SELECT vat_id FROM promise_subscribers WHERE kpid = ? ORDER BY vat_id', [kpid])
+      .all('SELECT vat_id FROM promise_subscribers WHERE kpid = ? ORDER BY vat_id', [
+        kpid,
+      ])
       .map((r) => str(r[0]));
-    for (const vatId of subscribers) this.#store.delete('promise_subscribers', [kpid, vatId]);
+    for (const vatId of subscribers)
+      this.#store.delete('promise_subscribers', [kpid, vatId]);
     const queued = this.#store
       .all(
         'SELECT seq, methargs_body, methargs_slots, result_kpid FROM promise_queue WHERE kpid = ? ORDER BY seq',
@@ -513,7 +514,9 @@ export class KernelState {
   /** All c-list entries of a vat as [kref, vref, reachable], in kref order. */
   clistEntries(vatId: VatId): Array<[KRef, VRef, boolean]> {
     return this.#store
-      .all('SELECT kref, vref, reachable FROM clist WHERE vat_id = ? ORDER BY kref', [vatId])
+      .all('SELECT kref, vref, reachable FROM clist WHERE vat_id = ? ORDER BY kref', [
+        vatId,
+      ])
       .map((r) => [str(r[0]), str(r[1]), r[2] === 1]);
   }
 
@@ -567,7 +570,16 @@ export class KernelState {
         break;
       case 'startVat':
       case 'bringOutYourDead':
-        this.#store.put('run_queue', [seq, item.kind, item.vatId, null, null, null, null, null]);
+        this.#store.put('run_queue', [
+          seq,
+          item.kind,
+          item.vatId,
+          null,
+          null,
+          null,
+          null,
+          null,
+        ]);
         break;
       default:
         this.#store.put('run_queue', [
@@ -626,7 +638,8 @@ export class KernelState {
   }
 
   applyDelta(vatId: VatId, delta: CrankDelta): void {
-    for (const [key, value] of delta.sets) this.#store.put('vatstore', [vatId, key, value]);
+    for (const [key, value] of delta.sets)
+      this.#store.put('vatstore', [vatId, key, value]);
     for (const key of delta.deletes) this.#store.delete('vatstore', [vatId, key]);
   }
 

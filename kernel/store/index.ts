@@ -11,7 +11,13 @@
  *   inside a crank, so the store can record the net change of each row.
  */
 import type { Database, SqlJsStatic, SqlValue, Statement } from 'sql.js';
-import { MIGRATIONS, SCHEMA_VERSION, TABLES, type TableDef, type TableName } from './schema.ts';
+import {
+  MIGRATIONS,
+  SCHEMA_VERSION,
+  TABLES,
+  type TableDef,
+  type TableName,
+} from './schema.ts';
 
 export { SCHEMA_VERSION, TABLES, type TableName } from './schema.ts';
 export type { SqlValue } from 'sql.js';
@@ -207,7 +213,9 @@ export class KernelStore {
       this.#tables.set(name, {
         def,
         get: this.#db.prepare(`SELECT ${cols} FROM ${def.name} WHERE ${where}`),
-        put: this.#db.prepare(`INSERT OR REPLACE INTO ${def.name} (${cols}) VALUES (${marks})`),
+        put: this.#db.prepare(
+          `INSERT OR REPLACE INTO ${def.name} (${cols}) VALUES (${marks})`,
+        ),
         delete: this.#db.prepare(`DELETE FROM ${def.name} WHERE ${where}`),
       });
     }
@@ -234,7 +242,9 @@ export class KernelStore {
 }
 
 function changeId(table: string, key: Row): string {
-  return key.length === 1 ? `${table}\u0000${String(key[0])}` : JSON.stringify([table, key]);
+  return key.length === 1
+    ? `${table}\u0000${String(key[0])}`
+    : JSON.stringify([table, key]);
 }
 
 /** Brings a database to SCHEMA_VERSION, or refuses one written by a newer Cask. */
@@ -253,7 +263,9 @@ function migrate(db: Database): void {
       db.exec('COMMIT');
     } catch (error) {
       db.exec('ROLLBACK');
-      throw new StoreError(`migration to schema version ${v + 1} failed: ${String(error)}`);
+      throw new StoreError(
+        `migration to schema version ${v + 1} failed: ${String(error)}`,
+      );
     }
   }
 }

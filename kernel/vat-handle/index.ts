@@ -54,7 +54,11 @@ export class VatHandle {
   init(message: Omit<InitVat, 'type' | 'protocolVersion'>): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.#request({ kind: 'init', resolve, reject }, () =>
-        this.#channel.send({ type: 'initVat', protocolVersion: PROTOCOL_VERSION, ...message }),
+        this.#channel.send({
+          type: 'initVat',
+          protocolVersion: PROTOCOL_VERSION,
+          ...message,
+        }),
       );
     });
   }
@@ -85,7 +89,9 @@ export class VatHandle {
       return;
     }
     if (this.#pending) {
-      throw new Error(`kernel bug: a second request to vat ${this.vatId} while one is open`);
+      throw new Error(
+        `kernel bug: a second request to vat ${this.vatId} while one is open`,
+      );
     }
     this.#pending = pending;
     send();

@@ -18,7 +18,10 @@ async function cask(...argv: string[]) {
 
 describe('cask run', () => {
   it('prints the bootstrap result of the counter cluster as JSON on the last line', async () => {
-    const { code, stdout } = await cask('run', resolve(root, 'vats/counter-cluster.json'));
+    const { code, stdout } = await cask(
+      'run',
+      resolve(root, 'vats/counter-cluster.json'),
+    );
     expect(code).toBe(0);
     expect(stdout.at(-1)).toBe('0');
   });
@@ -48,7 +51,10 @@ describe('cask run', () => {
   });
 
   it('exits non-zero with the reason when bootstrap rejects', async () => {
-    const { code, stderr, stdout } = await cask('run', resolve(clusters, 'rejecting.json'));
+    const { code, stderr, stdout } = await cask(
+      'run',
+      resolve(clusters, 'rejecting.json'),
+    );
     expect(code).toBe(1);
     expect(stderr).toMatch(/bootstrap of "thrower" rejected: .*bootstrap/u);
     expect(stdout).toEqual([]);

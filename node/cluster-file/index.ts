@@ -55,7 +55,11 @@ export async function loadClusterFile(path: string): Promise<ResolvedCluster> {
     if (vat.bundle) {
       bundle = vat.bundle;
     } else if (vat.bundleSpec !== undefined) {
-      bundle = await readBundle(resolve(base, vat.bundleSpec), `vats.${name}.bundleSpec`, path);
+      bundle = await readBundle(
+        resolve(base, vat.bundleSpec),
+        `vats.${name}.bundleSpec`,
+        path,
+      );
     } else {
       const source = resolve(base, vat.sourceSpec as string);
       try {
@@ -75,7 +79,11 @@ export async function loadClusterFile(path: string): Promise<ResolvedCluster> {
   return { bootstrap: config.bootstrap, vats };
 }
 
-async function readBundle(file: string, field: string, config: string): Promise<VatBundle> {
+async function readBundle(
+  file: string,
+  field: string,
+  config: string,
+): Promise<VatBundle> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(await readFile(file, 'utf8'));

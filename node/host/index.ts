@@ -25,7 +25,9 @@ export interface NodeKernelOptions {
   reapInterval?: number;
 }
 
-export async function makeNodeKernel(options: NodeKernelOptions = {}): Promise<NodeKernel> {
+export async function makeNodeKernel(
+  options: NodeKernelOptions = {},
+): Promise<NodeKernel> {
   const SQL = await initSqlJs();
   const store = KernelStore.open(SQL);
   const kernel = makeKernel({
