@@ -57,7 +57,7 @@ function tamperingLauncher(inner: VatLauncher, tamper: Tamper): VatLauncher {
 
 export async function launchTestCluster(
   vats: Record<string, { source: string; parameters?: Record<string, unknown> }>,
-  options: { bootstrap?: string; tamper?: Tamper } = {},
+  options: { bootstrap?: string; tamper?: Tamper; reapInterval?: number } = {},
 ): Promise<TestCluster> {
   const cranks: CrankRecord[] = [];
   const commits: RowChange[][] = [];
@@ -67,6 +67,7 @@ export async function launchTestCluster(
   const host = await makeNodeKernel({
     launcher,
     onCrank: (r) => cranks.push(r),
+    ...(options.reapInterval ? { reapInterval: options.reapInterval } : {}),
     onCommit: (changes) => {
       if (changes.length) commits.push(changes);
     },

@@ -121,6 +121,32 @@ describe('messages between vats', () => {
   });
 });
 
+describe('garbage collection', () => {
+  it('tells the exporter once every importer has dropped and retired an object', async () => {
+    cluster = await launchTestCluster(threeVats, { reapInterval: 1 });
+    const bob = kref(cluster.kernel.rootOf('bob'));
+    const carol = kref(cluster.kernel.rootOf('carol'));
+    await cluster.call('alice', 'introduce', bob, carol, 'Hey');
+    // Reaping after every delivery: alice and carol let go of the greeter, bob hears of it.
+    await cluster.call('alice', 'introduce', bob, carol, 'Again');
+    await cluster.kernel.whenIdle();
+    const kinds = cluster.cranks.map((c) => c.kind);
+    expect(kinds).toContain('bringOutYourDead');
+    expect(kinds).toContain('dropExports');
+    expect(kinds).toContain('retireExports');
+    const bobId = cluster.vatId('bob');
+    // Only bob's root stays exported; the greeters' kernel objects are gone.
+    const bobExports = cluster.kernel.state
+      .clistEntries(bobId)
+      .filter(([, vref]) => vref.startsWith('o+'));
+    expect(bobExports.map(([, vref]) => vref)).toEqual(['o+0']);
+    const objects = cluster.store.all('SELECT kref FROM objects WHERE owner_vat = ?', [
+      bobId,
+    ]);
+    expect(objects).toHaveLength(1);
+  });
+});
+
 describe('vat faults', () => {
   it('a protocol violation voids the crank, terminates the vat, and the others run on', async () => {
     let armed = false;
