@@ -21,3 +21,12 @@ export {
 } from './marshal/index.ts';
 export { PROTOCOL_VERSION, type CapData, type VatBundle } from './protocol/index.ts';
 export type { VatRecord, KRef, VatId } from './state/index.ts';
+export {
+  recoverStore,
+  Durability,
+  RecoveryError,
+  type DurableStorage,
+  type DurabilityOptions,
+  type DurabilityStats,
+  type RecoveryReport,
+} from './durability/index.ts';

@@ -2,6 +2,7 @@ export {
   Kernel,
   KernelError,
   makeKernel,
+  type CommitLog,
   type CrankRecord,
   type KernelOptions,
   type Settlement,

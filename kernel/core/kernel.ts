@@ -45,14 +45,23 @@ export interface CrankRecord {
   durationMs: number;
 }
 
+/** Where committed changes go to become durable (kernel/durability's Durability). */
+export interface CommitLog {
+  /** Resolves once the changes are durable; appends become durable in order. */
+  append(changes: RowChange[], firstCrank: number, lastCrank: number): Promise<void>;
+}
+
 export interface KernelOptions {
   store: KernelStore;
   platform: KernelPlatform;
   /**
-   * Called after every commit with the rows it changed (the durability layer appends them
-   * to the crank log). Outside effects of those cranks are released when it resolves.
+   * Makes commits durable. Without it the kernel runs in memory. Results for callers
+   * outside the kernel are released only once the crank that settled them is durable;
+   * cranks that run while a write is in flight are grouped into the next write.
    */
-  onCommit?: (changes: RowChange[], lastCrank: number) => Promise<void> | void;
+  commitLog?: CommitLog;
+  /** Called with the rows each store commit changed (one crank or a group of them). */
+  onCommit?: (changes: RowChange[], lastCrank: number) => void;
   /** Called after each crank, for inspection and metrics. */
   onCrank?: (record: CrankRecord) => void;
   /** Deliveries to a vat between two bringOutYourDead deliveries. */
@@ -65,6 +74,11 @@ export class KernelError extends Error {
 
 type Control = () => Promise<void>;
 
+interface Waiter {
+  resolve: (s: Settlement) => void;
+  reject: (e: unknown) => void;
+}
+
 export class Kernel {
   readonly #store: KernelStore;
   readonly #state: KernelState;
@@ -75,9 +89,16 @@ export class Kernel {
   /** Vats that faulted between cranks, with the reason; terminated at the next step. */
   readonly #faulted = new Map<VatId, string>();
   /** Outside callers waiting on kernel promises. */
-  readonly #waiters = new Map<KRef, Array<(s: Settlement) => void>>();
-  /** Settlements made by the open crank, released once it is committed. */
+  readonly #waiters = new Map<KRef, Array<Waiter>>();
+  /** Settlements made by the open crank. */
   #settledInCrank: Array<[KRef, Settlement]> = [];
+  /** Settlements of committed cranks whose changes are not durable yet. */
+  #unreleased: Array<[KRef, Settlement]> = [];
+  #firstUnflushedCrank: number | undefined;
+  #lastCommittedCrank = 0;
+  #durableCrank = 0;
+  /** The commit-log write in flight, if any. */
+  #flushing: Promise<void> | undefined;
   #exitsInCrank: Array<[VatId, string]> = [];
   readonly #deliveriesSinceReap = new Map<VatId, number>();
   #pumping = false;
@@ -90,6 +111,8 @@ export class Kernel {
     this.#store = options.store;
     this.#state = new KernelState(options.store);
     this.#platform = options.platform;
+    this.#lastCommittedCrank = this.#state.peekCounter('crank') - 1;
+    this.#durableCrank = this.#lastCommittedCrank;
   }
 
   get state(): KernelState {
@@ -132,7 +155,7 @@ export class Kernel {
         throw error;
       }
       const result = this.#waitFor(kpid);
-      await this.#commit(this.#state.peekCounter('crank') - 1);
+      this.#afterCommitCrank(undefined);
       for (const vat of created) await this.#startWorker(vat);
       return { result };
     });
@@ -164,7 +187,7 @@ export class Kernel {
       const kpid = this.#queueSend(target, methargs);
       this.#store.commitCrank();
       const settled = this.#waitFor(kpid);
-      await this.#commit(this.#state.peekCounter('crank') - 1);
+      this.#afterCommitCrank(undefined);
       return { settled };
     });
     return settled;
@@ -192,28 +215,51 @@ export class Kernel {
     });
   }
 
-  /** Resolves when the run queue is empty and no control operation is pending. */
+  /**
+   * Resolves when the run queue is empty, no control operation is pending, and every
+   * committed crank is durable.
+   */
   whenIdle(): Promise<void> {
     if (this.#broken) return Promise.reject(this.#broken);
-    if (!this.#pumping && this.#controls.length === 0 && !this.#hasWork()) {
-      return Promise.resolve();
-    }
     return new Promise((resolve, reject) => {
       this.#idleWaiters.push({ resolve, reject });
       this.#pump();
+      this.#checkIdle();
     });
   }
 
-  status(): { crank: number; runQueueLength: number; vats: number } {
+  /**
+   * Starts a worker for every live vat of a recovered store and gives it its stored
+   * state; liveslots rebuilds each root from baggage (no second bootstrap). Promises the
+   * previous incarnations were deciding are rejected, and their objects that were not
+   * durable are abandoned: nothing of a vat's heap survives its worker.
+   */
+  async resume(): Promise<void> {
+    await this.#control(async () => {
+      for (const vat of this.#state.listVats()) {
+        if (vat.state === 'running')
+          await this.#restartVat(vat.vatId, 'the kernel restarted');
+      }
+    });
+  }
+
+  status(): {
+    crank: number;
+    durableCrank: number;
+    runQueueLength: number;
+    vats: number;
+  } {
     return {
-      crank: this.#state.peekCounter('crank') - 1,
+      crank: this.#lastCommittedCrank,
+      durableCrank: this.#durableCrank,
       runQueueLength: this.#state.runQueueLength(),
       vats: this.#state.listVats().filter((v) => v.state === 'running').length,
     };
   }
 
-  /** Stops every vat worker. The store is left as it is. */
+  /** Lets in-flight commits finish and stops every vat worker. */
   async shutdown(): Promise<void> {
+    await this.whenIdle().catch(() => undefined);
     this.#shutdown = true;
     const handles = [...this.#handles.values()];
     this.#handles.clear();
@@ -241,20 +287,39 @@ export class Kernel {
     void this.#loop().then(
       () => {
         this.#pumping = false;
-        const waiters = this.#idleWaiters;
-        this.#idleWaiters = [];
-        for (const w of waiters) w.resolve();
+        this.#checkIdle();
       },
-      (error: unknown) => {
-        // A kernel bug, not a vat's fault: stop rather than run on in an unknown state.
-        this.#broken = error;
-        this.#pumping = false;
-        const waiters = this.#idleWaiters;
-        this.#idleWaiters = [];
-        for (const w of waiters) w.reject(error);
-        console.error('cask kernel stopped:', error);
-      },
+      (error: unknown) => this.#fail(error),
     );
+  }
+
+  /** A kernel bug or a storage failure: stop rather than run on in an unknown state. */
+  #fail(error: unknown): void {
+    if (this.#broken !== undefined) return;
+    this.#broken = error;
+    this.#pumping = false;
+    const idle = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const w of idle) w.reject(error);
+    for (const list of this.#waiters.values()) for (const w of list) w.reject(error);
+    this.#waiters.clear();
+    console.error('cask kernel stopped:', error);
+  }
+
+  #checkIdle(): void {
+    if (
+      this.#idleWaiters.length === 0 ||
+      this.#pumping ||
+      this.#controls.length > 0 ||
+      this.#flushing !== undefined ||
+      this.#store.hasUncommitted ||
+      this.#hasWork()
+    ) {
+      return;
+    }
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const w of waiters) w.resolve();
   }
 
   async #loop(): Promise<void> {
@@ -274,21 +339,33 @@ export class Kernel {
         }
         continue;
       }
-      if (!(await this.#crank())) return;
+      const ran = await this.#crank();
+      // A control may have arrived while #crank awaited; only stop if nothing is waiting.
+      if (!ran && this.#controls.length === 0 && this.#faulted.size === 0) return;
     }
   }
 
   // ---- cranks ----
 
-  /** Runs one run-queue item as one crank; false if the queue was empty. */
+  /** Runs the next run-queue item as one crank; false if the queue was empty. */
   async #crank(): Promise<boolean> {
-    const started = this.#platform.now();
     this.#store.beginCrank();
     const item = this.#state.dequeue();
     if (!item) {
       this.#store.abortCrank();
       return false;
     }
+    await this.#runCrank(item);
+    return true;
+  }
+
+  /**
+   * Runs one item as one crank inside the savepoint the caller opened. On a vat's fault
+   * the savepoint is rolled back (a dequeued item goes back on the queue as it was) and
+   * the vat is terminated in a crank of its own.
+   */
+  async #runCrank(item: RunQueueItem): Promise<void> {
+    const started = this.#platform.now();
     const crank = this.#state.nextCrankNumber();
     let record: Omit<CrankRecord, 'durationMs'>;
     try {
@@ -311,14 +388,13 @@ export class Kernel {
         detail: error.message,
         durationMs: this.#platform.now() - started,
       });
-      return true;
+      return;
     }
-    await this.#commit(crank);
+    this.#afterCommitCrank(crank);
     this.#options.onCrank?.({ ...record, durationMs: this.#platform.now() - started });
     const exits = this.#exitsInCrank;
     this.#exitsInCrank = [];
     for (const [vatId, reason] of exits) await this.#terminateInCrank(vatId, reason);
-    return true;
   }
 
   async #runItem(
@@ -576,24 +652,63 @@ export class Kernel {
     }
   }
 
-  /** Ends the store transaction and releases what the committed cranks settled. */
-  async #commit(lastCrank: number): Promise<void> {
-    const changes = this.#store.commit();
-    const settled = this.#settledInCrank;
+  /**
+   * Called after each committed crank (or control step, `crank` undefined). Its
+   * settlements wait for durability; a write starts now unless one is in flight, in which
+   * case this crank joins the next one (group commit).
+   */
+  #afterCommitCrank(crank: number | undefined): void {
+    for (const settled of this.#settledInCrank) this.#unreleased.push(settled);
     this.#settledInCrank = [];
-    if (this.#options.onCommit) await this.#options.onCommit(changes, lastCrank);
-    for (const [kpid, settlement] of settled) {
+    if (crank !== undefined) {
+      this.#firstUnflushedCrank ??= crank;
+      this.#lastCommittedCrank = crank;
+    }
+    if (this.#flushing === undefined) this.#flush();
+  }
+
+  /** Ends the store transaction and makes its changes durable, then releases results. */
+  #flush(): void {
+    const changes = this.#store.commit();
+    const released = this.#unreleased;
+    this.#unreleased = [];
+    const last = this.#lastCommittedCrank;
+    const first = this.#firstUnflushedCrank ?? last;
+    this.#firstUnflushedCrank = undefined;
+    if (changes.length > 0) this.#options.onCommit?.(changes, last);
+    const log = this.#options.commitLog;
+    if (!log || changes.length === 0) {
+      this.#durableCrank = last;
+      this.#release(released);
+      return;
+    }
+    this.#flushing = log.append(changes, first, last).then(
+      () => {
+        this.#flushing = undefined;
+        this.#durableCrank = last;
+        this.#release(released);
+        // Cranks that committed meanwhile form the next group. Inside an open crank,
+        // that crank's own commit starts the write.
+        if (!this.#store.inCrank && this.#store.hasUncommitted) this.#flush();
+        this.#checkIdle();
+      },
+      (error: unknown) => this.#fail(error),
+    );
+  }
+
+  #release(settlements: Array<[KRef, Settlement]>): void {
+    for (const [kpid, settlement] of settlements) {
       const waiters = this.#waiters.get(kpid) ?? [];
       this.#waiters.delete(kpid);
-      for (const w of waiters) w(settlement);
+      for (const w of waiters) w.resolve(settlement);
     }
   }
 
   #waitFor(kpid: KRef): Promise<Settlement> {
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
       const list = this.#waiters.get(kpid);
-      if (list) list.push(resolve);
-      else this.#waiters.set(kpid, [resolve]);
+      if (list) list.push({ resolve, reject });
+      else this.#waiters.set(kpid, [{ resolve, reject }]);
     });
   }
 
@@ -647,6 +762,46 @@ export class Kernel {
     }
   }
 
+  /**
+   * Starts a new incarnation of a vat from its stored state. Whatever only its old heap
+   * could settle or serve is settled now: the promises it decided are rejected, and its
+   * exports that were not durable (plain `o+N` and virtual `o+vN/M` objects) are
+   * abandoned. Then `startVat` runs as a crank; liveslots rebuilds the root from baggage.
+   */
+  async #restartVat(vatId: VatId, why: string): Promise<void> {
+    const state = this.#state;
+    const neverStarted = this.#store.one(
+      "SELECT 1 FROM run_queue WHERE kind = 'startVat' AND vat_id = ? LIMIT 1",
+      [vatId],
+    );
+    if (neverStarted) {
+      // The crash came before its first startVat: that is still queued and will run.
+      await this.#startWorker(state.requireVat(vatId));
+      return;
+    }
+    this.#store.beginCrank();
+    const vat = state.requireVat(vatId);
+    vat.incarnation += 1;
+    state.putVat(vat);
+    const error = kerror(
+      `vat "${vat.name}" (${vatId}) restarted (${why}); promises its previous incarnation was deciding cannot be settled`,
+    );
+    for (const kpid of state.promisesDecidedBy(vatId)) this.#resolve(kpid, true, error);
+    for (const [kref, vref] of state.clistEntries(vatId)) {
+      if (/^o\+(?:[1-9]\d*|v.*)$/u.test(vref)) {
+        state.deleteClistEntry(vatId, kref, false);
+        state.setObjectOwner(kref, null);
+      }
+    }
+    this.#collectGarbage();
+    this.#store.commitCrank();
+    this.#afterCommitCrank(undefined);
+    await this.#startWorker(vat);
+    if (!this.#isLive(vatId)) return;
+    this.#store.beginCrank();
+    await this.#runCrank({ kind: 'startVat', vatId });
+  }
+
   #isLive(vatId: VatId): boolean {
     return this.#state.getVat(vatId)?.state === 'running';
   }
@@ -691,7 +846,7 @@ export class Kernel {
     state.deleteVatstore(vatId);
     this.#collectGarbage();
     this.#store.commitCrank();
-    await this.#commit(state.peekCounter('crank') - 1);
+    this.#afterCommitCrank(voidCrank);
     const handle = this.#handles.get(vatId);
     this.#handles.delete(vatId);
     this.#deliveriesSinceReap.delete(vatId);

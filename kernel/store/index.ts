@@ -55,7 +55,7 @@ export class KernelStore {
 
   private constructor(db: Database) {
     this.#db = db;
-    this.#db.exec('PRAGMA journal_mode = MEMORY; PRAGMA foreign_keys = OFF;');
+    this.#configure();
     migrate(db);
     this.#prepareTables();
   }
@@ -182,6 +182,7 @@ export class KernelStore {
     // sql.js's export() closes and reopens the database, which drops prepared statements.
     this.#freeStatements();
     const image = this.#db.export();
+    this.#configure();
     this.#prepareTables();
     return image;
   }
@@ -199,6 +200,11 @@ export class KernelStore {
     }
     for (const stmt of this.#queries.values()) stmt.free();
     this.#queries.clear();
+  }
+
+  #configure(): void {
+    // The database lives in memory; durability is the crank log's job, not SQLite's.
+    this.#db.exec('PRAGMA journal_mode = MEMORY; PRAGMA foreign_keys = OFF;');
   }
 
   #prepareTables(): void {

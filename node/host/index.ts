@@ -1,24 +1,40 @@
 /**
- * The Node host: a kernel with its store in sql.js and each vat in a worker thread.
+ * The Node host: a kernel with its store in sql.js and each vat in a worker thread; with
+ * a data directory, the store is durable (crank log and checkpoints in files) and a
+ * kernel found there is recovered.
  */
 import initSqlJs from 'sql.js';
 import {
   KernelStore,
   makeKernel,
+  recoverStore,
+  type Durability,
+  type DurabilityOptions,
   type Kernel,
   type KernelOptions,
+  type RecoveryReport,
   type VatLauncher,
 } from '../../kernel/index.ts';
+import { openFileStorage, type FileStorage } from '../file-storage/index.ts';
 import { makeNodeVatLauncher } from '../vat-worker/index.ts';
 
 export interface NodeKernel {
   kernel: Kernel;
   store: KernelStore;
-  /** Stops every vat worker and closes the store. */
+  /** Present with a data directory. */
+  durability?: Durability;
+  storage?: FileStorage;
+  recovery?: RecoveryReport;
+  /** True if the store holds no vats yet (a new data directory, or in memory). */
+  isNew: boolean;
+  /** Waits for pending commits, stops every vat worker, closes the store and storage. */
   close(): Promise<void>;
 }
 
 export interface NodeKernelOptions {
+  /** Keep the kernel's state here, durably. Without it the kernel runs in memory. */
+  dataDir?: string;
+  durability?: DurabilityOptions;
   launcher?: VatLauncher;
   onCrank?: KernelOptions['onCrank'];
   onCommit?: KernelOptions['onCommit'];
@@ -29,22 +45,48 @@ export async function makeNodeKernel(
   options: NodeKernelOptions = {},
 ): Promise<NodeKernel> {
   const SQL = await initSqlJs();
-  const store = KernelStore.open(SQL);
+  let store: KernelStore;
+  let durability: Durability | undefined;
+  let storage: FileStorage | undefined;
+  let recovery: RecoveryReport | undefined;
+  if (options.dataDir !== undefined) {
+    storage = await openFileStorage(options.dataDir);
+    try {
+      ({
+        store,
+        durability,
+        report: recovery,
+      } = await recoverStore(SQL, storage, options.durability));
+    } catch (error) {
+      await storage.close();
+      throw error;
+    }
+  } else {
+    store = KernelStore.open(SQL);
+  }
   const kernel = makeKernel({
     store,
     platform: {
       vats: options.launcher ?? makeNodeVatLauncher(),
       now: () => performance.now(),
     },
+    ...(durability ? { commitLog: durability } : {}),
     ...(options.onCrank ? { onCrank: options.onCrank } : {}),
     ...(options.onCommit ? { onCommit: options.onCommit } : {}),
     ...(options.reapInterval ? { reapInterval: options.reapInterval } : {}),
   });
+  const isNew = kernel.state.listVats().length === 0;
   return {
     kernel,
     store,
+    ...(durability ? { durability } : {}),
+    ...(storage ? { storage } : {}),
+    ...(recovery ? { recovery } : {}),
+    isNew,
     async close() {
       await kernel.shutdown();
+      await durability?.close();
+      await storage?.close();
       store.close();
     },
   };
