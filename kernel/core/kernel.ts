@@ -169,12 +169,11 @@ export class Kernel {
     // Wrapped in an object: a control that returned the promise itself would adopt it
     // and hold the serial lane until the message settled.
     const { settled } = await this.#control(async () => {
-      const known = isObjectKref(target)
-        ? this.#state.getObject(target)
-        : isPromiseKref(target)
-          ? this.#state.getPromise(target)
-          : undefined;
-      if (!known) throw new KernelError(`no kernel object or promise ${target}`);
+      if (!this.#knows(target)) {
+        throw new KernelError(
+          `no kernel object or promise ${target} (never created, or already collected)`,
+        );
+      }
       let methargs: CapData;
       try {
         methargs = jsonToCapdata([method, args]);
@@ -183,14 +182,32 @@ export class Kernel {
           `arguments to ${method} cannot be passed: ${String(error)}`,
         );
       }
+      const unknown = methargs.slots.filter((kref) => !this.#knows(kref));
+      if (unknown.length > 0) {
+        throw new KernelError(
+          `arguments to ${method} refer to ${unknown.join(', ')}, which the kernel does not know (never created, or already collected)`,
+        );
+      }
       this.#store.beginCrank();
-      const kpid = this.#queueSend(target, methargs);
-      this.#store.commitCrank();
+      let kpid: KRef;
+      try {
+        kpid = this.#queueSend(target, methargs);
+        this.#store.commitCrank();
+      } catch (error) {
+        this.#store.abortCrank();
+        throw error;
+      }
       const settled = this.#waitFor(kpid);
       this.#afterCommitCrank(undefined);
       return { settled };
     });
     return settled;
+  }
+
+  #knows(kref: KRef): boolean {
+    if (isObjectKref(kref)) return this.#state.getObject(kref) !== undefined;
+    if (isPromiseKref(kref)) return this.#state.getPromise(kref) !== undefined;
+    return false;
   }
 
   /** The root object of the live vat named `name`. */

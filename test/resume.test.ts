@@ -1,0 +1,133 @@
+/**
+ * A kernel in a data directory comes back where it stopped: vats relaunched from their
+ * stored state, baggage intact, no second bootstrap, and whatever only the old heap could
+ * settle settled with a clear error.
+ */
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { capdataToJson, type CrankRecord, type KRef } from '../kernel/index.ts';
+import { bundleVatSource } from '../node/bundles/index.ts';
+import { makeNodeKernel } from '../node/host/index.ts';
+import { sampleVat } from './kernel-harness.ts';
+
+async function cluster(vats: Record<string, string>, bootstrap: string) {
+  const resolved: Record<
+    string,
+    {
+      bundle: Awaited<ReturnType<typeof bundleVatSource>>;
+      parameters: Record<string, unknown>;
+      globals: string[];
+    }
+  > = {};
+  for (const [name, file] of Object.entries(vats)) {
+    resolved[name] = {
+      bundle: await bundleVatSource(sampleVat(file)),
+      parameters: {},
+      globals: [],
+    };
+  }
+  return { bootstrap, vats: resolved };
+}
+
+async function open(dataDir: string) {
+  const cranks: CrankRecord[] = [];
+  const host = await makeNodeKernel({ dataDir, onCrank: (r) => cranks.push(r) });
+  const call = async (target: KRef, method: string, ...args: unknown[]) => {
+    const s = await host.kernel.queueMessage(target, method, args);
+    return { rejected: s.rejected, value: capdataToJson(s.data) };
+  };
+  return { ...host, cranks, call };
+}
+
+describe('resume from a data directory', () => {
+  it('continues a counter kept in baggage, without calling bootstrap again', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'cask-resume-'));
+    const first = await open(dataDir);
+    expect(first.isNew).toBe(true);
+    const { result } = await first.kernel.launchCluster(
+      await cluster({ counter: 'counter.js' }, 'counter'),
+    );
+    expect(capdataToJson((await result).data)).toBe(0);
+    const counter = first.kernel.rootOf('counter');
+    expect((await first.call(counter, 'increment')).value).toBe(1);
+    expect((await first.call(counter, 'increment')).value).toBe(2);
+    await first.close();
+
+    const second = await open(dataDir);
+    expect(second.isNew).toBe(false);
+    expect(second.recovery?.recordsReplayed).toBeGreaterThan(0);
+    await second.kernel.resume();
+    expect((await second.call(counter, 'increment')).value).toBe(3);
+    expect(second.cranks.filter((c) => c.method === 'bootstrap')).toEqual([]);
+    expect(second.kernel.state.getVatByName('counter')?.incarnation).toBe(1);
+    await second.close();
+  });
+
+  it('rejects promises the old incarnation decided and abandons its non-durable objects', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'cask-resume-'));
+    const first = await open(dataDir);
+    await first.kernel.launchCluster(
+      await cluster(
+        { alice: 'introducer.js', bob: 'greeter.js', carol: 'visitor.js' },
+        'alice',
+      ),
+    );
+    await first.kernel.whenIdle();
+    const bob = first.kernel.rootOf('bob');
+    const carol = first.kernel.rootOf('carol');
+    const carolId = first.kernel.state.getVatByName('carol')?.vatId ?? '';
+    // carol keeps a greeter: a plain Far object on bob's heap.
+    expect((await first.call(carol, 'keepGreeter', { $kref: bob }, 'Hi')).value).toBe(
+      'Hi, carol, from bob (#1)',
+    );
+    const [greeter] = first.kernel.state
+      .clistEntries(carolId)
+      .filter(([kref, vref]) => vref.startsWith('o-') && kref !== bob)
+      .map(([kref]) => kref);
+    expect(greeter).toBeDefined();
+    // … and a promise bob decides but has not settled.
+    void first.kernel.queueMessage(bob, 'makeGreeterLater', ['Yo']);
+    await first.kernel.whenIdle();
+    const pending = first.store.all(
+      "SELECT kpid FROM promises WHERE state = 'unresolved' AND decider_vat = ?",
+      [first.kernel.state.getVatByName('bob')?.vatId ?? ''],
+    );
+    expect(pending).toHaveLength(1);
+    const kpid = String(pending[0]?.[0]);
+    await first.close();
+
+    const second = await open(dataDir);
+    await second.kernel.resume();
+    const p = second.kernel.state.getPromise(kpid);
+    expect(p?.state).toBe('rejected');
+    expect(capdataToJson(p?.data as never)).toMatchObject({
+      $error: expect.stringMatching(
+        /vat "bob" \(v\d+\) restarted \(the kernel restarted\)/u,
+      ),
+    });
+    const again = await second.call(greeter as string, 'greet', 'ben');
+    expect(again.rejected).toBe(true);
+    expect(again.value).toMatchObject({ $error: expect.stringMatching(/abandoned/u) });
+    // The root survives: it is rebuilt by buildRootObject.
+    expect((await second.call(bob, 'release')).value).toBe(0);
+    await second.close();
+  });
+
+  it('keeps durable objects and collections across the restart', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'cask-resume-'));
+    const first = await open(dataDir);
+    await first.kernel.launchCluster(await cluster({ ledger: 'ledger.js' }, 'ledger'));
+    await first.kernel.whenIdle();
+    const ledger = first.kernel.rootOf('ledger');
+    await first.call(ledger, 'deposit', 'ann', 10);
+    await first.close();
+
+    const second = await open(dataDir);
+    await second.kernel.resume();
+    expect((await second.call(ledger, 'deposit', 'ann', 5)).value).toBe('15n');
+    expect((await second.call(ledger, 'balances')).value).toEqual({ ann: '15n' });
+    await second.close();
+  });
+});
