@@ -69,6 +69,8 @@ export interface DurabilityOptions {
   /** Checkpoint once the log since the last one exceeds this fraction of its size. */
   checkpointRatio?: number;
   now?: () => number;
+  /** Called when a checkpoint starts, after the export, before it is written. */
+  onCheckpoint?: (seq: number) => void;
 }
 
 export interface DurabilityStats {
@@ -209,6 +211,7 @@ export class Durability {
   readonly #minBytes: number;
   readonly #ratio: number;
   readonly #now: () => number;
+  readonly #onCheckpoint: ((seq: number) => void) | undefined;
   #nextSeq: number;
   #segments: number[];
   #checkpoints: number[];
@@ -234,6 +237,7 @@ export class Durability {
     this.#minBytes = options.checkpointMinBytes ?? 4 * 1024 * 1024;
     this.#ratio = options.checkpointRatio ?? 1;
     this.#now = options.now ?? (() => performance.now());
+    this.#onCheckpoint = options.onCheckpoint;
     this.#nextSeq = state.nextSeq;
     this.#segments = state.segments;
     this.#checkpoints = state.checkpoints;
@@ -276,6 +280,7 @@ export class Durability {
     const started = this.#now();
     const image = this.#store.export();
     this.#longestPause = Math.max(this.#longestPause, this.#now() - started);
+    this.#onCheckpoint?.(seq);
     const next = seq + 1;
     const rotated = this.#serially(() => this.#storage.openLogSegment(next));
     this.#segments.push(next);
