@@ -5,14 +5,12 @@
  *
  *   npm run bench -- ping-pong [--rounds 2000] [--runs 5]
  */
-import { resolve } from 'node:path';
 import { bundleVatSource } from '../node/bundles/index.ts';
 import { makeNodeKernel } from '../node/host/index.ts';
-import { median, option } from './stats.ts';
+import { median, option, repoPath } from './stats.ts';
 
 const rounds = Number(option('--rounds', '2000'));
 const runs = Number(option('--runs', '5'));
-const here = import.meta.dirname;
 
 async function measure(writeBytes: number): Promise<number[]> {
   let deliveries = 0;
@@ -23,7 +21,7 @@ async function measure(writeBytes: number): Promise<number[]> {
   });
   const { kernel } = host;
   const vat = async (file: string) => ({
-    bundle: await bundleVatSource(resolve(here, 'vats', file)),
+    bundle: await bundleVatSource(repoPath(`bench/vats/${file}`)),
     parameters: { writeBytes },
     globals: [],
   });

@@ -1,22 +1,27 @@
 #!/usr/bin/env node
-// Runs a benchmark from source: `npm run bench -- NAME [options]`, NAME one of bench/*.ts.
+// Runs a benchmark against the compiled build (so vat workers start as they do for users):
+//   npm run bench -- NAME [options]      NAME one of bench/*.ts
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
-const here = new URL('.', import.meta.url);
-const names = readdirSync(here)
-  .filter((f) => f.endsWith('.ts') && f !== 'stats.ts' && f !== 'entry.ts')
+const root = fileURLToPath(new URL('..', import.meta.url));
+const names = readdirSync(new URL('.', import.meta.url))
+  .filter((f) => f.endsWith('.ts') && !['stats.ts', 'entry.ts'].includes(f))
   .map((f) => f.slice(0, -3));
 const [name = 'ping-pong', ...args] = process.argv.slice(2);
 if (!names.includes(name)) {
   process.stderr.write(`unknown benchmark "${name}"; one of: ${names.join(', ')}\n`);
   process.exit(2);
 }
-const entry = new URL(`./entry.ts`, here);
-if (!existsSync(entry)) process.exit(1);
+const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.bench.json'], {
+  cwd: root,
+  stdio: 'inherit',
+});
+if (build.status !== 0) process.exit(build.status ?? 1);
 const { status } = spawnSync(
   process.execPath,
-  ['--import', 'tsx', entry.pathname, new URL(`./${name}.ts`, here).pathname, ...args],
+  [`${root}build/bench/entry.js`, `${root}build/bench/${name}.js`, ...args],
   { stdio: 'inherit' },
 );
 process.exit(status ?? 1);

@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
 /** Small helpers shared by the benchmarks. */
 
 export function median(values: readonly number[]): number {
@@ -14,4 +17,15 @@ export function option(name: string, fallback: string): string {
   return i >= 0 && process.argv[i + 1] !== undefined
     ? (process.argv[i + 1] as string)
     : fallback;
+}
+
+/** A path inside the repository, from bench/ or from its build in build/bench/. */
+export function repoPath(relative: string): string {
+  let dir = import.meta.dirname;
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('cannot find the repository root');
+    dir = parent;
+  }
+  return join(dir, relative);
 }
