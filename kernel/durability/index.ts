@@ -71,6 +71,8 @@ export interface DurabilityOptions {
   now?: () => number;
   /** Called when a checkpoint starts, after the export, before it is written. */
   onCheckpoint?: (seq: number) => void;
+  /** On close, checkpoint if the log since the last checkpoint exceeds this many bytes. */
+  closeCheckpointMinBytes?: number;
 }
 
 export interface DurabilityStats {
@@ -212,6 +214,7 @@ export class Durability {
   readonly #ratio: number;
   readonly #now: () => number;
   readonly #onCheckpoint: ((seq: number) => void) | undefined;
+  readonly #closeCheckpointMinBytes: number;
   #nextSeq: number;
   #segments: number[];
   #checkpoints: number[];
@@ -238,6 +241,7 @@ export class Durability {
     this.#ratio = options.checkpointRatio ?? 1;
     this.#now = options.now ?? (() => performance.now());
     this.#onCheckpoint = options.onCheckpoint;
+    this.#closeCheckpointMinBytes = options.closeCheckpointMinBytes ?? 64 * 1024;
     this.#nextSeq = state.nextSeq;
     this.#segments = state.segments;
     this.#checkpoints = state.checkpoints;
@@ -329,8 +333,27 @@ export class Durability {
     };
   }
 
+  /**
+   * Finishes pending writes and closes the storage. Call it with the store idle (no
+   * transaction open). If the log since the last checkpoint holds more than
+   * `closeCheckpointMinBytes`, a checkpoint is written first, so the next start opens an
+   * image instead of replaying the log.
+   */
   async close(): Promise<void> {
-    await this.settled().catch(() => undefined);
+    const failed = await this.settled().then(
+      () => false,
+      () => true,
+    );
+    if (
+      !failed &&
+      this.#logBytes > this.#closeCheckpointMinBytes &&
+      !this.#store.hasUncommitted
+    ) {
+      // Best effort: without it the next start replays the log, which is just as correct.
+      await this.#checkpoint(this.#nextSeq - 1).catch((error: unknown) => {
+        console.error('cask: no checkpoint at close:', error);
+      });
+    }
     await this.#storage.close();
   }
 }

@@ -92,6 +92,11 @@ export class KernelStore {
     this.#db.exec('ROLLBACK TO SAVEPOINT crank; RELEASE SAVEPOINT crank');
     this.#inCrank = false;
     this.#crankChanges = new Map();
+    // A transaction that holds no committed crank ends here, so an idle store has none open.
+    if (this.#txnChanges.size === 0) {
+      this.#db.exec('ROLLBACK');
+      this.#inTransaction = false;
+    }
   }
 
   /** Commits the open transaction and returns the rows it changed (empty if none). */

@@ -120,3 +120,12 @@ describe('KernelStore', () => {
     );
   });
 });
+
+describe('KernelStore transactions when idle', () => {
+  it('leaves no transaction open after a crank that was aborted with nothing else pending', async () => {
+    const store = KernelStore.open(await initSqlJs());
+    store.beginCrank();
+    store.abortCrank();
+    expect(store.export().length).toBeGreaterThan(0);
+  });
+});
