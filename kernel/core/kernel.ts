@@ -156,7 +156,7 @@ export class Kernel {
       }
       const result = this.#waitFor(kpid);
       this.#afterCommitCrank(undefined);
-      for (const vat of created) await this.#startWorker(vat);
+      await this.#startWorkers(created);
       return { result };
     });
   }
@@ -253,9 +253,15 @@ export class Kernel {
    */
   async resume(): Promise<void> {
     await this.#control(async () => {
-      for (const vat of this.#state.listVats()) {
-        if (vat.state === 'running')
-          await this.#restartVat(vat.vatId, 'the kernel restarted');
+      const vats = this.#state.listVats().filter((v) => v.state === 'running');
+      const restarted = vats.filter((v) =>
+        this.#beginIncarnation(v.vatId, 'the kernel restarted'),
+      );
+      await this.#startWorkers(vats.map((v) => this.#state.requireVat(v.vatId)));
+      for (const vat of restarted) {
+        if (!this.#isLive(vat.vatId)) continue;
+        this.#store.beginCrank();
+        await this.#runCrank({ kind: 'startVat', vatId: vat.vatId });
       }
     });
   }
@@ -758,7 +764,29 @@ export class Kernel {
   }
 
   /** Starts a worker for a vat and sends it `initVat` with its stored state. */
-  async #startWorker(vat: VatRecord): Promise<void> {
+  /**
+   * Starts workers for these vats side by side (a worker's start is mostly loading code)
+   * and sends each `initVat` with its stored state; then terminates, one by one, those
+   * that failed to start.
+   */
+  async #startWorkers(vats: VatRecord[]): Promise<void> {
+    const failures = await Promise.all(vats.map((vat) => this.#startWorker(vat)));
+    for (const [i, reason] of failures.entries()) {
+      const vat = vats[i];
+      if (reason !== undefined && vat) await this.#terminateInCrank(vat.vatId, reason);
+    }
+  }
+
+  /** Starts one worker; resolves to why it failed to start, if it did. */
+  async #startWorker(vat: VatRecord): Promise<string | undefined> {
+    // The state is read now, before any other crank can open.
+    const init = {
+      vatId: vat.vatId,
+      incarnation: vat.incarnation,
+      bundle: JSON.parse(this.#state.getBundle(vat.bundleId)) as VatBundle,
+      globals: vat.globals,
+      state: this.#state.loadVatstore(vat.vatId),
+    };
     const channel = await this.#platform.vats.launch(vat.vatId);
     const handle = new VatHandle(vat.vatId, channel, (reason) => {
       this.#faulted.set(vat.vatId, reason);
@@ -766,36 +794,29 @@ export class Kernel {
     });
     this.#handles.set(vat.vatId, handle);
     try {
-      await handle.init({
-        vatId: vat.vatId,
-        incarnation: vat.incarnation,
-        bundle: JSON.parse(this.#state.getBundle(vat.bundleId)) as VatBundle,
-        globals: vat.globals,
-        state: this.#state.loadVatstore(vat.vatId),
-      });
+      await handle.init(init);
+      return undefined;
     } catch (error) {
       if (!(error instanceof VatFault)) throw error;
-      await this.#terminateInCrank(vat.vatId, error.message);
+      return error.message;
     }
   }
 
   /**
-   * Starts a new incarnation of a vat from its stored state. Whatever only its old heap
+   * Records a vat's new incarnation, before its worker starts. Whatever only its old heap
    * could settle or serve is settled now: the promises it decided are rejected, and its
    * exports that were not durable (plain `o+N` and virtual `o+vN/M` objects) are
-   * abandoned. Then `startVat` runs as a crank; liveslots rebuilds the root from baggage.
+   * abandoned. Returns whether it needs `startVat` (liveslots then rebuilds the root from
+   * baggage); false if its first `startVat` is still queued.
    */
-  async #restartVat(vatId: VatId, why: string): Promise<void> {
+  #beginIncarnation(vatId: VatId, why: string): boolean {
     const state = this.#state;
     const neverStarted = this.#store.one(
       "SELECT 1 FROM run_queue WHERE kind = 'startVat' AND vat_id = ? LIMIT 1",
       [vatId],
     );
-    if (neverStarted) {
-      // The crash came before its first startVat: that is still queued and will run.
-      await this.#startWorker(state.requireVat(vatId));
-      return;
-    }
+    // A crash before its first startVat: that is still queued and will run as it is.
+    if (neverStarted) return false;
     this.#store.beginCrank();
     const vat = state.requireVat(vatId);
     vat.incarnation += 1;
@@ -813,10 +834,7 @@ export class Kernel {
     this.#collectGarbage();
     this.#store.commitCrank();
     this.#afterCommitCrank(undefined);
-    await this.#startWorker(vat);
-    if (!this.#isLive(vatId)) return;
-    this.#store.beginCrank();
-    await this.#runCrank({ kind: 'startVat', vatId });
+    return true;
   }
 
   #isLive(vatId: VatId): boolean {
