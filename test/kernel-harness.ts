@@ -9,6 +9,7 @@ import {
   type KernelStore,
   type KRef,
   type RowChange,
+  type ResolvedCluster,
   type Kernel,
   type Settlement,
   type VatChannel,
@@ -55,8 +56,29 @@ function tamperingLauncher(inner: VatLauncher, tamper: Tamper): VatLauncher {
   };
 }
 
+export type TestVats = Record<
+  string,
+  { source: string; parameters?: Record<string, unknown> }
+>;
+
+/** Bundles each vat's source into a cluster the kernel can launch. */
+export async function resolveCluster(
+  vats: TestVats,
+  bootstrap: string,
+): Promise<ResolvedCluster> {
+  const resolved: ResolvedCluster['vats'] = {};
+  for (const [name, vat] of Object.entries(vats)) {
+    resolved[name] = {
+      bundle: await bundleVatSource(vat.source),
+      parameters: vat.parameters ?? {},
+      globals: [],
+    };
+  }
+  return { bootstrap, vats: resolved };
+}
+
 export async function launchTestCluster(
-  vats: Record<string, { source: string; parameters?: Record<string, unknown> }>,
+  vats: TestVats,
   options: { bootstrap?: string; tamper?: Tamper; reapInterval?: number } = {},
 ): Promise<TestCluster> {
   const cranks: CrankRecord[] = [];
@@ -72,24 +94,9 @@ export async function launchTestCluster(
       if (changes.length) commits.push(changes);
     },
   });
-  const resolved: Record<
-    string,
-    {
-      bundle: Awaited<ReturnType<typeof bundleVatSource>>;
-      parameters: Record<string, unknown>;
-      globals: string[];
-    }
-  > = {};
-  for (const [name, vat] of Object.entries(vats)) {
-    resolved[name] = {
-      bundle: await bundleVatSource(vat.source),
-      parameters: vat.parameters ?? {},
-      globals: [],
-    };
-  }
   const bootstrap = options.bootstrap ?? Object.keys(vats)[0] ?? '';
   const { kernel, store } = host;
-  const { result } = await kernel.launchCluster({ bootstrap, vats: resolved });
+  const { result } = await kernel.launchCluster(await resolveCluster(vats, bootstrap));
   const bootstrapResult = await result;
   await kernel.whenIdle();
   const targetOf = (target: string): KRef =>

@@ -8,28 +8,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { capdataToJson, type CrankRecord, type KRef } from '../kernel/index.ts';
-import { bundleVatSource } from '../node/bundles/index.ts';
 import { makeNodeKernel } from '../node/host/index.ts';
-import { sampleVat } from './kernel-harness.ts';
+import { resolveCluster, sampleVat } from './kernel-harness.ts';
 
-async function cluster(vats: Record<string, string>, bootstrap: string) {
-  const resolved: Record<
-    string,
-    {
-      bundle: Awaited<ReturnType<typeof bundleVatSource>>;
-      parameters: Record<string, unknown>;
-      globals: string[];
-    }
-  > = {};
-  for (const [name, file] of Object.entries(vats)) {
-    resolved[name] = {
-      bundle: await bundleVatSource(sampleVat(file)),
-      parameters: {},
-      globals: [],
-    };
-  }
-  return { bootstrap, vats: resolved };
-}
+const cluster = (vats: Record<string, string>, bootstrap: string) =>
+  resolveCluster(
+    Object.fromEntries(
+      Object.entries(vats).map(([name, file]) => [name, { source: sampleVat(file) }]),
+    ),
+    bootstrap,
+  );
 
 async function open(dataDir: string) {
   const cranks: CrankRecord[] = [];
