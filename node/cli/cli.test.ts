@@ -77,8 +77,10 @@ describe('the cask command', () => {
       { encoding: 'utf8', timeout: 120_000 },
     );
     expect(run.status, run.stderr).toBe(0);
-    const last = run.stdout.trim().split('\n').at(-1) ?? '';
-    expect(JSON.parse(last)).toMatchObject({ count: 2, relayed: 'carol saw 42' });
+    // Vat logs go to stderr: stdout is the result alone.
+    const lines = run.stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0] ?? '')).toMatchObject({ count: 2, relayed: 'carol saw 42' });
   });
 });
 

@@ -2,6 +2,7 @@
  * The Node side of the supervisor's platform: quiescence via the I/O queue, and GC for
  * liveslots' bringOutYourDead.
  */
+import { Console } from 'node:console';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import type { SupervisorPlatform } from '../../vat-supervisor/index.ts';
@@ -66,5 +67,7 @@ export function makeNodeSupervisorPlatform(
       await nextMacrotask();
     },
     hostGlobals: harden(hostGlobals),
+    // Vats log to stderr: stdout belongs to the host (the CLI prints results there).
+    console: new Console({ stdout: process.stderr, stderr: process.stderr }),
   };
 }
