@@ -80,7 +80,10 @@ describe('the cask command', () => {
     // Vat logs go to stderr: stdout is the result alone.
     const lines = run.stdout.trim().split('\n');
     expect(lines).toHaveLength(1);
-    expect(JSON.parse(lines[0] ?? '')).toMatchObject({ count: 2, relayed: 'carol saw 42' });
+    expect(JSON.parse(lines[0] ?? '')).toMatchObject({
+      count: 2,
+      relayed: 'carol saw 42',
+    });
   });
 });
 
