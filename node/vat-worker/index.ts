@@ -8,10 +8,13 @@
  *   (./shared-mailbox.ts) with `Atomics.waitAsync` on both sides; `initVat` and
  *   anything too large for the mailbox's slot through a MessagePort.
  *
- * `shared` avoids the structured clone and the MessagePort machinery, and is some 25%
- * faster for a vat's delivery round trip alone (bench/vat-dispatch), but in a whole
- * kernel it measured no faster (bench/ping-pong-transports): a delivery's cost there is
- * the kernel's and the vat's own work, not the crossing. So it stays an option.
+ * `shared` avoids the structured clone and the MessagePort machinery, yet measured no
+ * faster, neither in a whole kernel (bench/ping-pong-transports) nor for one vat's
+ * round trip alone (bench/vat-dispatch): a delivery's cost is the kernel's and the
+ * vat's own work and the threads' wake-ups, which both transports pay alike. Having
+ * the kernel's thread poll the mailbox for 300 µs after each send (tried, spinning and
+ * in a short blocking wait) won nothing measurable either and cost up to 20% when
+ * other work competed for the two cores. So `shared` stays an option.
  */
 import {
   MessageChannel,
