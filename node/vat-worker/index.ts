@@ -13,7 +13,7 @@
  * round trip alone (bench/vat-dispatch): a delivery's cost is the kernel's and the
  * vat's own work and the threads' wake-ups, which both transports pay alike. Having
  * the kernel's thread poll the mailbox for 300 µs after each send (tried, spinning and
- * in a short blocking wait) won nothing measurable either and cost up to 20% when
+ * in a short blocking wait) won nothing measurable either and cost 20–25% when
  * other work competed for the two cores. So `shared` stays an option.
  */
 import {
