@@ -1,0 +1,20 @@
+import { launchCluster } from './launch-cluster.ts';
+import { listVats } from './list-vats.ts';
+import { readVatstore } from './read-vatstore.ts';
+import { restartVat } from './restart-vat.ts';
+import { setPaused } from './run-queue.ts';
+import { send } from './send.ts';
+import { status } from './status.ts';
+import { terminateVat } from './terminate-vat.ts';
+
+/** Every request the surface answers. */
+export const METHODS = [
+  status,
+  listVats,
+  launchCluster,
+  send,
+  readVatstore,
+  terminateVat,
+  restartVat,
+  setPaused,
+] as const;

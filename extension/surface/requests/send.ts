@@ -1,0 +1,43 @@
+import {
+  array,
+  defaulted,
+  enums,
+  object,
+  size,
+  string,
+  union,
+  unknown,
+} from '@metamask/superstruct';
+import type { KRef } from '../../../kernel/index.ts';
+import { defineMethod } from '../method.ts';
+import { settlementToJson } from './settlement.ts';
+
+const Target = union([
+  object({ vat: size(string(), 1, 64) }),
+  object({ kref: size(string(), 2, 32) }),
+]);
+
+/**
+ * Sends `method(...args)` to a vat's root object (`{ vat: name }`) or to any kernel
+ * object or promise (`{ kref }`). Args are JSON, with `{ "$kref": "ko3" }` for
+ * references. `wait: 'settled'` (the default) answers with the result once the crank
+ * that settled it is durable; `wait: 'queued'` answers with the result promise's kpid
+ * once the message is durably on the run queue.
+ */
+export const send = defineMethod({
+  name: 'send',
+  params: object({
+    target: Target,
+    method: size(string(), 1, 256),
+    args: defaulted(array(unknown()), []),
+    wait: defaulted(enums(['settled', 'queued']), 'settled'),
+  }),
+  async handler(hooks, { target, method, args, wait }) {
+    const { kernel } = await hooks.host();
+    const kref: KRef = 'vat' in target ? kernel.rootOf(target.vat) : target.kref;
+    if (wait === 'queued') {
+      return { target: kref, ...(await kernel.enqueueMessage(kref, method, args)) };
+    }
+    return { target: kref, result: settlementToJson(await kernel.queueMessage(kref, method, args)) };
+  },
+});
