@@ -20,7 +20,7 @@ export {
   kunser,
 } from './marshal/index.ts';
 export { PROTOCOL_VERSION, type CapData, type VatBundle } from './protocol/index.ts';
-export type { VatRecord, KRef, VatId } from './state/index.ts';
+export type { VatRecord, KRef, VatId, VatstorePage } from './state/index.ts';
 export {
   recoverStore,
   Durability,

@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import {
   capdataToJson,
   type CrankRecord,
+  type DurableStorage,
   type KernelStore,
   type KRef,
   type RowChange,
@@ -125,5 +126,55 @@ export async function launchTestCluster(
       return vat.vatId;
     },
     close: () => host.close(),
+  };
+}
+
+export interface AppendGate {
+  storage: DurableStorage;
+  /** Holds every append from now on, until open(). */
+  close(): void;
+  /** Lets held appends, and later ones, through. */
+  open(): void;
+  /** Resolves once an append is held at the closed gate. */
+  held(): Promise<void>;
+}
+
+/**
+ * Wraps a storage so its log appends can be held at a gate (the rest passes straight
+ * through); `onAppended` is called each time an append has become durable.
+ */
+export function gateAppends(
+  storage: DurableStorage,
+  onAppended: () => void = () => undefined,
+): AppendGate {
+  const waiting: Array<() => void> = [];
+  const heldWaiters: Array<() => void> = [];
+  let isOpen = true;
+  return {
+    storage: {
+      ...storage,
+      async appendLog(bytes) {
+        if (!isOpen) {
+          const passed = new Promise<void>((resolve) => waiting.push(resolve));
+          for (const notify of heldWaiters.splice(0)) notify();
+          await passed;
+        }
+        await storage.appendLog(bytes);
+        onAppended();
+      },
+    },
+    close() {
+      isOpen = false;
+    },
+    open() {
+      isOpen = true;
+      for (const release of waiting.splice(0)) release();
+    },
+    held() {
+      return new Promise<void>((resolve) => {
+        if (waiting.length > 0) resolve();
+        else heldWaiters.push(resolve);
+      });
+    },
   };
 }

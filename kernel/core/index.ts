@@ -5,5 +5,7 @@ export {
   type CommitLog,
   type CrankRecord,
   type KernelOptions,
+  type KernelStatus,
+  type PromiseStatus,
   type Settlement,
 } from './kernel.ts';

@@ -1,7 +1,7 @@
 /**
  * The kernel: one serial lane that runs control operations (launch a cluster, queue a
- * message from outside, terminate a vat) and cranks (one run-queue item each), never two
- * at once. Each crank runs inside a store savepoint; a vat that faults voids its crank and
+ * message from outside, restart or terminate a vat) and cranks (one run-queue item each),
+ * never two at once; the run queue can be held while controls still run. Each crank runs inside a store savepoint; a vat that faults voids its crank and
  * is terminated in the next one, and the kernel and the other vats carry on.
  */
 import type { KernelPlatform } from '../platform/index.ts';
@@ -33,6 +33,21 @@ import { CrankFault, capdataToVat, krefToVatRef } from './translate.ts';
 export interface Settlement {
   rejected: boolean;
   data: CapData;
+}
+
+/** What the kernel knows of a promise; `data` once it is settled. */
+export interface PromiseStatus {
+  state: 'unresolved' | 'fulfilled' | 'rejected';
+  data?: CapData;
+}
+
+export interface KernelStatus {
+  crank: number;
+  durableCrank: number;
+  runQueueLength: number;
+  vats: number;
+  /** True while the run queue is held (pauseRunQueue). */
+  paused: boolean;
 }
 
 export interface CrankRecord {
@@ -74,6 +89,9 @@ export class KernelError extends Error {
 
 type Control = () => Promise<void>;
 
+/** How many settlements of enqueueMessage results promiseStatus keeps (newest). */
+const ENQUEUED_RESULTS_KEPT = 1000;
+
 interface Waiter {
   resolve: (s: Settlement) => void;
   reject: (e: unknown) => void;
@@ -92,8 +110,19 @@ export class Kernel {
   readonly #waiters = new Map<KRef, Array<Waiter>>();
   /** Settlements made by the open crank. */
   #settledInCrank: Array<[KRef, Settlement]> = [];
-  /** Settlements of committed cranks whose changes are not durable yet. */
-  #unreleased: Array<[KRef, Settlement]> = [];
+  /**
+   * What waits for committed changes to become durable: releasing settlements to their
+   * waiters, acknowledging enqueues. Run, in order, once the write holding them is done.
+   */
+  #unreleased: Array<() => void> = [];
+  /** Callers of enqueueMessage waiting for its acknowledgement, rejected if the kernel fails. */
+  readonly #ackWaiters = new Set<(e: unknown) => void>();
+  /**
+   * Released settlements of enqueueMessage results, newest last: the kernel deletes a
+   * promise as soon as nothing refers to it (usually as it settles), so promiseStatus keeps these.
+   */
+  readonly #enqueuedResults = new Map<KRef, Settlement>();
+  #paused = false;
   #firstUnflushedCrank: number | undefined;
   #lastCommittedCrank = 0;
   #durableCrank = 0;
@@ -169,39 +198,99 @@ export class Kernel {
     // Wrapped in an object: a control that returned the promise itself would adopt it
     // and hold the serial lane until the message settled.
     const { settled } = await this.#control(async () => {
-      if (!this.#knows(target)) {
-        throw new KernelError(
-          `no kernel object or promise ${target} (never created, or already collected)`,
-        );
-      }
-      let methargs: CapData;
-      try {
-        methargs = jsonToCapdata([method, args]);
-      } catch (error) {
-        throw new KernelError(
-          `arguments to ${method} cannot be passed: ${String(error)}`,
-        );
-      }
-      const unknown = methargs.slots.filter((kref) => !this.#knows(kref));
-      if (unknown.length > 0) {
-        throw new KernelError(
-          `arguments to ${method} refer to ${unknown.join(', ')}, which the kernel does not know (never created, or already collected)`,
-        );
-      }
-      this.#store.beginCrank();
-      let kpid: KRef;
-      try {
-        kpid = this.#queueSend(target, methargs);
-        this.#store.commitCrank();
-      } catch (error) {
-        this.#store.abortCrank();
-        throw error;
-      }
+      const kpid = this.#queueFromOutside(target, method, args);
       const settled = this.#waitFor(kpid);
       this.#afterCommitCrank(undefined);
       return { settled };
     });
     return settled;
+  }
+
+  /**
+   * Like queueMessage, but does not wait for the message to run: resolves, with the
+   * result promise's kpid, once the enqueue itself is durable (at once without a commit
+   * log). The queued message holds the kpid until it is delivered; its settlement can
+   * then be read with promiseStatus.
+   */
+  async enqueueMessage(
+    target: KRef,
+    method: string,
+    args: unknown[],
+  ): Promise<{ kpid: KRef }> {
+    const { acked } = await this.#control(async () => {
+      const kpid = this.#queueFromOutside(target, method, args);
+      // Kept for promiseStatus once released, i.e. once its crank is durable.
+      this.#addWaiter(kpid, {
+        resolve: (settlement) => this.#keepEnqueuedResult(kpid, settlement),
+        reject: () => undefined,
+      });
+      const acked = this.#whenDurable({ kpid });
+      this.#afterCommitCrank(undefined);
+      return { acked };
+    });
+    return acked;
+  }
+
+  /**
+   * What the kernel knows of a promise, or undefined if it has no such promise (never
+   * created, or collected). The result of an enqueueMessage reads as unresolved until
+   * its settlement is durable, and stays readable after the kernel collects the promise
+   * (the newest ENQUEUED_RESULTS_KEPT, in memory only).
+   */
+  promiseStatus(kpid: KRef): PromiseStatus | undefined {
+    const kept = this.#enqueuedResults.get(kpid);
+    if (kept) {
+      return { state: kept.rejected ? 'rejected' : 'fulfilled', data: kept.data };
+    }
+    // An outside caller still waits for it: any settlement is not durable yet (the
+    // kernel may even have collected the promise already).
+    if (this.#waiters.has(kpid)) return { state: 'unresolved' };
+    const p = this.#state.getPromise(kpid);
+    if (!p) return undefined;
+    if (p.state === 'unresolved' || !p.data) return { state: 'unresolved' };
+    return { state: p.state, data: p.data };
+  }
+
+  #keepEnqueuedResult(kpid: KRef, settlement: Settlement): void {
+    this.#enqueuedResults.set(kpid, settlement);
+    if (this.#enqueuedResults.size > ENQUEUED_RESULTS_KEPT) {
+      const oldest = this.#enqueuedResults.keys().next();
+      if (!oldest.done) this.#enqueuedResults.delete(oldest.value);
+    }
+  }
+
+  /**
+   * Checks and queues a message from outside the kernel in a committed step of its own;
+   * returns its result promise, which the queued message holds. The caller runs
+   * #afterCommitCrank.
+   */
+  #queueFromOutside(target: KRef, method: string, args: unknown[]): KRef {
+    if (!this.#knows(target)) {
+      throw new KernelError(
+        `no kernel object or promise ${target} (never created, or already collected)`,
+      );
+    }
+    let methargs: CapData;
+    try {
+      methargs = jsonToCapdata([method, args]);
+    } catch (error) {
+      throw new KernelError(`arguments to ${method} cannot be passed: ${String(error)}`);
+    }
+    const unknown = methargs.slots.filter((kref) => !this.#knows(kref));
+    if (unknown.length > 0) {
+      throw new KernelError(
+        `arguments to ${method} refer to ${unknown.join(', ')}, which the kernel does not know (never created, or already collected)`,
+      );
+    }
+    this.#store.beginCrank();
+    try {
+      const kpid = this.#queueSend(target, methargs);
+      this.#store.commitCrank();
+      return kpid;
+    } catch (error) {
+      this.#store.abortCrank();
+      throw error;
+    }
   }
 
   #knows(kref: KRef): boolean {
@@ -233,8 +322,9 @@ export class Kernel {
   }
 
   /**
-   * Resolves when the run queue is empty, no control operation is pending, and every
-   * committed crank is durable.
+   * Resolves when the kernel has nothing it could do: the run queue is empty (or held by
+   * pauseRunQueue: held items do not count, so this does not wait for an unpause), no
+   * control operation is pending, and every committed crank is durable.
    */
   whenIdle(): Promise<void> {
     if (this.#broken) return Promise.reject(this.#broken);
@@ -266,18 +356,71 @@ export class Kernel {
     });
   }
 
-  status(): {
-    crank: number;
-    durableCrank: number;
-    runQueueLength: number;
-    vats: number;
-  } {
+  /**
+   * Restarts a live vat between cranks: stops its worker and starts a new incarnation
+   * from its stored state, as resume() does for every vat (promises the old incarnation
+   * decided are rejected, its non-durable objects abandoned; baggage carries on). Rejects
+   * if the vat is unknown, terminated, about to be terminated for a fault, or was
+   * terminated because the new incarnation failed to start.
+   */
+  async restartVat(vatId: VatId): Promise<void> {
+    await this.#control(async () => {
+      const vat = this.#state.getVat(vatId);
+      if (!vat) throw new KernelError(`no vat ${vatId}`);
+      if (vat.state !== 'running') {
+        throw new KernelError(
+          `vat "${vat.name}" (${vatId}) was terminated: ${vat.terminationReason ?? ''}`,
+        );
+      }
+      const fault = this.#faulted.get(vatId);
+      if (fault !== undefined) {
+        // Its worker failed between cranks; the loop terminates it next, as for any fault.
+        throw new KernelError(
+          `vat "${vat.name}" (${vatId}) faulted and is being terminated: ${fault}`,
+        );
+      }
+      const old = this.#handles.get(vatId);
+      this.#handles.delete(vatId);
+      this.#deliveriesSinceReap.delete(vatId);
+      await old?.close();
+      const needsStart = this.#beginIncarnation(vatId, 'restarted by request');
+      await this.#startWorkers([this.#state.requireVat(vatId)]);
+      // Otherwise its first startVat is still queued and runs on the new worker.
+      if (needsStart && this.#isLive(vatId)) {
+        this.#store.beginCrank();
+        await this.#runCrank({ kind: 'startVat', vatId });
+      }
+      const after = this.#state.requireVat(vatId);
+      if (after.state !== 'running') {
+        throw new KernelError(
+          `vat "${after.name}" (${vatId}) was terminated while restarting: ${after.terminationReason ?? ''}`,
+        );
+      }
+    });
+  }
+
+  status(): KernelStatus {
     return {
       crank: this.#lastCommittedCrank,
       durableCrank: this.#durableCrank,
       runQueueLength: this.#state.runQueueLength(),
       vats: this.#state.listVats().filter((v) => v.state === 'running').length,
+      paused: this.#paused,
     };
+  }
+
+  /**
+   * Holds the run queue: from the next step on, no run-queue item runs (a crank under way
+   * finishes). Control operations still run, and so do terminations of vats that faulted.
+   * In memory only: a new Kernel starts unpaused.
+   */
+  pauseRunQueue(): void {
+    this.#paused = true;
+  }
+
+  unpauseRunQueue(): void {
+    this.#paused = false;
+    this.#pump();
   }
 
   /** Lets in-flight commits finish and stops every vat worker. */
@@ -300,8 +443,9 @@ export class Kernel {
     });
   }
 
+  /** Work the loop may do now: held run-queue items do not count. */
   #hasWork(): boolean {
-    return this.#faulted.size > 0 || this.#state.runQueueLength() > 0;
+    return this.#faulted.size > 0 || (!this.#paused && this.#state.runQueueLength() > 0);
   }
 
   #pump(): void {
@@ -310,6 +454,10 @@ export class Kernel {
     void this.#loop().then(
       () => {
         this.#pumping = false;
+        // Whatever arrived after the loop's last look (its #pump saw it still pumping).
+        if (!this.#shutdown && (this.#controls.length > 0 || this.#hasWork())) {
+          this.#pump();
+        }
         this.#checkIdle();
       },
       (error: unknown) => this.#fail(error),
@@ -326,6 +474,8 @@ export class Kernel {
     for (const w of idle) w.reject(error);
     for (const list of this.#waiters.values()) for (const w of list) w.reject(error);
     this.#waiters.clear();
+    for (const reject of this.#ackWaiters) reject(error);
+    this.#ackWaiters.clear();
     console.error('cask kernel stopped:', error);
   }
 
@@ -362,7 +512,8 @@ export class Kernel {
         }
         continue;
       }
-      const ran = await this.#crank();
+      // While paused, only controls and faulted vats' terminations run.
+      const ran = !this.#paused && (await this.#crank());
       // A control may have arrived while #crank awaited; only stop if nothing is waiting.
       if (!ran && this.#controls.length === 0 && this.#faulted.size === 0) return;
     }
@@ -681,7 +832,9 @@ export class Kernel {
    * case this crank joins the next one (group commit).
    */
   #afterCommitCrank(crank: number | undefined): void {
-    for (const settled of this.#settledInCrank) this.#unreleased.push(settled);
+    for (const [kpid, settlement] of this.#settledInCrank) {
+      this.#unreleased.push(() => this.#release(kpid, settlement));
+    }
     this.#settledInCrank = [];
     if (crank !== undefined) {
       this.#firstUnflushedCrank ??= crank;
@@ -702,14 +855,14 @@ export class Kernel {
     const log = this.#options.commitLog;
     if (!log || changes.length === 0) {
       this.#durableCrank = last;
-      this.#release(released);
+      for (const release of released) release();
       return;
     }
     this.#flushing = log.append(changes, first, last).then(
       () => {
         this.#flushing = undefined;
         this.#durableCrank = last;
-        this.#release(released);
+        for (const release of released) release();
         // Cranks that committed meanwhile form the next group. Inside an open crank,
         // that crank's own commit starts the write.
         if (!this.#store.inCrank && this.#store.hasUncommitted) this.#flush();
@@ -719,19 +872,33 @@ export class Kernel {
     );
   }
 
-  #release(settlements: Array<[KRef, Settlement]>): void {
-    for (const [kpid, settlement] of settlements) {
-      const waiters = this.#waiters.get(kpid) ?? [];
-      this.#waiters.delete(kpid);
-      for (const w of waiters) w.resolve(settlement);
-    }
+  #release(kpid: KRef, settlement: Settlement): void {
+    const waiters = this.#waiters.get(kpid) ?? [];
+    this.#waiters.delete(kpid);
+    for (const w of waiters) w.resolve(settlement);
   }
 
   #waitFor(kpid: KRef): Promise<Settlement> {
-    return new Promise((resolve, reject) => {
-      const list = this.#waiters.get(kpid);
-      if (list) list.push({ resolve, reject });
-      else this.#waiters.set(kpid, [{ resolve, reject }]);
+    return new Promise((resolve, reject) => this.#addWaiter(kpid, { resolve, reject }));
+  }
+
+  #addWaiter(kpid: KRef, waiter: Waiter): void {
+    const list = this.#waiters.get(kpid);
+    if (list) list.push(waiter);
+    else this.#waiters.set(kpid, [waiter]);
+  }
+
+  /**
+   * Resolves to `value` once every change committed so far is durable. Call after the
+   * change's commitCrank and before #afterCommitCrank, which may start the write.
+   */
+  #whenDurable<T>(value: T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#ackWaiters.add(reject);
+      this.#unreleased.push(() => {
+        this.#ackWaiters.delete(reject);
+        resolve(value);
+      });
     });
   }
 

@@ -50,6 +50,12 @@ export interface Message {
   result: KRef | null;
 }
 
+/** One page of a vatstore, in key order; `more` if keys follow the last one. */
+export interface VatstorePage {
+  entries: Array<[string, string]>;
+  more: boolean;
+}
+
 export type GcKind = 'dropExports' | 'retireExports' | 'retireImports';
 
 export type RunQueueItem =
@@ -652,6 +658,41 @@ export class KernelState {
     }
   }
 
+  /**
+   * Up to `limit` entries of a vat's vatstore whose keys start with `prefix` and come
+   * after `after` (the last key of the previous page), in key order. Each page is one
+   * range seek on the (vat_id, key) primary key, so its cost does not grow with the store.
+   */
+  readVatstore(
+    vatId: VatId,
+    options: { prefix?: string; after?: string; limit: number },
+  ): VatstorePage {
+    const { prefix = '', after, limit } = options;
+    if (!Number.isSafeInteger(limit) || limit < 1) {
+      throw new StateError(
+        `readVatstore: limit must be a positive integer, not ${limit}`,
+      );
+    }
+    // One lower bound, so SQLite seeks to it rather than filtering from the other.
+    const startAfter = after !== undefined && compareUtf8(after, prefix) >= 0;
+    const upper = prefix === '' ? undefined : keyAfterPrefix(prefix);
+    const params: Row = [vatId, startAfter ? (after as string) : prefix];
+    if (upper !== undefined) params.push(upper);
+    params.push(limit + 1);
+    // Only these fixed fragments vary; every value is bound.
+    const rows = this.#store.all(
+      `SELECT key, value FROM vatstore WHERE vat_id = ? AND key ${startAfter ? '>' : '>='} ?${
+        upper === undefined ? '' : ' AND key < ?'
+      } ORDER BY key LIMIT ?`,
+      params,
+    );
+    const more = rows.length > limit;
+    return {
+      entries: rows.slice(0, limit).map((r) => [str(r[0]), str(r[1])]),
+      more,
+    };
+  }
+
   vatstoreStats(vatId: VatId): { keys: number; bytes: number } {
     const row = this.#store.one(
       'SELECT count(*), coalesce(sum(length(key) + length(value)), 0) FROM vatstore WHERE vat_id = ?',
@@ -690,6 +731,38 @@ function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   const list = map.get(key);
   if (list) list.push(value);
   else map.set(key, [value]);
+}
+
+/**
+ * Compares strings as SQLite's BINARY collation does (UTF-8 bytes, i.e. code points),
+ * which differs from JavaScript's UTF-16 order above U+FFFF.
+ */
+function compareUtf8(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i += 1) {
+    const ca = a.codePointAt(i) ?? 0;
+    const cb = b.codePointAt(i) ?? 0;
+    if (ca !== cb) return ca < cb ? -1 : 1;
+    if (ca > 0xffff) i += 1;
+  }
+  return a.length - b.length;
+}
+
+/**
+ * The least string above every string that starts with `prefix` (its last code point
+ * incremented, carrying past U+10FFFF), or undefined if there is none.
+ */
+function keyAfterPrefix(prefix: string): string | undefined {
+  const points = [...prefix].map((c) => c.codePointAt(0) ?? 0);
+  while (points.length > 0) {
+    const last = (points.pop() as number) + 1;
+    if (last <= 0x10ffff) {
+      // Surrogate code points are not characters; the next one is U+E000.
+      points.push(last >= 0xd800 && last <= 0xdfff ? 0xe000 : last);
+      return String.fromCodePoint(...points);
+    }
+  }
+  return undefined;
 }
 
 /** Orders krefs by kind then number (ko2 before ko10), for deterministic processing. */
