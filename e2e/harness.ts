@@ -3,13 +3,16 @@
  * and talks to the kernel the way the panel does: chrome.runtime messages from an
  * extension page to the control surface.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page, type Worker } from '@playwright/test';
 
-export const DIST = fileURLToPath(new URL('../dist', import.meta.url));
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const DIST = join(ROOT, 'dist');
+/** Where global-setup.ts writes the bundles of e2e/vats. */
+export const E2E_BUNDLES = join(ROOT, 'node_modules/.cache/cask-e2e/bundles');
 export const CHROMIUM = process.env.CHROME_PATH ?? '/usr/bin/chromium';
 
 export interface SurfaceAnswer<R = unknown> {
@@ -41,6 +44,9 @@ export class Cask {
     this.context = await chromium.launchPersistentContext(this.profile, {
       headless: true,
       executablePath: CHROMIUM,
+      // With Playwright's default --disable-extensions, chrome.runtime.reload() unloads
+      // the extension for good instead of reloading it.
+      ignoreDefaultArgs: ['--disable-extensions'],
       args: [
         `--disable-extensions-except=${DIST}`,
         `--load-extension=${DIST}`,
@@ -49,11 +55,14 @@ export class Cask {
         '--disable-background-networking',
         '--disable-component-update',
         '--no-first-run',
-        ...(process.env.CASK_CHROME_LOG ? ['--enable-logging=stderr', '--v=0'] : []),
+        ...(process.env.CASK_CHROME_LOG
+          ? ['--enable-logging=stderr', `--v=${process.env.CASK_CHROME_LOG}`]
+          : []),
       ],
     });
     this.worker =
-      this.context.serviceWorkers()[0] ?? (await this.context.waitForEvent('serviceworker'));
+      this.context.serviceWorkers()[0] ??
+      (await this.context.waitForEvent('serviceworker'));
     this.extensionId = new URL(this.worker.url()).host;
     this.page = await this.context.newPage();
     await this.page.goto(this.url('panel.html'));
@@ -64,9 +73,13 @@ export class Cask {
   }
 
   /** One surface request, answered as it is (refusals included). */
-  async request<R = unknown>(method: string, params: unknown = {}): Promise<SurfaceAnswer<R>> {
+  async request<R = unknown>(
+    method: string,
+    params: unknown = {},
+  ): Promise<SurfaceAnswer<R>> {
     return this.page.evaluate(
-      ([m, p]) => chrome.runtime.sendMessage({ type: 'cask:request', method: m, params: p }),
+      ([m, p]) =>
+        chrome.runtime.sendMessage({ type: 'cask:request', method: m, params: p }),
       [method, params] as const,
     ) as Promise<SurfaceAnswer<R>>;
   }
@@ -75,7 +88,9 @@ export class Cask {
   async ask<R = unknown>(method: string, params: unknown = {}): Promise<R> {
     const answer = await this.request<R>(method, params);
     if (!answer.ok) {
-      throw new Error(`${method} refused: ${answer.error?.name}: ${answer.error?.message}`);
+      throw new Error(
+        `${method} refused: ${answer.error?.name}: ${answer.error?.message}`,
+      );
     }
     return answer.result as R;
   }
@@ -88,6 +103,81 @@ export class Cask {
     await cdp.detach();
   }
 
+  /** `chrome.runtime.reload()`, as a user's "reload" does; reopens the panel page. */
+  async reloadExtension(): Promise<void> {
+    const nextWorker = this.context.waitForEvent('serviceworker');
+    const closed = this.page.waitForEvent('close');
+    // The page goes away with the extension; the call itself does not answer.
+    void this.page.evaluate(() => chrome.runtime.reload()).catch(() => undefined);
+    await closed;
+    this.worker = await nextWorker;
+    this.page = await this.context.newPage();
+    await this.page.goto(this.url('panel.html'));
+  }
+
+  /** Closes the browser and starts it again on the same profile. */
+  async restartBrowser(): Promise<void> {
+    await this.context.close();
+    await this.open();
+  }
+
+  /**
+   * Posts `message` on the kernel port from inside vat `vatId`'s iframe, as a vat page
+   * taken over by its code would: through the DevTools protocol, outside the page's own
+   * code (which offers no way to do it).
+   */
+  async postFromVatPage(vatId: string, message: unknown): Promise<number> {
+    const cdp = await this.context.newCDPSession(this.page);
+    try {
+      const { targetInfos } = await cdp.send('Target.getTargets');
+      const target = targetInfos.find(
+        (t) => t.type === 'iframe' && t.url.endsWith(`/vat.html#${vatId}`),
+      );
+      if (!target) throw new Error(`no iframe for vat ${vatId}`);
+      const { sessionId } = await cdp.send('Target.attachToTarget', {
+        targetId: target.targetId,
+        flatten: false,
+      });
+      let nextId = 1;
+      const call = (method: string, params: object) =>
+        new Promise<Record<string, unknown>>((resolve, reject) => {
+          const id = nextId++;
+          const onMessage = (event: { sessionId?: string; message: string }) => {
+            const reply = JSON.parse(event.message) as {
+              id?: number;
+              result?: Record<string, unknown>;
+              error?: { message: string };
+            };
+            if (reply.id !== id) return;
+            cdp.off('Target.receivedMessageFromTarget', onMessage);
+            if (reply.error) reject(new Error(`${method}: ${reply.error.message}`));
+            else resolve(reply.result ?? {});
+          };
+          cdp.on('Target.receivedMessageFromTarget', onMessage);
+          void cdp.send('Target.sendMessageToTarget', {
+            sessionId,
+            message: JSON.stringify({ id, method, params }),
+          });
+        });
+      const proto = (await call('Runtime.evaluate', {
+        expression: 'MessagePort.prototype',
+      })) as { result: { objectId: string } };
+      const ports = (await call('Runtime.queryObjects', {
+        prototypeObjectId: proto.result.objectId,
+      })) as { objects: { objectId: string } };
+      const posted = (await call('Runtime.callFunctionOn', {
+        objectId: ports.objects.objectId,
+        functionDeclaration:
+          'function (m) { for (const port of this) port.postMessage(m); return this.length; }',
+        arguments: [{ value: message }],
+        returnByValue: true,
+      })) as { result: { value: number } };
+      return posted.result.value;
+    } finally {
+      await cdp.detach();
+    }
+  }
+
   async close(): Promise<void> {
     await this.context.close();
   }
@@ -96,4 +186,9 @@ export class Cask {
     await this.context.close().catch(() => undefined);
     rmSync(this.profile, { recursive: true, force: true });
   }
+}
+
+/** The bundle of e2e/vats/<name>.js, for an inline `bundle` in a cluster config. */
+export function testBundle(name: string): unknown {
+  return JSON.parse(readFileSync(join(E2E_BUNDLES, `${name}.bundle.json`), 'utf8'));
 }

@@ -17,14 +17,17 @@ export const DEFAULT_CLUSTER_PATH = 'clusters/default-cluster.json';
 async function fetchPackaged(path: string, what: string): Promise<unknown> {
   const url = chrome.runtime.getURL(path);
   const response = await fetch(url).catch(() => undefined);
-  if (!response?.ok) throw new ClusterConfigError(`${what}: ${path} is not in the extension`);
+  if (!response?.ok)
+    throw new ClusterConfigError(`${what}: ${path} is not in the extension`);
   return response.json() as Promise<unknown>;
 }
 
 /** A bundleSpec names a file of the extension: "bundles/counter.bundle.json". */
 function packagedPath(name: string, spec: string): string {
   const own = chrome.runtime.getURL('');
-  const path = spec.startsWith(own) ? spec.slice(own.length) : spec.replace(/^\.?\//u, '');
+  const path = spec.startsWith(own)
+    ? spec.slice(own.length)
+    : spec.replace(/^\.?\//u, '');
   if (/^[a-z][a-z0-9+.-]*:/iu.test(path) || path.split('/').includes('..')) {
     throw new ClusterConfigError(
       `invalid cluster config at vats.${name}.bundleSpec: ${JSON.stringify(spec)} is outside the extension; bundles are never fetched from the network (give a path such as "bundles/counter.bundle.json", or an inline bundle)`,

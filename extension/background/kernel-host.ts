@@ -40,7 +40,9 @@ export interface KernelHostOptions {
 
 export async function bootKernelHost(options: KernelHostOptions): Promise<KernelHost> {
   const bootedAt = Date.now();
-  const SQL = await initSqlJs({ locateFile: () => chrome.runtime.getURL('sql-wasm.wasm') });
+  const SQL = await initSqlJs({
+    locateFile: () => chrome.runtime.getURL('sql-wasm.wasm'),
+  });
   const storage = await openIndexedDbStorage(KERNEL_DATABASE);
   let recovered: Awaited<ReturnType<typeof recoverStore>>;
   try {

@@ -66,7 +66,7 @@ class PortChannel implements VatChannel {
 
 export interface OffscreenVatLauncher extends VatLauncher {
   /** Called with each `hello` the offscreen document posts to the worker. */
-  acceptHello(event: ExtendableMessageEvent): boolean;
+  acceptHello(event: MessageEvent): boolean;
 }
 
 export function makeOffscreenVatLauncher(): OffscreenVatLauncher {
@@ -144,7 +144,11 @@ export function makeOffscreenVatLauncher(): OffscreenVatLauncher {
       const vatPort = await new Promise<MessagePort>((resolve, reject) => {
         const timer = setTimeout(() => {
           pending.delete(requestId);
-          reject(new Error(`vat ${vatId}'s iframe did not load within ${LAUNCH_TIMEOUT_MS} ms`));
+          reject(
+            new Error(
+              `vat ${vatId}'s iframe did not load within ${LAUNCH_TIMEOUT_MS} ms`,
+            ),
+          );
         }, LAUNCH_TIMEOUT_MS);
         pending.set(requestId, {
           resolve: (p) => {

@@ -65,7 +65,13 @@ async function buildVatBundles(root: string, dist: string): Promise<void> {
   const sources = files.filter((f) => f.endsWith('.js')).map((f) => join(vatsDir, f));
   await promisify(execFile)(
     process.execPath,
-    ['--import', 'tsx', join(root, 'extension/build/bundle-vats.ts'), join(dist, 'bundles'), ...sources],
+    [
+      '--import',
+      'tsx',
+      join(root, 'extension/build/bundle-vats.ts'),
+      join(dist, 'bundles'),
+      ...sources,
+    ],
     { cwd: root },
   );
   for (const file of files.filter((f) => f.endsWith('-cluster.json')).sort()) {
@@ -95,8 +101,13 @@ async function checkLockdownFirst(dist: string): Promise<void> {
       problems.push(`${page} does not declare <meta charset="utf-8"> (SES needs it)`);
     }
     const first = /<script\b[^>]*>/iu.exec(html)?.[0] ?? '';
-    if (!/\bsrc="lockdown\.js"/u.test(first) || /\b(?:type="module"|async|defer)\b/u.test(first)) {
-      problems.push(`${page}: the first script is not a plain <script src="lockdown.js">`);
+    if (
+      !/\bsrc="lockdown\.js"/u.test(first) ||
+      /\b(?:type="module"|async|defer)\b/u.test(first)
+    ) {
+      problems.push(
+        `${page}: the first script is not a plain <script src="lockdown.js">`,
+      );
     }
   }
   const worker = await readFile(join(dist, 'background.js'), 'utf8');
@@ -106,8 +117,13 @@ async function checkLockdownFirst(dist: string): Promise<void> {
   const manifest = JSON.parse(await readFile(join(dist, 'manifest.json'), 'utf8')) as {
     background?: { service_worker?: string; type?: string };
   };
-  if (manifest.background?.service_worker !== 'background.js' || manifest.background.type) {
-    problems.push('manifest.json: the service worker must be the classic script background.js');
+  if (
+    manifest.background?.service_worker !== 'background.js' ||
+    manifest.background.type
+  ) {
+    problems.push(
+      'manifest.json: the service worker must be the classic script background.js',
+    );
   }
   for (const name of Object.keys(SCRIPTS)) {
     if (name === 'lockdown') continue;

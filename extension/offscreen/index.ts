@@ -26,7 +26,9 @@ function launchVat(requestId: number, vatId: string, reply: MessagePort): void {
   const frame = document.createElement('iframe');
   // The manifest already sandboxes vat.html; the attribute says so here too.
   frame.setAttribute('sandbox', 'allow-scripts');
-  frame.src = 'vat.html';
+  // The vat id in the fragment names the iframe for debugging tools (each vat iframe is
+  // a target of its own in Chrome's DevTools protocol); the page ignores it.
+  frame.src = `vat.html#${encodeURIComponent(vatId)}`;
   frame.dataset.vatId = vatId;
   frames.set(vatId, frame);
   frame.addEventListener(

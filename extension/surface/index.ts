@@ -20,8 +20,7 @@ export const REQUEST = 'cask:request';
 export const MAX_REQUEST_BYTES = 8 * 1024 * 1024;
 
 export type SurfaceAnswer =
-  | { ok: true; result: unknown }
-  | { ok: false; error: { name: string; message: string } };
+  { ok: true; result: unknown } | { ok: false; error: { name: string; message: string } };
 
 const byName = new Map<string, SurfaceMethod<unknown, unknown>>(
   METHODS.map((m) => [m.name, m as unknown as SurfaceMethod<unknown, unknown>]),
@@ -56,7 +55,10 @@ export async function handleSurfaceRequest(
         `request refused: ${bytes} bytes of JSON, over the limit of ${MAX_REQUEST_BYTES}`,
       );
     }
-    const { method: name, params = {} } = message as { method?: unknown; params?: unknown };
+    const { method: name, params = {} } = message as {
+      method?: unknown;
+      params?: unknown;
+    };
     if (typeof name !== 'string') {
       throw new RequestError(
         `request refused: "method" must be a string, one of ${METHOD_NAMES.join(', ')}`,

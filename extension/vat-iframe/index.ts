@@ -7,7 +7,10 @@
  * The page waits for its MessagePort from the offscreen document, then serves the kernel
  * over it. It answers nothing else: window messages after the port arrived are ignored.
  */
-import { makeVatSupervisor, type SupervisorPlatform } from '../../vat-supervisor/index.ts';
+import {
+  makeVatSupervisor,
+  type SupervisorPlatform,
+} from '../../vat-supervisor/index.ts';
 import { VAT_PORT, type VatExit } from '../vat-link/index.ts';
 
 /** A macrotask: MessageChannel is not clamped the way nested setTimeout(0) is. */

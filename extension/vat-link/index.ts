@@ -58,13 +58,15 @@ export type VatExit = Infer<typeof VatExitStruct>;
 
 export function parseWorkerToOffscreen(value: unknown): WorkerToOffscreen {
   const [failure, message] = validate(value, WorkerToOffscreenStruct);
-  if (failure) throw new TypeError(`bad message from the service worker: ${failure.message}`);
+  if (failure)
+    throw new TypeError(`bad message from the service worker: ${failure.message}`);
   return message;
 }
 
 export function parseOffscreenToWorker(value: unknown): OffscreenToWorker {
   const [failure, message] = validate(value, OffscreenToWorkerStruct);
-  if (failure) throw new TypeError(`bad message from the offscreen document: ${failure.message}`);
+  if (failure)
+    throw new TypeError(`bad message from the offscreen document: ${failure.message}`);
   return message;
 }
 

@@ -87,7 +87,10 @@ export class KernelError extends Error {
   override name = 'KernelError';
 }
 
-type Control = () => Promise<void>;
+interface Control {
+  run: () => Promise<void>;
+  reject: (error: unknown) => void;
+}
 
 /** How many settlements of enqueueMessage results promiseStatus keeps (newest). */
 const ENQUEUED_RESULTS_KEPT = 1000;
@@ -437,8 +440,16 @@ export class Kernel {
   #control<T>(op: () => Promise<T>): Promise<T> {
     if (this.#shutdown)
       return Promise.reject(new KernelError('the kernel was shut down'));
+    // A stopped kernel runs nothing more; saying so beats an answer that never comes.
+    if (this.#broken !== undefined) {
+      return Promise.reject(
+        new KernelError(
+          `the kernel stopped after an internal error: ${String(this.#broken)}`,
+        ),
+      );
+    }
     return new Promise<T>((resolve, reject) => {
-      this.#controls.push(() => op().then(resolve, reject));
+      this.#controls.push({ run: () => op().then(resolve, reject), reject });
       this.#pump();
     });
   }
@@ -476,6 +487,7 @@ export class Kernel {
     this.#waiters.clear();
     for (const reject of this.#ackWaiters) reject(error);
     this.#ackWaiters.clear();
+    for (const control of this.#controls.splice(0)) control.reject(error);
     console.error('cask kernel stopped:', error);
   }
 
@@ -500,7 +512,7 @@ export class Kernel {
       if (this.#shutdown) return;
       const control = this.#controls.shift();
       if (control) {
-        await control();
+        await control.run();
         continue;
       }
       const faulted = this.#faulted.entries().next();

@@ -6,6 +6,7 @@ import { setPaused } from './run-queue.ts';
 import { send } from './send.ts';
 import { status } from './status.ts';
 import { terminateVat } from './terminate-vat.ts';
+import { whenIdle } from './when-idle.ts';
 
 /** Every request the surface answers. */
 export const METHODS = [
@@ -17,4 +18,5 @@ export const METHODS = [
   terminateVat,
   restartVat,
   setPaused,
+  whenIdle,
 ] as const;

@@ -1,4 +1,11 @@
-import { defaulted, integer, object, optional, size, string } from '@metamask/superstruct';
+import {
+  defaulted,
+  integer,
+  object,
+  optional,
+  size,
+  string,
+} from '@metamask/superstruct';
 import { defineMethod, SurfaceError } from '../method.ts';
 
 /**

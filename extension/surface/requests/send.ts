@@ -38,6 +38,9 @@ export const send = defineMethod({
     if (wait === 'queued') {
       return { target: kref, ...(await kernel.enqueueMessage(kref, method, args)) };
     }
-    return { target: kref, result: settlementToJson(await kernel.queueMessage(kref, method, args)) };
+    return {
+      target: kref,
+      result: settlementToJson(await kernel.queueMessage(kref, method, args)),
+    };
   },
 });
