@@ -34,7 +34,9 @@ test('on first run the default cluster starts and its bootstrap result is visibl
 test('SES lockdown ran in the service worker and in the extension pages', async ({
   cask,
 }) => {
-  const frozen = () => Object.isFrozen(Object.prototype) && typeof harden === 'function';
+  const frozen = () =>
+    Object.isFrozen(Object.prototype) &&
+    typeof (globalThis as { harden?: unknown }).harden === 'function';
   expect(await cask.worker.evaluate(frozen)).toBe(true);
   expect(await cask.page.evaluate(frozen)).toBe(true);
 });
