@@ -10,6 +10,7 @@ export default tseslint.config(
       'build/',
       'dist/',
       'coverage/',
+      '**/*.tmp.mts',
       // Deliberately broken, for the CLI's "does not build" error.
       'test/vats/syntax-error.js',
     ],
