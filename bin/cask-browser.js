@@ -43,8 +43,6 @@ mkdirSync(values.profile, { recursive: true });
 const context = await chromium.launchPersistentContext(values.profile, {
   headless,
   executablePath,
-  // Playwright's default --disable-extensions would get in the way of reloads.
-  ignoreDefaultArgs: ['--disable-extensions'],
   args: [
     `--disable-extensions-except=${dist}`,
     `--load-extension=${dist}`,

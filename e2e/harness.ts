@@ -44,9 +44,6 @@ export class Cask {
     this.context = await chromium.launchPersistentContext(this.profile, {
       headless: true,
       executablePath: CHROMIUM,
-      // With Playwright's default --disable-extensions, chrome.runtime.reload() unloads
-      // the extension for good instead of reloading it.
-      ignoreDefaultArgs: ['--disable-extensions'],
       args: [
         `--disable-extensions-except=${DIST}`,
         `--load-extension=${DIST}`,
@@ -103,14 +100,72 @@ export class Cask {
     await cdp.detach();
   }
 
-  /** `chrome.runtime.reload()`, as a user's "reload" does; reopens the panel page. */
+  /**
+   * An extension reload, as `chrome.runtime.reload()` or the reload button of
+   * chrome://extensions does: Chrome tears down the service worker, the offscreen
+   * document and the extension's pages and loads the extension again from dist/ (same
+   * id, same profile). Resolves once the new service worker runs, on a new panel page.
+   *
+   * Developer mode is turned on first, as it is for anyone reloading an unpacked
+   * extension. --load-extension loads dist/ as a command-line extension (location
+   * kCommandLine), which Chrome lets run with developer mode off, but the reload loads
+   * it again through UnpackedInstaller as an ordinary unpacked one (kUnpacked), and
+   * Chrome disables an unpacked extension while developer mode is off
+   * (DISABLE_UNSUPPORTED_DEVELOPER_EXTENSION): no worker starts and its pages fail with
+   * net::ERR_BLOCKED_BY_CLIENT. A fresh profile has developer mode off.
+   */
   async reloadExtension(): Promise<void> {
-    const nextWorker = this.context.waitForEvent('serviceworker');
-    const closed = this.page.waitForEvent('close');
-    // The page goes away with the extension; the call itself does not answer.
-    void this.page.evaluate(() => chrome.runtime.reload()).catch(() => undefined);
-    await closed;
-    this.worker = await nextWorker;
+    const manager = await this.context.newPage();
+    try {
+      await manager.goto('chrome://extensions');
+      // Chrome's own account of the reload: the INSTALLED event of the new load says
+      // whether the extension came back enabled, and if not, why.
+      const watch = await manager.evaluateHandle(async (extensionId) => {
+        const { developerPrivate } = chrome as unknown as {
+          developerPrivate: DeveloperPrivate;
+        };
+        await developerPrivate.updateProfileConfiguration({ inDeveloperMode: true });
+        const { inDeveloperMode } = await developerPrivate.getProfileConfiguration();
+        if (!inDeveloperMode) throw new Error('developer mode stays off');
+        const outcome = new Promise<{ state: string; disableReasons: string[] }>(
+          (resolve) => {
+            developerPrivate.onItemStateChanged.addListener((event) => {
+              if (event.item_id !== extensionId || event.event_type !== 'INSTALLED') {
+                return;
+              }
+              const info = event.extensionInfo;
+              resolve({
+                state: info?.state ?? 'UNKNOWN',
+                disableReasons: Object.entries(info?.disableReasons ?? {})
+                  .filter(([, on]) => on === true)
+                  .map(([reason]) => reason),
+              });
+            });
+          },
+        );
+        return { outcome };
+      }, this.extensionId);
+      const prefix = this.url('');
+      const nextWorker = this.context.waitForEvent('serviceworker', {
+        predicate: (worker) => worker.url().startsWith(prefix),
+      });
+      const closed = this.page.waitForEvent('close');
+      // Not awaited if the reload fails below.
+      nextWorker.catch(() => undefined);
+      closed.catch(() => undefined);
+      // The call does not answer: its page goes away with the extension.
+      void this.page.evaluate(() => chrome.runtime.reload()).catch(() => undefined);
+      const { state, disableReasons } = await watch.evaluate(({ outcome }) => outcome);
+      if (state !== 'ENABLED') {
+        throw new Error(
+          `the extension came back ${state} (${disableReasons.join(', ') || 'no reason given'})`,
+        );
+      }
+      await closed;
+      this.worker = await nextWorker;
+    } finally {
+      await manager.close();
+    }
     this.page = await this.context.newPage();
     await this.page.goto(this.url('panel.html'));
   }
@@ -191,4 +246,17 @@ export class Cask {
 /** The bundle of e2e/vats/<name>.js, for an inline `bundle` in a cluster config. */
 export function testBundle(name: string): unknown {
   return JSON.parse(readFileSync(join(E2E_BUNDLES, `${name}.bundle.json`), 'utf8'));
+}
+
+/** The part of chrome.developerPrivate (chrome://extensions only) that the harness uses. */
+interface DeveloperPrivate {
+  updateProfileConfiguration(update: { inDeveloperMode?: boolean }): Promise<void>;
+  getProfileConfiguration(): Promise<{ inDeveloperMode: boolean }>;
+  onItemStateChanged: chrome.events.Event<
+    (event: {
+      event_type: string;
+      item_id: string;
+      extensionInfo?: { state: string; disableReasons: Record<string, unknown> };
+    }) => void
+  >;
 }

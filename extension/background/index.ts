@@ -9,7 +9,13 @@
  * worker to be woken by the events they listen to.
  */
 import browser, { type Runtime } from 'webextension-polyfill';
-import { capdataToJson } from '../../kernel/index.ts';
+import {
+  capdataToJson,
+  checkStateFile,
+  exportStateFile,
+  installStateImage,
+} from '../../kernel/index.ts';
+import { openIndexedDbStorage } from '../storage/index.ts';
 import {
   handleSurfaceRequest,
   isSurfaceRequest,
@@ -17,8 +23,15 @@ import {
   type SurfaceHooks,
 } from '../surface/index.ts';
 import { loadDefaultCluster, resolveCluster } from './clusters.ts';
-import { bootKernelHost, type KernelHost } from './kernel-host.ts';
+import { EVENTS_PORT, Inspector } from './inspector.ts';
+import { KERNEL_DATABASE, bootKernelHost, type KernelHost } from './kernel-host.ts';
 import { keepAliveWhileBusy } from './keep-alive.ts';
+import {
+  EXPORT,
+  MAX_IMPORT_BYTES,
+  asTransferRequest,
+  type TransferRequest,
+} from './state-transfer.ts';
 import { makeOffscreenVatLauncher } from './vat-launcher.ts';
 
 /** chrome.storage.local key: what became of the default cluster's bootstrap. */
@@ -40,7 +53,10 @@ function saveDefaultCluster(report: DefaultClusterReport): Promise<void> {
 async function boot(): Promise<KernelHost> {
   const host = await bootKernelHost({
     launcher,
-    onCrank: () => keepAlive.busy(host.kernel),
+    onCrank: (record, booted) => {
+      inspector.recordCrank(record, booted.storeBytes());
+      keepAlive.busy(booted.kernel);
+    },
   });
   if (host.isNew) {
     await saveDefaultCluster({ state: 'launching' });
@@ -60,24 +76,94 @@ async function boot(): Promise<KernelHost> {
   return host;
 }
 
-const booted = boot();
-booted.catch((error: unknown) =>
+/** The kernel of this worker: booting, booted, or (after an import) booting again. */
+let current: Promise<KernelHost> = boot();
+current.catch((error: unknown) =>
   console.error('Cask: the kernel failed to boot:', error),
 );
 
 const hooks: SurfaceHooks = {
-  host: () => booted,
+  host: () => current,
   resolveCluster,
   async defaultCluster() {
     await savingDefaultCluster;
     const stored = await browser.storage.local.get(DEFAULT_CLUSTER_KEY);
     return stored[DEFAULT_CLUSTER_KEY] as DefaultClusterReport | undefined;
   },
+  inspector: () => inspector,
 };
 
-// The `message` event of the worker's global (ServiceWorkerGlobalScope).
+const inspector = new Inspector(async () => {
+  const answer = await handleSurfaceRequest({ method: 'status' }, hooks);
+  return answer.ok ? answer.result : undefined;
+});
+
+/**
+ * Replaces the kernel's whole state with a state file. The file is checked through
+ * before anything is touched; then the kernel stops (vats and pending writes), the
+ * file's database becomes the only checkpoint, and the kernel boots from it.
+ */
+async function importState(bytes: Uint8Array): Promise<{ vats: number; crank: number }> {
+  if (bytes.length > MAX_IMPORT_BYTES) {
+    throw new Error(
+      `import refused: ${bytes.length} bytes, over the limit of ${MAX_IMPORT_BYTES}`,
+    );
+  }
+  if (bytes.length === 0) throw new Error('import refused: the file is empty');
+  const host = await current;
+  const checked = checkStateFile(host.SQL, bytes);
+  let failure: unknown;
+  const replaced = (async () => {
+    await host.kernel.shutdown();
+    const seq = host.durability.stats().lastSeq + 1;
+    await host.durability.close();
+    try {
+      const storage = await openIndexedDbStorage(KERNEL_DATABASE);
+      try {
+        await installStateImage(storage, checked.image, seq);
+      } finally {
+        await storage.close();
+      }
+    } catch (error) {
+      // The kernel comes back on whichever state is whole in storage (see
+      // installStateImage); the caller hears why the import failed.
+      failure = error;
+    }
+    inspector.reset();
+    return boot();
+  })();
+  current = replaced;
+  await replaced;
+  if (failure !== undefined) throw failure;
+  return { vats: checked.vats, crank: checked.crank };
+}
+
+async function transfer(request: TransferRequest): Promise<Record<string, unknown>> {
+  if (request.type === EXPORT) {
+    const host = await current;
+    const seq = host.durability.stats().lastSeq;
+    const bytes = await host.kernel.exportImage((store) => exportStateFile(store, seq));
+    const stamp = new Date().toISOString().replace(/[:.]/gu, '-');
+    return { bytes, fileName: `cask-state-${stamp}.cask` };
+  }
+  return importState(request.bytes);
+}
+
+// The `message` event of the worker's global (ServiceWorkerGlobalScope): the offscreen
+// document's hello, and state transfers from extension pages.
 addEventListener('message', (event: MessageEvent) => {
-  launcher.acceptHello(event);
+  if (launcher.acceptHello(event)) return;
+  const request = asTransferRequest(event.data);
+  const reply = event.ports[0];
+  if (!request || !reply) return;
+  transfer(request).then(
+    (result) => reply.postMessage({ ok: true, ...result }),
+    (error: unknown) =>
+      reply.postMessage({
+        ok: false,
+        error: error instanceof Error ? `${error.message}` : String(error),
+      }),
+  );
 });
 
 browser.runtime.onMessage.addListener(
@@ -86,3 +172,9 @@ browser.runtime.onMessage.addListener(
     return handleSurfaceRequest(message, hooks);
   },
 );
+
+browser.runtime.onConnect.addListener((port) => {
+  if (port.name === EVENTS_PORT && port.sender?.id === browser.runtime.id) {
+    inspector.attach(port);
+  }
+});

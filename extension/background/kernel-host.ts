@@ -4,6 +4,7 @@
  * per service-worker start: the first boot of a profile launches the default cluster,
  * every later one resumes from the store.
  */
+import type { SqlJsStatic } from 'sql.js';
 import initSqlJs from 'sql.js/dist/sql-wasm-browser.js';
 import {
   makeKernel,
@@ -31,11 +32,16 @@ export interface KernelHost {
   /** When this boot began (ms since the epoch) and a random id for it. */
   bootedAt: number;
   bootId: string;
+  SQL: SqlJsStatic;
+  /** The newest checkpoint this boot wrote (seq, and when it started). */
+  lastCheckpoint: { seq: number; at: number } | null;
+  /** The database's size, in bytes (SQLite pages). */
+  storeBytes(): number;
 }
 
 export interface KernelHostOptions {
   launcher: OffscreenVatLauncher;
-  onCrank?: (record: CrankRecord) => void;
+  onCrank?: (record: CrankRecord, host: KernelHost) => void;
 }
 
 export async function bootKernelHost(options: KernelHostOptions): Promise<KernelHost> {
@@ -44,29 +50,44 @@ export async function bootKernelHost(options: KernelHostOptions): Promise<Kernel
     locateFile: () => chrome.runtime.getURL('sql-wasm.wasm'),
   });
   const storage = await openIndexedDbStorage(KERNEL_DATABASE);
+  let lastCheckpoint: KernelHost['lastCheckpoint'] = null;
   let recovered: Awaited<ReturnType<typeof recoverStore>>;
   try {
-    recovered = await recoverStore(SQL, storage);
+    recovered = await recoverStore(SQL, storage, {
+      onCheckpoint: (seq) => {
+        lastCheckpoint = { seq, at: Date.now() };
+      },
+    });
   } catch (error) {
     await storage.close();
     throw error;
   }
   const { store, durability, report } = recovered;
+  const storeBytes = () =>
+    Number(store.one('PRAGMA page_count')?.[0] ?? 0) *
+    Number(store.one('PRAGMA page_size')?.[0] ?? 0);
+  const { onCrank } = options;
   const kernel = makeKernel({
     store,
     platform: { vats: options.launcher, now: () => performance.now() },
     commitLog: durability,
-    ...(options.onCrank ? { onCrank: options.onCrank } : {}),
+    ...(onCrank ? { onCrank: (record: CrankRecord) => onCrank(record, host) } : {}),
   });
-  const isNew = kernel.state.listVats().length === 0;
-  return {
+  kernel.captureDeltas = true;
+  const host: KernelHost = {
     kernel,
     store,
     durability,
     storage,
     recovery: report,
-    isNew,
+    isNew: kernel.state.listVats().length === 0,
     bootedAt,
     bootId: crypto.randomUUID(),
+    SQL,
+    get lastCheckpoint() {
+      return lastCheckpoint;
+    },
+    storeBytes,
   };
+  return host;
 }

@@ -3,7 +3,10 @@
  * an Error carrying the surface's error name and message when the request is refused.
  */
 import browser from 'webextension-polyfill';
+import type { KernelEvent } from '../background/inspector.ts';
 import type { SurfaceAnswer } from '../surface/index.ts';
+
+export type { CrankInfo, KernelEvent } from '../background/inspector.ts';
 
 export async function askKernel<R = unknown>(
   method: string,
@@ -21,4 +24,55 @@ export async function askKernel<R = unknown>(
     throw error;
   }
   return answer.result as R;
+}
+
+/**
+ * Opens the kernel's live event stream (a crank event per crank, a status event after
+ * changes, at most four a second); returns a function that closes it. `onDisconnect`
+ * is called if the worker goes away (it stops when idle): reconnect to go on.
+ */
+export function subscribeKernelEvents(
+  onEvent: (event: KernelEvent) => void,
+  onDisconnect?: () => void,
+): () => void {
+  const port = browser.runtime.connect({ name: 'cask:events' });
+  port.onMessage.addListener((message: unknown) => onEvent(message as KernelEvent));
+  if (onDisconnect) port.onDisconnect.addListener(() => onDisconnect());
+  return () => port.disconnect();
+}
+
+/** One state-transfer exchange with the worker over a MessagePort (binary as it is). */
+async function transfer<R>(
+  message: object,
+  transferList: Transferable[] = [],
+): Promise<R> {
+  const registration = await navigator.serviceWorker.ready;
+  const worker = registration.active;
+  if (!worker) throw new Error('the Cask service worker is not running');
+  const channel = new MessageChannel();
+  const answer = new Promise<R>((resolve, reject) => {
+    channel.port1.onmessage = (event: MessageEvent) => {
+      channel.port1.close();
+      const data = event.data as { ok: boolean; error?: string } & R;
+      if (data.ok) resolve(data);
+      else reject(new Error(data.error ?? 'the transfer failed'));
+    };
+  });
+  worker.postMessage(message, [channel.port2, ...transferList]);
+  return answer;
+}
+
+/** The kernel's whole state as one file (a checkpoint of its database). */
+export function exportKernelState(): Promise<{ bytes: Uint8Array; fileName: string }> {
+  return transfer({ type: 'cask:export' });
+}
+
+/**
+ * Replaces the kernel's whole state with a file from exportKernelState (this profile's
+ * or another's). The file is checked first; a bad one is refused and changes nothing.
+ */
+export function importKernelState(
+  bytes: Uint8Array,
+): Promise<{ vats: number; crank: number }> {
+  return transfer({ type: 'cask:import', bytes });
 }

@@ -4,6 +4,7 @@
  * ./requests and one line in ./requests/index.ts.
  */
 import type { Struct } from '@metamask/superstruct';
+import type { Inspector } from '../background/inspector.ts';
 import type { KernelHost } from '../background/kernel-host.ts';
 import type { ClusterConfig, ResolvedCluster } from '../../kernel/index.ts';
 
@@ -20,6 +21,8 @@ export interface SurfaceHooks {
   resolveCluster(config: ClusterConfig): Promise<ResolvedCluster>;
   /** What became of the default cluster launched on the profile's first run. */
   defaultCluster(): Promise<DefaultClusterReport | undefined>;
+  /** The recent cranks and their deltas. */
+  inspector(): Inspector;
 }
 
 export interface SurfaceMethod<P, R> {

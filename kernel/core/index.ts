@@ -3,6 +3,7 @@ export {
   KernelError,
   makeKernel,
   type CommitLog,
+  type CrankDeltaRecord,
   type CrankRecord,
   type KernelOptions,
   type KernelStatus,

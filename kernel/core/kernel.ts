@@ -5,7 +5,13 @@
  * is terminated in the next one, and the kernel and the other vats carry on.
  */
 import type { KernelPlatform } from '../platform/index.ts';
-import type { CapData, Delivery, DeliveryReply, VatBundle } from '../protocol/index.ts';
+import type {
+  CapData,
+  CrankDelta,
+  Delivery,
+  DeliveryReply,
+  VatBundle,
+} from '../protocol/index.ts';
 import type { ResolvedCluster } from '../cluster/index.ts';
 import {
   jsonToCapdata,
@@ -58,6 +64,24 @@ export interface CrankRecord {
   outcome: 'ok' | 'fault' | 'no-delivery';
   detail?: string;
   durationMs: number;
+  /** Vatstore keys the crank's delta set or deleted, and the bytes of its keys and values. */
+  deltaKeys: number;
+  deltaBytes: number;
+  /** The delta with each key's previous value; only while `captureDeltas` is on. */
+  delta?: CrankDeltaRecord;
+}
+
+/** What running a run-queue item tells of it; #runCrank adds timing and the delta. */
+type CrankOutcome = Omit<
+  CrankRecord,
+  'durationMs' | 'deltaKeys' | 'deltaBytes' | 'delta'
+>;
+
+/** A crank's vatstore delta as an inspector shows it: each key's value before and after. */
+export interface CrankDeltaRecord {
+  vatId: VatId;
+  sets: Array<{ key: string; old: string | null; new: string }>;
+  deletes: Array<{ key: string; old: string | null }>;
 }
 
 /** Where committed changes go to become durable (kernel/durability's Durability). */
@@ -133,6 +157,16 @@ export class Kernel {
   #flushing: Promise<void> | undefined;
   #exitsInCrank: Array<[VatId, string]> = [];
   readonly #deliveriesSinceReap = new Map<VatId, number>();
+  /** The open crank's delta, as onCrank reports it. */
+  #crankDelta: { keys: number; bytes: number; record?: CrankDeltaRecord } = {
+    keys: 0,
+    bytes: 0,
+  };
+  /**
+   * Whether cranks report their deltas with old values (one vatstore read per key, so
+   * only while an inspector asks for it).
+   */
+  captureDeltas = false;
   #pumping = false;
   #idleWaiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
   #broken: unknown;
@@ -240,6 +274,31 @@ export class Kernel {
    * its settlement is durable, and stays readable after the kernel collects the promise
    * (the newest ENQUEUED_RESULTS_KEPT, in memory only).
    */
+  /**
+   * The whole database as an image, between cranks, once every committed crank is
+   * durable (the kernel's state file is built from it).
+   */
+  async exportImage<T>(encode: (store: KernelStore) => Promise<T>): Promise<T> {
+    return this.#control(async () => {
+      while (this.#flushing !== undefined || this.#store.hasUncommitted) {
+        if (this.#flushing === undefined) this.#flush();
+        await this.#flushing;
+      }
+      return encode(this.#store);
+    });
+  }
+
+  /**
+   * Runs one read-only SQL statement against the kernel's database, between cranks (the
+   * panel's SQL console; see KernelStore.inspect for what is refused).
+   */
+  async inspectStore(
+    sql: string,
+    maxRows: number,
+  ): Promise<ReturnType<KernelStore['inspect']>> {
+    return this.#control(async () => this.#store.inspect(sql, maxRows));
+  }
+
   promiseStatus(kpid: KRef): PromiseStatus | undefined {
     const kept = this.#enqueuedResults.get(kpid);
     if (kept) {
@@ -553,7 +612,8 @@ export class Kernel {
   async #runCrank(item: RunQueueItem): Promise<void> {
     const started = this.#platform.now();
     const crank = this.#state.nextCrankNumber();
-    let record: Omit<CrankRecord, 'durationMs'>;
+    this.#takeDelta();
+    let record: CrankOutcome;
     try {
       record = await this.#runItem(crank, item);
       this.#collectGarbage();
@@ -573,25 +633,26 @@ export class Kernel {
         outcome: 'fault',
         detail: error.message,
         durationMs: this.#platform.now() - started,
+        // Rolled back: nothing of it reached the store.
+        deltaKeys: 0,
+        deltaBytes: 0,
       });
       return;
     }
     this.#afterCommitCrank(crank);
-    this.#options.onCrank?.({ ...record, durationMs: this.#platform.now() - started });
+    this.#options.onCrank?.({
+      ...record,
+      ...this.#takeDelta(),
+      durationMs: this.#platform.now() - started,
+    });
     const exits = this.#exitsInCrank;
     this.#exitsInCrank = [];
     for (const [vatId, reason] of exits) await this.#terminateInCrank(vatId, reason);
   }
 
-  async #runItem(
-    crank: number,
-    item: RunQueueItem,
-  ): Promise<Omit<CrankRecord, 'durationMs'>> {
+  async #runItem(crank: number, item: RunQueueItem): Promise<CrankOutcome> {
     const state = this.#state;
-    const none = (
-      vatId: VatId | null,
-      detail?: string,
-    ): Omit<CrankRecord, 'durationMs'> => ({
+    const none = (vatId: VatId | null, detail?: string): CrankOutcome => ({
       crank,
       kind: item.kind,
       vatId,
@@ -653,11 +714,7 @@ export class Kernel {
   }
 
   /** Routes a message: to its target's vat, onto an unresolved promise, or to a rejection. */
-  async #runSend(
-    crank: number,
-    target: KRef,
-    message: Message,
-  ): Promise<Omit<CrankRecord, 'durationMs'>> {
+  async #runSend(crank: number, target: KRef, message: Message): Promise<CrankOutcome> {
     const state = this.#state;
     const method = methodOf(message.methargs);
     let to = target;
@@ -801,8 +858,35 @@ export class Kernel {
       },
     };
     for (const syscall of reply.syscalls) handleSyscall(ctx, vatId, syscall);
+    this.#noteDelta(vatId, reply.delta);
     this.#state.applyDelta(vatId, reply.delta);
     this.#maybeReap(vatId, delivery.kind);
+  }
+
+  #noteDelta(vatId: VatId, delta: CrankDelta): void {
+    let bytes = 0;
+    for (const [key, value] of delta.sets) bytes += key.length + value.length;
+    for (const key of delta.deletes) bytes += key.length;
+    const noted = this.#crankDelta;
+    noted.keys += delta.sets.length + delta.deletes.length;
+    noted.bytes += bytes;
+    if (!this.captureDeltas) return;
+    const old = (key: string) => {
+      const row = this.#store.get('vatstore', [vatId, key]);
+      return row ? String(row[2]) : null;
+    };
+    noted.record ??= { vatId, sets: [], deletes: [] };
+    for (const [key, value] of delta.sets) {
+      noted.record.sets.push({ key, old: old(key), new: value });
+    }
+    for (const key of delta.deletes) noted.record.deletes.push({ key, old: old(key) });
+  }
+
+  /** What onCrank reports of the crank's delta; resets it for the next crank. */
+  #takeDelta(): Pick<CrankRecord, 'deltaKeys' | 'deltaBytes' | 'delta'> {
+    const { keys, bytes, record } = this.#crankDelta;
+    this.#crankDelta = { keys: 0, bytes: 0 };
+    return { deltaKeys: keys, deltaBytes: bytes, ...(record ? { delta: record } : {}) };
   }
 
   #maybeReap(vatId: VatId, kind: Delivery['kind']): void {

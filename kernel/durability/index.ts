@@ -359,3 +359,9 @@ export class Durability {
 }
 
 export { crc32 } from './crc32.ts';
+export {
+  StateFileError,
+  checkStateFile,
+  exportStateFile,
+  installStateImage,
+} from './state-file.ts';

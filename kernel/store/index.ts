@@ -170,6 +170,66 @@ export class KernelStore {
     }
   }
 
+  /**
+   * Runs one read-only statement typed by a person (the panel's SQL console) and returns
+   * at most `maxRows` rows. Refused: more than one statement, anything but a query, and
+   * (with `query_only` set while it runs) any statement that would write, however it is
+   * phrased. The statement is compiled fresh and freed: it is not the store's own.
+   */
+  inspect(
+    sql: string,
+    maxRows: number,
+  ): { columns: string[]; rows: Row[]; truncated: boolean } {
+    const text = sql.replace(/^(?:\s+|--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)*/u, '');
+    const keyword = /^[A-Za-z]+/u.exec(text)?.[0]?.toUpperCase() ?? '';
+    if (!['SELECT', 'WITH', 'EXPLAIN', 'VALUES'].includes(keyword)) {
+      throw new StoreError(
+        `the SQL console is read-only: it runs SELECT, WITH, EXPLAIN and VALUES queries, not ${keyword === '' ? 'this' : keyword}`,
+      );
+    }
+    let statements = 0;
+    try {
+      for (const stmt of this.#db.iterateStatements(sql)) {
+        statements += 1;
+        stmt.free();
+      }
+    } catch (error) {
+      throw new StoreError(`query failed: ${messageOf(error)}`);
+    }
+    if (statements !== 1) {
+      throw new StoreError(
+        `the SQL console runs one statement at a time; got ${statements}`,
+      );
+    }
+    this.#db.run('PRAGMA query_only = 1');
+    let stmt: Statement | undefined;
+    try {
+      stmt = this.#db.prepare(sql);
+      const columns = stmt.getColumnNames();
+      const rows: Row[] = [];
+      let truncated = false;
+      while (stmt.step()) {
+        if (rows.length === maxRows) {
+          truncated = true;
+          break;
+        }
+        rows.push(stmt.get());
+      }
+      return { columns, rows, truncated };
+    } catch (error) {
+      const message = messageOf(error);
+      if (/readonly database/iu.test(message)) {
+        throw new StoreError(
+          `the SQL console is read-only: the statement would write (${message})`,
+        );
+      }
+      throw new StoreError(`query failed: ${message}`);
+    } finally {
+      stmt?.free();
+      this.#db.run('PRAGMA query_only = 0');
+    }
+  }
+
   /** Applies row changes read back from the crank log, as one crank. */
   applyChanges(changes: readonly RowChange[]): void {
     for (const change of changes) {
@@ -279,4 +339,8 @@ function migrate(db: Database): void {
       );
     }
   }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

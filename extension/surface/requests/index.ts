@@ -1,6 +1,9 @@
+import { crankDelta } from './crank-delta.ts';
 import { launchCluster } from './launch-cluster.ts';
 import { listVats } from './list-vats.ts';
+import { query } from './query.ts';
 import { readVatstore } from './read-vatstore.ts';
+import { recentCranks } from './recent-cranks.ts';
 import { restartVat } from './restart-vat.ts';
 import { setPaused } from './run-queue.ts';
 import { send } from './send.ts';
@@ -19,4 +22,7 @@ export const METHODS = [
   restartVat,
   setPaused,
   whenIdle,
+  recentCranks,
+  crankDelta,
+  query,
 ] as const;

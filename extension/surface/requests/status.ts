@@ -7,13 +7,12 @@ export const status = defineMethod({
   params: object({}),
   async handler(hooks) {
     const host = await hooks.host();
-    const { kernel, store, durability, recovery } = host;
-    const pages = store.one('PRAGMA page_count');
-    const pageSize = store.one('PRAGMA page_size');
+    const { kernel, durability, recovery } = host;
     return {
       ...kernel.status(),
-      storeBytes: Number(pages?.[0] ?? 0) * Number(pageSize?.[0] ?? 0),
+      storeBytes: host.storeBytes(),
       durability: durability.stats(),
+      lastCheckpoint: host.lastCheckpoint,
       recovery,
       boot: { id: host.bootId, at: host.bootedAt, firstRun: host.isNew },
       defaultCluster: (await hooks.defaultCluster()) ?? null,

@@ -1,0 +1,122 @@
+/**
+ * What the panel watches: the recent cranks (with their deltas) and a live event stream.
+ * Owns the crank history of this boot and the connected panels' ports.
+ *
+ * Every crank's delta is captured with old values (one indexed vatstore read per key it
+ * touches), so a panel opened later can still show what recent cranks changed. Values
+ * kept in the history are cut at 4 KiB.
+ */
+import type { Runtime } from 'webextension-polyfill';
+import type { CrankDeltaRecord, CrankRecord } from '../../kernel/index.ts';
+
+export const EVENTS_PORT = 'cask:events';
+/** Cranks kept in the history. */
+export const HISTORY = 500;
+const MAX_VALUE = 4096;
+/** Status events are sent at most this often, however fast cranks run. */
+const STATUS_INTERVAL_MS = 250;
+
+export interface CrankInfo {
+  crank: number;
+  kind: string;
+  vatId: string | null;
+  method: string | null;
+  outcome: CrankRecord['outcome'];
+  detail?: string;
+  durationMs: number;
+  at: number;
+  deltaKeys: number;
+  deltaBytes: number;
+  storeBytes: number;
+}
+
+export type KernelEvent =
+  { type: 'crank'; crank: CrankInfo } | { type: 'status'; status: unknown };
+
+const cut = (value: string | null): string | null =>
+  value !== null && value.length > MAX_VALUE
+    ? `${value.slice(0, MAX_VALUE)}… (${value.length} characters in all)`
+    : value;
+
+export class Inspector {
+  readonly #cranks: CrankInfo[] = [];
+  readonly #deltas = new Map<number, CrankDeltaRecord>();
+  readonly #ports = new Set<Runtime.Port>();
+  readonly #status: () => Promise<unknown>;
+  #statusTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /** @param status - the kernel status as the surface reports it */
+  constructor(status: () => Promise<unknown>) {
+    this.#status = status;
+  }
+
+  /** kernel onCrank hook. */
+  recordCrank(record: CrankRecord, storeBytes: number): void {
+    const { delta, ...rest } = record;
+    const info: CrankInfo = { ...rest, at: Date.now(), storeBytes };
+    this.#cranks.push(info);
+    if (delta) {
+      this.#deltas.set(record.crank, {
+        vatId: delta.vatId,
+        sets: delta.sets.map((s) => ({
+          key: s.key,
+          old: cut(s.old),
+          new: cut(s.new) ?? '',
+        })),
+        deletes: delta.deletes.map((d) => ({ key: d.key, old: cut(d.old) })),
+      });
+    }
+    while (this.#cranks.length > HISTORY) {
+      const dropped = this.#cranks.shift();
+      if (dropped) this.#deltas.delete(dropped.crank);
+    }
+    this.#broadcast({ type: 'crank', crank: info });
+    this.statusChanged();
+  }
+
+  recentCranks(limit: number): CrankInfo[] {
+    return this.#cranks.slice(-limit);
+  }
+
+  crankDelta(crank: number): CrankDeltaRecord | undefined {
+    return this.#deltas.get(crank);
+  }
+
+  /** Something in the status changed: tell the panels, at most every 250 ms. */
+  statusChanged(): void {
+    if (this.#ports.size === 0 || this.#statusTimer !== undefined) return;
+    this.#statusTimer = setTimeout(() => {
+      this.#statusTimer = undefined;
+      this.#status().then(
+        (status) => this.#broadcast({ type: 'status', status }),
+        () => undefined,
+      );
+    }, STATUS_INTERVAL_MS);
+  }
+
+  /** A panel connected (runtime.connect with name EVENTS_PORT). */
+  attach(port: Runtime.Port): void {
+    this.#ports.add(port);
+    port.onDisconnect.addListener(() => this.#ports.delete(port));
+    this.#status().then(
+      (status) => port.postMessage({ type: 'status', status } satisfies KernelEvent),
+      () => undefined,
+    );
+  }
+
+  /** Forgets the history (the kernel's state was replaced). */
+  reset(): void {
+    this.#cranks.length = 0;
+    this.#deltas.clear();
+  }
+
+  #broadcast(event: KernelEvent): void {
+    for (const port of this.#ports) {
+      try {
+        port.postMessage(event);
+      } catch {
+        this.#ports.delete(port);
+      }
+    }
+  }
+}

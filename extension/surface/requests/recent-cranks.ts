@@ -1,0 +1,13 @@
+import { defaulted, integer, object, size } from '@metamask/superstruct';
+import { HISTORY } from '../../background/inspector.ts';
+import { defineMethod } from '../method.ts';
+
+/** The most recent cranks of this boot (up to 500), oldest first. */
+export const recentCranks = defineMethod({
+  name: 'recentCranks',
+  params: object({ limit: defaulted(size(integer(), 1, HISTORY), HISTORY) }),
+  async handler(hooks, { limit }) {
+    await hooks.host();
+    return { cranks: hooks.inspector().recentCranks(limit) };
+  },
+});
