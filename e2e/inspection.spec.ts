@@ -110,7 +110,8 @@ test('a state file exported from one profile, imported into a fresh one, carries
     await other.ask('whenIdle');
     // A bad file is refused and changes nothing.
     const corrupt = Buffer.from(file, 'base64');
-    corrupt[corrupt.length >> 1] ^= 0xff;
+    const middle = corrupt.length >> 1;
+    corrupt.writeUInt8(corrupt.readUInt8(middle) ^ 0xff, middle);
     const refused = await importState(other, corrupt.toString('base64'));
     expect(refused).toMatchObject({ ok: false });
     expect(refused.error).toMatch(/checksum mismatch/u);
