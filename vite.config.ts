@@ -50,6 +50,8 @@ export default defineConfig({
   publicDir: false,
   logLevel: 'warn',
   define: { 'process.env.NODE_ENV': JSON.stringify('production') },
+  // JSX (only the panel has any) is Preact's.
+  oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
   environments: Object.fromEntries(
     Object.keys(SCRIPTS).map((name) => [name, script(name as keyof typeof SCRIPTS)]),
   ),

@@ -2,7 +2,7 @@
  * Build-time steps of the extension (run by vite.config.ts, in Node), after Vite has
  * written the scripts to dist/:
  *
- * - copy the manifest, the HTML pages and sql.js's wasm;
+ * - copy the manifest, the HTML pages (and the panel's CSS) and sql.js's wasm;
  * - bundle the sample vats (vats/*.js) into dist/bundles and write the clusters that use
  *   them (vats/*-cluster.json, `sourceSpec` turned into `bundleSpec`) to dist/clusters;
  * - check that lockdown runs first everywhere: every page's first script is
@@ -20,7 +20,7 @@ export const SCRIPTS = {
   background: 'extension/background/index.ts',
   offscreen: 'extension/offscreen/index.ts',
   vat: 'extension/vat-iframe/index.ts',
-  panel: 'extension/panel/index.ts',
+  panel: 'extension/panel/index.tsx',
   devtools: 'extension/devtools/index.ts',
 } as const;
 
@@ -31,6 +31,9 @@ const PAGES = [
   'extension/panel/panel.html',
   'extension/devtools/devtools.html',
 ];
+
+/** Other files copied as they are (not pages: no scripts to check). */
+const ASSETS = ['extension/panel/panel.css'];
 
 /** The service worker's first statement; Vite puts it above the bundle as a banner. */
 export const SERVICE_WORKER_BANNER = 'importScripts("lockdown.js");';
@@ -50,7 +53,9 @@ export async function finishExtension(root: string, dist: string): Promise<void>
 
 async function copyStatic(root: string, dist: string): Promise<void> {
   await copyFile(join(root, 'manifest.json'), join(dist, 'manifest.json'));
-  for (const page of PAGES) await copyFile(join(root, page), join(dist, basename(page)));
+  for (const file of [...PAGES, ...ASSETS]) {
+    await copyFile(join(root, file), join(dist, basename(file)));
+  }
   await copyFile(
     join(root, 'node_modules/sql.js/dist/sql-wasm-browser.wasm'),
     join(dist, 'sql-wasm.wasm'),

@@ -1,0 +1,361 @@
+/**
+ * What the panel's views share: the kernel's shapes as the surface answers them, one
+ * live feed (status and recent cranks, from the event stream) and small hooks for
+ * requests. Views talk to the kernel only through extension/surface-client.
+ */
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import {
+  askKernel,
+  subscribeKernelEvents,
+  type CrankInfo,
+  type KernelEvent,
+} from '../surface-client/index.ts';
+
+export type { CrankInfo };
+
+/** The `status` request's result (and a `status` event's). */
+export interface KernelStatus {
+  crank: number;
+  durableCrank: number;
+  runQueueLength: number;
+  vats: number;
+  paused: boolean;
+  storeBytes: number;
+  durability: {
+    lastSeq: number;
+    checkpointSeq: number;
+    checkpointBytes: number;
+    checkpoints: number;
+    logBytesSinceCheckpoint: number;
+  };
+  boot: { id: string; at: number; firstRun: boolean };
+  lastCheckpoint?: { seq: number; at: number } | null;
+}
+
+/** One row of `listVats`. */
+export interface VatInfo {
+  vatId: string;
+  name: string;
+  state: string;
+  incarnation: number;
+  rootKref: string | null;
+  terminationReason?: string;
+  vatstore: { keys: number; bytes: number };
+}
+
+/** The most cranks kept in memory (what `recentCranks` keeps too). */
+export const MAX_CRANKS = 500;
+
+/** "Name: message" for an error, as the surface names its refusals. */
+export function errorText(error: unknown): string {
+  if (error instanceof Error) {
+    return error.name && error.name !== 'Error'
+      ? `${error.name}: ${error.message}`
+      : error.message;
+  }
+  return String(error);
+}
+
+export type Connection = 'connecting' | 'live' | 'disconnected';
+
+export interface FeedState {
+  status: KernelStatus | null;
+  statusError: string | null;
+  /** Oldest first, at most MAX_CRANKS. */
+  cranks: readonly CrankInfo[];
+  cranksError: string | null;
+  connection: Connection;
+  connectionError: string | null;
+  /** When the next reconnection attempt runs (epoch ms), while disconnected. */
+  reconnectAt: number | null;
+}
+
+/**
+ * The kernel as the panel sees it live: the status and the recent cranks, loaded once
+ * and then kept current from the event stream. If the stream drops (Chrome stops the
+ * service worker), it reconnects, sooner if the connection had lasted, and reloads.
+ */
+export class KernelFeed {
+  state: FeedState = {
+    status: null,
+    statusError: null,
+    cranks: [],
+    cranksError: null,
+    connection: 'connecting',
+    connectionError: null,
+    reconnectAt: null,
+  };
+
+  readonly #listeners = new Set<() => void>();
+  readonly #crankListeners = new Set<(crank: CrankInfo) => void>();
+  #close: (() => void) | null = null;
+  #timer: ReturnType<typeof setTimeout> | null = null;
+  #generation = 0;
+  #retryMs = 1000;
+
+  subscribe(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Called for every live crank event (not for the ones loaded). */
+  onCrank(listener: (crank: CrankInfo) => void): () => void {
+    this.#crankListeners.add(listener);
+    return () => this.#crankListeners.delete(listener);
+  }
+
+  /** Merges a partial status (e.g. setPaused's answer) into the one shown. */
+  patchStatus(patch: Partial<KernelStatus>): void {
+    if (this.state.status) this.#set({ status: { ...this.state.status, ...patch } });
+  }
+
+  connect(): void {
+    this.#stop();
+    const generation = ++this.#generation;
+    const current = () => generation === this.#generation;
+    const openedAt = Date.now();
+    let statusEvent = false;
+    // Crank events that arrive before recentCranks answers wait for it.
+    let pending: CrankInfo[] | null = [];
+    this.#set({ connection: 'connecting', connectionError: null, reconnectAt: null });
+
+    const onEvent = (event: KernelEvent) => {
+      if (!current()) return;
+      if (this.state.connection !== 'live') this.#set({ connection: 'live' });
+      if (event.type === 'status') {
+        statusEvent = true;
+        this.#set({ status: event.status as KernelStatus, statusError: null });
+      } else {
+        if (pending) pending.push(event.crank);
+        else this.#set({ cranks: appendCrank(this.state.cranks, event.crank) });
+        for (const listener of this.#crankListeners) listener(event.crank);
+      }
+    };
+    const onDisconnect = () => {
+      if (!current()) return;
+      this.#close = null;
+      // A connection that lasted was cut by an idle stop: come back soon. One that
+      // dropped at once would drop again: back off.
+      this.#retryMs = Date.now() - openedAt > 10_000 ? 1000 : this.#retryMs;
+      this.#scheduleReconnect('the event stream closed');
+    };
+    try {
+      this.#close = subscribeKernelEvents(onEvent, onDisconnect);
+    } catch (error) {
+      this.#scheduleReconnect(errorText(error));
+      return;
+    }
+
+    askKernel<KernelStatus>('status').then(
+      (status) => {
+        if (!current()) return;
+        this.#retryMs = 1000;
+        this.#set({
+          connection: 'live',
+          ...(statusEvent ? {} : { status }),
+          statusError: null,
+        });
+      },
+      (error: unknown) => {
+        if (current()) this.#set({ statusError: errorText(error) });
+      },
+    );
+    askKernel<{ cranks: CrankInfo[] }>('recentCranks', { limit: MAX_CRANKS }).then(
+      ({ cranks }) => {
+        if (!current()) return;
+        let merged: readonly CrankInfo[] = cranks.slice(-MAX_CRANKS);
+        for (const crank of pending ?? []) merged = appendCrank(merged, crank);
+        pending = null;
+        this.#set({ cranks: merged, cranksError: null });
+      },
+      (error: unknown) => {
+        if (!current()) return;
+        let merged = this.state.cranks;
+        for (const crank of pending ?? []) merged = appendCrank(merged, crank);
+        pending = null;
+        this.#set({ cranks: merged, cranksError: errorText(error) });
+      },
+    );
+  }
+
+  dispose(): void {
+    this.#generation += 1;
+    this.#stop();
+  }
+
+  #scheduleReconnect(reason: string): void {
+    const delay = this.#retryMs;
+    this.#retryMs = Math.min(this.#retryMs * 2, 30_000);
+    this.#set({
+      connection: 'disconnected',
+      connectionError: reason,
+      reconnectAt: Date.now() + delay,
+    });
+    this.#timer = setTimeout(() => this.connect(), delay);
+  }
+
+  #stop(): void {
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    const close = this.#close;
+    this.#close = null;
+    close?.();
+  }
+
+  #set(patch: Partial<FeedState>): void {
+    this.state = { ...this.state, ...patch };
+    for (const listener of this.#listeners) listener();
+  }
+}
+
+/**
+ * Appends a crank, keeping order by crank number: a number already seen (a crank the
+ * kernel ran again after a restart) replaces that crank and everything after it.
+ */
+function appendCrank(cranks: readonly CrankInfo[], crank: CrankInfo): CrankInfo[] {
+  const last = cranks[cranks.length - 1];
+  const kept =
+    last === undefined || last.crank < crank.crank
+      ? cranks
+      : cranks.filter((c) => c.crank < crank.crank);
+  return [...kept.slice(-(MAX_CRANKS - 1)), crank];
+}
+
+/** The feed's state, re-rendering on every change. */
+export function useFeed(feed: KernelFeed): FeedState {
+  const [state, setState] = useState(feed.state);
+  useEffect(() => {
+    setState(feed.state);
+    return feed.subscribe(() => setState(feed.state));
+  }, [feed]);
+  return state;
+}
+
+export interface Action<T> {
+  busy: boolean;
+  error: string | null;
+  result: T | null;
+  /**
+   * Runs `work`; its error (never thrown) lands in `error`. By default a run asked for
+   * while one is under way is ignored; with `latest`, it starts and only the latest
+   * run's outcome is kept (for loads that follow inputs).
+   */
+  run: (work: () => Promise<T>) => Promise<void>;
+  setError: (error: string | null) => void;
+  reset: () => void;
+}
+
+/** One request (or a few) at a time, with its busy state, error and result. */
+export function useAction<T>({ latest = false } = {}): Action<T> {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [result, setResult] = useState<T | null>(null);
+  const runs = useRef({ running: 0, seq: 0, mounted: true });
+  useEffect(() => {
+    const r = runs.current;
+    r.mounted = true;
+    return () => {
+      r.mounted = false;
+    };
+  }, []);
+  const run = useCallback(
+    async (work: () => Promise<T>) => {
+      const r = runs.current;
+      if (r.running > 0 && !latest) return;
+      const seq = ++r.seq;
+      const current = () => r.mounted && seq === r.seq;
+      r.running += 1;
+      setBusy(true);
+      setError(null);
+      try {
+        const value = await work();
+        if (current()) setResult(value);
+      } catch (err) {
+        if (current()) {
+          setResult(null);
+          setError(errorText(err));
+        }
+      } finally {
+        r.running -= 1;
+        if (r.mounted && r.running === 0) setBusy(false);
+      }
+    },
+    [latest],
+  );
+  const reset = useCallback(() => {
+    setError(null);
+    setResult(null);
+  }, []);
+  return { busy, error, result, run, setError, reset };
+}
+
+/** Calls `callback` at most once per `ms` after the last call to the returned function. */
+export function useDebounced(callback: () => void, ms: number): () => void {
+  const latest = useRef(callback);
+  latest.current = callback;
+  const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  useEffect(
+    () => () => {
+      if (timer.current !== null) clearTimeout(timer.current);
+    },
+    [],
+  );
+  return useCallback(() => {
+    if (timer.current !== null) clearTimeout(timer.current);
+    timer.current = setTimeout(() => {
+      timer.current = null;
+      latest.current();
+    }, ms);
+  }, [ms]);
+}
+
+/**
+ * The vats (listVats), loaded on mount; `refresh` reloads them (a refresh asked for
+ * while one is under way runs once more after it, so the list is never left stale).
+ */
+export function useVats(): {
+  vats: VatInfo[] | null;
+  error: string | null;
+  busy: boolean;
+  refresh: () => Promise<void>;
+} {
+  const [vats, setVats] = useState<VatInfo[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const flags = useRef({ running: false, again: false, mounted: true });
+  const refresh = useCallback(async () => {
+    const f = flags.current;
+    if (f.running) {
+      f.again = true;
+      return;
+    }
+    f.running = true;
+    setBusy(true);
+    try {
+      do {
+        f.again = false;
+        try {
+          const list = await askKernel<VatInfo[]>('listVats');
+          if (f.mounted) {
+            setVats(list);
+            setError(null);
+          }
+        } catch (err) {
+          if (f.mounted) setError(errorText(err));
+        }
+      } while (f.again && f.mounted);
+    } finally {
+      f.running = false;
+      if (f.mounted) setBusy(false);
+    }
+  }, []);
+  useEffect(() => {
+    const f = flags.current;
+    f.mounted = true;
+    void refresh();
+    return () => {
+      f.mounted = false;
+    };
+  }, [refresh]);
+  return { vats, error, busy, refresh };
+}

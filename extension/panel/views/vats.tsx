@@ -1,0 +1,241 @@
+/**
+ * Vats: every vat the kernel has had, with terminate (confirmed in the row) and
+ * restart, and a form that launches a cluster from pasted or uploaded JSON. The list
+ * reloads after each action and, debounced, after crank events.
+ *
+ * data-testids: vats-table, vat-row (data-vat-id, data-state), vat-terminate,
+ * vat-terminate-reason, vat-terminate-confirm, vat-terminate-cancel, vat-restart,
+ * vats-refresh, vats-error (list or action refused), launch-config (textarea),
+ * launch-file (file input), launch-submit, launch-error, launch-result.
+ */
+import { useEffect, useState } from 'preact/hooks';
+import { askKernel } from '../../surface-client/index.ts';
+import {
+  useAction,
+  useDebounced,
+  useVats,
+  type KernelFeed,
+  type VatInfo,
+} from '../kernel.ts';
+import { ErrorLine, Json, View, formatBytes } from '../ui.tsx';
+
+export function Vats({ feed }: { feed: KernelFeed }) {
+  const { vats, error, busy, refresh } = useVats();
+  const action = useAction<unknown>();
+  const launch = useAction<unknown>();
+  const [confirming, setConfirming] = useState<string | null>(null);
+  const [reason, setReason] = useState('');
+  const [config, setConfig] = useState('');
+
+  const refreshSoon = useDebounced(() => void refresh(), 400);
+  useEffect(() => feed.onCrank(refreshSoon), [feed, refreshSoon]);
+
+  const terminate = (vatId: string) =>
+    action.run(async () => {
+      try {
+        await askKernel('terminateVat', {
+          vatId,
+          ...(reason.trim() ? { reason: reason.trim() } : {}),
+        });
+      } finally {
+        setConfirming(null);
+        setReason('');
+        await refresh();
+      }
+    });
+  const restart = (vatId: string) =>
+    action.run(async () => {
+      try {
+        await askKernel('restartVat', { vatId });
+      } finally {
+        await refresh();
+      }
+    });
+
+  const submit = (event: Event) => {
+    event.preventDefault();
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(config);
+    } catch (err) {
+      launch.reset();
+      launch.setError(`invalid JSON: ${(err as Error).message}`);
+      return;
+    }
+    void launch.run(async () => {
+      try {
+        return await askKernel('launchCluster', { config: parsed });
+      } finally {
+        await refresh();
+      }
+    });
+  };
+  const upload = async (event: Event) => {
+    const input = event.currentTarget as HTMLInputElement;
+    const file = input.files?.[0];
+    if (!file) return;
+    try {
+      setConfig(await file.text());
+      launch.reset();
+    } catch (err) {
+      launch.setError(`could not read ${file.name}: ${(err as Error).message}`);
+    }
+    input.value = '';
+  };
+
+  return (
+    <View name="vats" title="Vats" busy={busy || action.busy || launch.busy}>
+      <div class="toolbar">
+        <button type="button" data-testid="vats-refresh" onClick={() => void refresh()}>
+          Refresh
+        </button>
+      </div>
+      <ErrorLine error={error ?? action.error} testid="vats-error" />
+      <table data-testid="vats-table">
+        <thead>
+          <tr>
+            <th>Name</th>
+            <th>Id</th>
+            <th class="num">Incarnation</th>
+            <th class="num">Keys</th>
+            <th class="num">Bytes</th>
+            <th>State</th>
+            <th>Termination reason</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {(vats ?? []).map((vat) => (
+            <VatRow
+              key={vat.vatId}
+              vat={vat}
+              disabled={action.busy}
+              confirming={confirming === vat.vatId}
+              reason={reason}
+              onReason={setReason}
+              onAskTerminate={() => {
+                setReason('');
+                setConfirming(vat.vatId);
+              }}
+              onCancel={() => setConfirming(null)}
+              onTerminate={() => void terminate(vat.vatId)}
+              onRestart={() => void restart(vat.vatId)}
+            />
+          ))}
+        </tbody>
+      </table>
+      {vats?.length === 0 ? <p class="muted">No vats.</p> : null}
+
+      <h3>Launch a cluster</h3>
+      <form class="launch" onSubmit={submit}>
+        <textarea
+          data-testid="launch-config"
+          rows={10}
+          spellcheck={false}
+          placeholder='{ "bootstrap": "alice", "vats": { "alice": { "bundleSpec": "bundles/…" } } }'
+          value={config}
+          onInput={(e) => setConfig(e.currentTarget.value)}
+        />
+        <div class="toolbar">
+          <label>
+            Or load a .json file:{' '}
+            <input
+              type="file"
+              accept=".json,application/json"
+              data-testid="launch-file"
+              onChange={(e) => void upload(e)}
+            />
+          </label>
+          <button
+            type="submit"
+            data-testid="launch-submit"
+            disabled={launch.busy || config.trim() === ''}
+          >
+            {launch.busy ? 'Launching…' : 'Launch'}
+          </button>
+        </div>
+        <ErrorLine error={launch.error} testid="launch-error" />
+        {launch.result !== null ? (
+          <Json value={launch.result} testid="launch-result" />
+        ) : null}
+      </form>
+    </View>
+  );
+}
+
+function VatRow(props: {
+  vat: VatInfo;
+  disabled: boolean;
+  confirming: boolean;
+  reason: string;
+  onReason: (reason: string) => void;
+  onAskTerminate: () => void;
+  onCancel: () => void;
+  onTerminate: () => void;
+  onRestart: () => void;
+}) {
+  const { vat, disabled, confirming } = props;
+  const running = vat.state === 'running';
+  return (
+    <tr data-testid="vat-row" data-vat-id={vat.vatId} data-state={vat.state}>
+      <td>{vat.name}</td>
+      <td class="mono">{vat.vatId}</td>
+      <td class="num">{vat.incarnation}</td>
+      <td class="num">{vat.vatstore.keys}</td>
+      <td class="num" title={`${vat.vatstore.bytes} bytes`}>
+        {formatBytes(vat.vatstore.bytes)}
+      </td>
+      <td class={running ? 'ok' : 'bad'}>{vat.state}</td>
+      <td class="wrap">{vat.terminationReason ?? ''}</td>
+      <td class="actions">
+        {!running ? null : confirming ? (
+          <>
+            <input
+              type="text"
+              placeholder="reason (optional)"
+              data-testid="vat-terminate-reason"
+              value={props.reason}
+              onInput={(e) => props.onReason(e.currentTarget.value)}
+            />
+            <button
+              type="button"
+              class="danger"
+              data-testid="vat-terminate-confirm"
+              disabled={disabled}
+              onClick={props.onTerminate}
+            >
+              Terminate {vat.name}
+            </button>
+            <button
+              type="button"
+              data-testid="vat-terminate-cancel"
+              onClick={props.onCancel}
+            >
+              Cancel
+            </button>
+          </>
+        ) : (
+          <>
+            <button
+              type="button"
+              data-testid="vat-restart"
+              disabled={disabled}
+              onClick={props.onRestart}
+            >
+              Restart
+            </button>
+            <button
+              type="button"
+              class="danger"
+              data-testid="vat-terminate"
+              disabled={disabled}
+              onClick={props.onAskTerminate}
+            >
+              Terminate…
+            </button>
+          </>
+        )}
+      </td>
+    </tr>
+  );
+}
