@@ -17,13 +17,14 @@ import {
 } from '../../kernel/index.ts';
 import { openIndexedDbStorage } from '../storage/index.ts';
 import {
+  EVENTS_PORT,
   handleSurfaceRequest,
   isSurfaceRequest,
   type DefaultClusterReport,
   type SurfaceHooks,
 } from '../surface/index.ts';
 import { loadDefaultCluster, resolveCluster } from './clusters.ts';
-import { EVENTS_PORT, Inspector } from './inspector.ts';
+import { Inspector } from './inspector.ts';
 import { KERNEL_DATABASE, bootKernelHost, type KernelHost } from './kernel-host.ts';
 import { keepAliveWhileBusy } from './keep-alive.ts';
 import {

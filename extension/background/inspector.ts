@@ -8,37 +8,23 @@
  */
 import type { Runtime } from 'webextension-polyfill';
 import type { CrankDeltaRecord, CrankRecord } from '../../kernel/index.ts';
+import {
+  HISTORY,
+  type CrankHistory,
+  type CrankInfo,
+  type KernelEvent,
+} from '../surface-protocol/index.ts';
 
-export const EVENTS_PORT = 'cask:events';
-/** Cranks kept in the history. */
-export const HISTORY = 500;
 const MAX_VALUE = 4096;
 /** Status events are sent at most this often, however fast cranks run. */
 const STATUS_INTERVAL_MS = 250;
-
-export interface CrankInfo {
-  crank: number;
-  kind: string;
-  vatId: string | null;
-  method: string | null;
-  outcome: CrankRecord['outcome'];
-  detail?: string;
-  durationMs: number;
-  at: number;
-  deltaKeys: number;
-  deltaBytes: number;
-  storeBytes: number;
-}
-
-export type KernelEvent =
-  { type: 'crank'; crank: CrankInfo } | { type: 'status'; status: unknown };
 
 const cut = (value: string | null): string | null =>
   value !== null && value.length > MAX_VALUE
     ? `${value.slice(0, MAX_VALUE)}… (${value.length} characters in all)`
     : value;
 
-export class Inspector {
+export class Inspector implements CrankHistory {
   readonly #cranks: CrankInfo[] = [];
   readonly #deltas = new Map<number, CrankDeltaRecord>();
   readonly #ports = new Set<Runtime.Port>();

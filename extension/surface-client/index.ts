@@ -3,17 +3,21 @@
  * an Error carrying the surface's error name and message when the request is refused.
  */
 import browser from 'webextension-polyfill';
-import type { KernelEvent } from '../background/inspector.ts';
-import type { SurfaceAnswer } from '../surface/index.ts';
+import {
+  EVENTS_PORT,
+  REQUEST,
+  type KernelEvent,
+  type SurfaceAnswer,
+} from '../surface-protocol/index.ts';
 
-export type { CrankInfo, KernelEvent } from '../background/inspector.ts';
+export type { CrankInfo, KernelEvent } from '../surface-protocol/index.ts';
 
 export async function askKernel<R = unknown>(
   method: string,
   params: Record<string, unknown> = {},
 ): Promise<R> {
   const answer = (await browser.runtime.sendMessage({
-    type: 'cask:request',
+    type: REQUEST,
     method,
     params,
   })) as SurfaceAnswer | undefined;
@@ -35,7 +39,7 @@ export function subscribeKernelEvents(
   onEvent: (event: KernelEvent) => void,
   onDisconnect?: () => void,
 ): () => void {
-  const port = browser.runtime.connect({ name: 'cask:events' });
+  const port = browser.runtime.connect({ name: EVENTS_PORT });
   port.onMessage.addListener((message: unknown) => onEvent(message as KernelEvent));
   if (onDisconnect) port.onDisconnect.addListener(() => onDisconnect());
   return () => port.disconnect();

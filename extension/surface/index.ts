@@ -11,16 +11,26 @@ import { validate } from '@metamask/superstruct';
 import { METHODS } from './requests/index.ts';
 import type { SurfaceHooks, SurfaceMethod } from './method.ts';
 
-export { SurfaceError, type SurfaceHooks, type DefaultClusterReport } from './method.ts';
+export {
+  SurfaceError,
+  type DefaultClusterReport,
+  type SurfaceHooks,
+  type SurfaceHost,
+} from './method.ts';
 export type { SettlementJson } from './requests/settlement.ts';
-
-export const REQUEST = 'cask:request';
+export {
+  EVENTS_PORT,
+  HISTORY,
+  type CrankHistory,
+  type CrankInfo,
+  type KernelEvent,
+  type SurfaceAnswer,
+  REQUEST,
+} from '../surface-protocol/index.ts';
+import { REQUEST, type SurfaceAnswer } from '../surface-protocol/index.ts';
 
 /** Requests larger than this (as JSON) are refused unread. Inline vat bundles fit. */
 export const MAX_REQUEST_BYTES = 8 * 1024 * 1024;
-
-export type SurfaceAnswer =
-  { ok: true; result: unknown } | { ok: false; error: { name: string; message: string } };
 
 const byName = new Map<string, SurfaceMethod<unknown, unknown>>(
   METHODS.map((m) => [m.name, m as unknown as SurfaceMethod<unknown, unknown>]),

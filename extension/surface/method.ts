@@ -4,9 +4,26 @@
  * ./requests and one line in ./requests/index.ts.
  */
 import type { Struct } from '@metamask/superstruct';
-import type { Inspector } from '../background/inspector.ts';
-import type { KernelHost } from '../background/kernel-host.ts';
-import type { ClusterConfig, ResolvedCluster } from '../../kernel/index.ts';
+import type {
+  ClusterConfig,
+  Durability,
+  Kernel,
+  RecoveryReport,
+  ResolvedCluster,
+} from '../../kernel/index.ts';
+import type { CrankHistory } from '../surface-protocol/index.ts';
+
+/** The booted kernel as requests see it. */
+export interface SurfaceHost {
+  kernel: Kernel;
+  durability: Durability;
+  recovery: RecoveryReport;
+  isNew: boolean;
+  bootedAt: number;
+  bootId: string;
+  lastCheckpoint: { seq: number; at: number } | null;
+  storeBytes(): number;
+}
 
 export interface DefaultClusterReport {
   state: 'launching' | 'fulfilled' | 'rejected';
@@ -16,13 +33,13 @@ export interface DefaultClusterReport {
 
 export interface SurfaceHooks {
   /** The booted kernel of this service worker (waits for the boot). */
-  host(): Promise<KernelHost>;
+  host(): Promise<SurfaceHost>;
   /** Turns a validated cluster config into bundles the kernel can launch. */
   resolveCluster(config: ClusterConfig): Promise<ResolvedCluster>;
   /** What became of the default cluster launched on the profile's first run. */
   defaultCluster(): Promise<DefaultClusterReport | undefined>;
   /** The recent cranks and their deltas. */
-  inspector(): Inspector;
+  inspector(): CrankHistory;
 }
 
 export interface SurfaceMethod<P, R> {

@@ -1,6 +1,6 @@
 import { integer, min, object } from '@metamask/superstruct';
-import { HISTORY } from '../../background/inspector.ts';
 import { defineMethod, SurfaceError } from '../method.ts';
+import { HISTORY } from '../../surface-protocol/index.ts';
 
 /** What one recent crank changed in its vat's vatstore: each key's old and new value. */
 export const crankDelta = defineMethod({

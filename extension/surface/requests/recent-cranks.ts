@@ -1,6 +1,6 @@
 import { defaulted, integer, object, size } from '@metamask/superstruct';
-import { HISTORY } from '../../background/inspector.ts';
 import { defineMethod } from '../method.ts';
+import { HISTORY } from '../../surface-protocol/index.ts';
 
 /** The most recent cranks of this boot (up to 500), oldest first. */
 export const recentCranks = defineMethod({
