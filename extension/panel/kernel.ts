@@ -109,8 +109,10 @@ export class KernelFeed {
     if (this.state.status) this.#set({ status: { ...this.state.status, ...patch } });
   }
 
-  connect(): void {
+  /** (Re)opens the stream and reloads; `reset` forgets the cranks seen so far. */
+  connect({ reset = false } = {}): void {
     this.#stop();
+    if (reset) this.#set({ status: null, cranks: [] });
     const generation = ++this.#generation;
     const current = () => generation === this.#generation;
     const openedAt = Date.now();
@@ -163,7 +165,13 @@ export class KernelFeed {
     askKernel<{ cranks: CrankInfo[] }>('recentCranks', { limit: MAX_CRANKS }).then(
       ({ cranks }) => {
         if (!current()) return;
-        let merged: readonly CrankInfo[] = cranks.slice(-MAX_CRANKS);
+        // The worker keeps the cranks of its own boot only: the ones this page saw
+        // before it (and before the first the worker still has) stay.
+        const first = cranks[0]?.crank ?? Infinity;
+        let merged: readonly CrankInfo[] = [
+          ...this.state.cranks.filter((c) => c.crank < first),
+          ...cranks,
+        ].slice(-MAX_CRANKS);
         for (const crank of pending ?? []) merged = appendCrank(merged, crank);
         pending = null;
         this.#set({ cranks: merged, cranksError: null });

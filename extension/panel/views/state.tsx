@@ -45,7 +45,7 @@ export function State({ feed }: { feed: KernelFeed }) {
       try {
         const report = await importKernelState(file.bytes);
         // The kernel is a different one now: reload the live status and cranks.
-        feed.connect();
+        feed.connect({ reset: true });
         return { ...report, file: file.name };
       } finally {
         setChosen(null);
