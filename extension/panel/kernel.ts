@@ -92,6 +92,7 @@ export class KernelFeed {
   #timer: ReturnType<typeof setTimeout> | null = null;
   #generation = 0;
   #retryMs = 1000;
+  #notify: ReturnType<typeof setTimeout> | null = null;
 
   subscribe(listener: () => void): () => void {
     this.#listeners.add(listener);
@@ -189,6 +190,8 @@ export class KernelFeed {
   dispose(): void {
     this.#generation += 1;
     this.#stop();
+    if (this.#notify !== null) clearTimeout(this.#notify);
+    this.#notify = null;
   }
 
   #scheduleReconnect(reason: string): void {
@@ -212,7 +215,11 @@ export class KernelFeed {
 
   #set(patch: Partial<FeedState>): void {
     this.state = { ...this.state, ...patch };
-    for (const listener of this.#listeners) listener();
+    // One render for a burst of events, however fast cranks run.
+    this.#notify ??= setTimeout(() => {
+      this.#notify = null;
+      for (const listener of this.#listeners) listener();
+    }, 30);
   }
 }
 
@@ -297,8 +304,11 @@ export function useAction<T>({ latest = false } = {}): Action<T> {
   return { busy, error, result, run, setError, reset };
 }
 
-/** Calls `callback` at most once per `ms` after the last call to the returned function. */
-export function useDebounced(callback: () => void, ms: number): () => void {
+/**
+ * Coalesces calls: the first schedules `callback` in `ms`, and calls until it runs join
+ * it. Unlike a debounce it still runs under a steady stream of calls (cranks).
+ */
+export function useCoalesced(callback: () => void, ms: number): () => void {
   const latest = useRef(callback);
   latest.current = callback;
   const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
@@ -309,7 +319,7 @@ export function useDebounced(callback: () => void, ms: number): () => void {
     [],
   );
   return useCallback(() => {
-    if (timer.current !== null) clearTimeout(timer.current);
+    if (timer.current !== null) return;
     timer.current = setTimeout(() => {
       timer.current = null;
       latest.current();

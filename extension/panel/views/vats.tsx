@@ -1,7 +1,7 @@
 /**
  * Vats: every vat the kernel has had, with terminate (confirmed in the row) and
  * restart, and a form that launches a cluster from pasted or uploaded JSON. The list
- * reloads after each action and, debounced, after crank events.
+ * reloads after each action and after crank events (at most twice a second).
  *
  * data-testids: vats-table, vat-row (data-vat-id, data-state), vat-terminate,
  * vat-terminate-reason, vat-terminate-confirm, vat-terminate-cancel, vat-restart,
@@ -12,7 +12,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { askKernel } from '../../surface-client/index.ts';
 import {
   useAction,
-  useDebounced,
+  useCoalesced,
   useVats,
   type KernelFeed,
   type VatInfo,
@@ -27,7 +27,7 @@ export function Vats({ feed }: { feed: KernelFeed }) {
   const [reason, setReason] = useState('');
   const [config, setConfig] = useState('');
 
-  const refreshSoon = useDebounced(() => void refresh(), 400);
+  const refreshSoon = useCoalesced(() => void refresh(), 500);
   useEffect(() => feed.onCrank(refreshSoon), [feed, refreshSoon]);
 
   const terminate = (vatId: string) =>
