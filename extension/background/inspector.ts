@@ -84,6 +84,8 @@ export class Inspector implements CrankHistory {
   attach(port: Runtime.Port): void {
     this.#ports.add(port);
     port.onDisconnect.addListener(() => this.#ports.delete(port));
+    // The page's keep-alive pings: receiving them is what keeps the worker up.
+    port.onMessage.addListener(() => undefined);
     this.#status().then(
       (status) => port.postMessage({ type: 'status', status } satisfies KernelEvent),
       () => undefined,

@@ -41,9 +41,20 @@ export function subscribeKernelEvents(
 ): () => void {
   const port = browser.runtime.connect({ name: EVENTS_PORT });
   port.onMessage.addListener((message: unknown) => onEvent(message as KernelEvent));
-  if (onDisconnect) port.onDisconnect.addListener(() => onDisconnect());
-  return () => port.disconnect();
+  // Chrome stops a worker idle for 30 s; a message on the port counts as activity, so
+  // while a page watches, the kernel stays up instead of rebooting every half minute.
+  const keepAlive = setInterval(() => port.postMessage({ type: 'ping' }), KEEP_ALIVE_MS);
+  port.onDisconnect.addListener(() => {
+    clearInterval(keepAlive);
+    onDisconnect?.();
+  });
+  return () => {
+    clearInterval(keepAlive);
+    port.disconnect();
+  };
 }
+
+const KEEP_ALIVE_MS = 20_000;
 
 /** One state-transfer exchange with the worker over a MessagePort (binary as it is). */
 async function transfer<R>(
