@@ -142,8 +142,9 @@ async function importState(bytes: Uint8Array): Promise<{ vats: number; crank: nu
 async function transfer(request: TransferRequest): Promise<Record<string, unknown>> {
   if (request.type === EXPORT) {
     const host = await current;
-    const seq = host.durability.stats().lastSeq;
-    const bytes = await host.kernel.exportImage((store) => exportStateFile(store, seq));
+    const bytes = await host.kernel.exportImage((store) =>
+      exportStateFile(store, host.durability.stats().lastSeq),
+    );
     const stamp = new Date().toISOString().replace(/[:.]/gu, '-');
     return { bytes, fileName: `cask-state-${stamp}.cask` };
   }

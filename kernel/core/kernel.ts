@@ -64,7 +64,10 @@ export interface CrankRecord {
   outcome: 'ok' | 'fault' | 'no-delivery';
   detail?: string;
   durationMs: number;
-  /** Vatstore keys the crank's delta set or deleted, and the bytes of its keys and values. */
+  /**
+   * Vatstore keys the crank's delta set or deleted, and the size of its keys and values
+   * (in UTF-16 code units, which is bytes for ASCII).
+   */
   deltaKeys: number;
   deltaBytes: number;
   /** The delta with each key's previous value; only while `captureDeltas` is on. */
@@ -281,9 +284,11 @@ export class Kernel {
   async exportImage<T>(encode: (store: KernelStore) => Promise<T>): Promise<T> {
     return this.#control(async () => {
       while (this.#flushing !== undefined || this.#store.hasUncommitted) {
+        if (this.#broken !== undefined) throw this.#broken;
         if (this.#flushing === undefined) this.#flush();
         await this.#flushing;
       }
+      if (this.#broken !== undefined) throw this.#broken;
       return encode(this.#store);
     });
   }
@@ -964,7 +969,10 @@ export class Kernel {
         if (!this.#store.inCrank && this.#store.hasUncommitted) this.#flush();
         this.#checkIdle();
       },
-      (error: unknown) => this.#fail(error),
+      (error: unknown) => {
+        this.#flushing = undefined;
+        this.#fail(error);
+      },
     );
   }
 

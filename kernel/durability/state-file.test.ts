@@ -136,6 +136,16 @@ describe('exportStateFile and checkStateFile', () => {
     expect(error.message).toMatch(/its database does not open/u);
   });
 
+  it('refuses a SQLite database that is not a Cask store, empty or not', () => {
+    for (const sql of ['', 'CREATE TABLE notes (text TEXT); INSERT INTO notes VALUES (1)']) {
+      const db = new SQL.Database();
+      if (sql) db.exec(sql);
+      const image = db.export();
+      db.close();
+      expect(refusal(framed(image)).message).toMatch(/is not a Cask store/u);
+    }
+  });
+
   it('refuses a database from a newer schema version, naming both versions', () => {
     const db = new SQL.Database();
     db.exec(`PRAGMA user_version = ${SCHEMA_VERSION + 1}`);

@@ -34,6 +34,26 @@ export function checkStateFile(
   const decoded = decodeCheckpoint(file);
   if (!decoded.ok)
     throw new StateFileError(`not a usable Cask state file: ${decoded.reason}`);
+  // A database with no schema version is not a Cask store (opening it as one would
+  // create an empty kernel in it).
+  let version: unknown;
+  try {
+    const db = new SQL.Database(decoded.image.slice());
+    try {
+      version = db.exec('PRAGMA user_version')[0]?.values[0]?.[0];
+    } finally {
+      db.close();
+    }
+  } catch (error) {
+    throw new StateFileError(
+      `not a usable Cask state file: its database does not open: ${String(error)}`,
+    );
+  }
+  if (typeof version !== 'number' || version < 1) {
+    throw new StateFileError(
+      'not a usable Cask state file: its database is not a Cask store (no schema version)',
+    );
+  }
   let store: KernelStore;
   try {
     store = KernelStore.open(SQL, decoded.image.slice());

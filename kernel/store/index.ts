@@ -62,7 +62,14 @@ export class KernelStore {
 
   /** Opens a store from a database image (a checkpoint) or a new, empty one. */
   static open(SQL: SqlJsStatic, image?: Uint8Array): KernelStore {
-    return new KernelStore(new SQL.Database(image));
+    const db = new SQL.Database(image);
+    try {
+      return new KernelStore(db);
+    } catch (error) {
+      // An image that cannot be opened must not stay in sql.js's memory.
+      db.close();
+      throw error;
+    }
   }
 
   get inCrank(): boolean {
