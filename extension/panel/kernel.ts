@@ -5,46 +5,24 @@
  */
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import {
+  HISTORY,
   askKernel,
   subscribeKernelEvents,
   type CrankInfo,
   type KernelEvent,
+  type StatusReport,
+  type VatReport,
 } from '../surface-client/index.ts';
 
 export type { CrankInfo };
 
 /** The `status` request's result (and a `status` event's). */
-export interface KernelStatus {
-  crank: number;
-  durableCrank: number;
-  runQueueLength: number;
-  vats: number;
-  paused: boolean;
-  storeBytes: number;
-  durability: {
-    lastSeq: number;
-    checkpointSeq: number;
-    checkpointBytes: number;
-    checkpoints: number;
-    logBytesSinceCheckpoint: number;
-  };
-  boot: { id: string; at: number; firstRun: boolean };
-  lastCheckpoint?: { seq: number; at: number } | null;
-}
-
+export type KernelStatus = StatusReport;
 /** One row of `listVats`. */
-export interface VatInfo {
-  vatId: string;
-  name: string;
-  state: string;
-  incarnation: number;
-  rootKref: string | null;
-  terminationReason?: string;
-  vatstore: { keys: number; bytes: number };
-}
+export type VatInfo = VatReport;
 
 /** The most cranks kept in memory (what `recentCranks` keeps too). */
-export const MAX_CRANKS = 500;
+export const MAX_CRANKS = HISTORY;
 
 /** "Name: message" for an error, as the surface names its refusals. */
 export function errorText(error: unknown): string {

@@ -10,7 +10,13 @@ import {
   type SurfaceAnswer,
 } from '../surface-protocol/index.ts';
 
-export type { CrankInfo, KernelEvent } from '../surface-protocol/index.ts';
+export type {
+  CrankInfo,
+  KernelEvent,
+  StatusReport,
+  VatReport,
+} from '../surface-protocol/index.ts';
+export { HISTORY } from '../surface-protocol/index.ts';
 
 export async function askKernel<R = unknown>(
   method: string,

@@ -3,7 +3,13 @@
  * pages (extension/surface-client): constants and types only, so a page that imports
  * it pulls in none of the kernel.
  */
-import type { CrankDeltaRecord, CrankRecord } from '../../kernel/index.ts';
+import type {
+  CrankDeltaRecord,
+  CrankRecord,
+  DurabilityStats,
+  KernelStatus,
+  RecoveryReport,
+} from '../../kernel/index.ts';
 
 /** `type` of a request: `chrome.runtime.sendMessage({ type: REQUEST, method, params })`. */
 export const REQUEST = 'cask:request';
@@ -39,4 +45,34 @@ export type KernelEvent =
 export interface CrankHistory {
   recentCranks(limit: number): CrankInfo[];
   crankDelta(crank: number): CrankDeltaRecord | undefined;
+}
+
+/** The `status` request's result, and a status event's. */
+export interface StatusReport extends KernelStatus {
+  /** The database's size in bytes. */
+  storeBytes: number;
+  durability: DurabilityStats;
+  /** The newest checkpoint this boot wrote: its log seq, and when it started. */
+  lastCheckpoint: { seq: number; at: number } | null;
+  recovery: RecoveryReport;
+  boot: { id: string; at: number; firstRun: boolean };
+  /** What became of the default cluster launched on the profile's first run. */
+  defaultCluster: DefaultClusterReport | null;
+}
+
+export interface DefaultClusterReport {
+  state: 'launching' | 'fulfilled' | 'rejected';
+  /** The bootstrap result (JSON, references as `{ "$kref": … }`), once settled. */
+  result?: unknown;
+}
+
+/** One vat in the `listVats` request's result. */
+export interface VatReport {
+  vatId: string;
+  name: string;
+  state: 'running' | 'terminated';
+  incarnation: number;
+  rootKref: string;
+  terminationReason?: string;
+  vatstore: { keys: number; bytes: number };
 }

@@ -24,7 +24,9 @@ export {
   type CrankHistory,
   type CrankInfo,
   type KernelEvent,
+  type StatusReport,
   type SurfaceAnswer,
+  type VatReport,
   REQUEST,
 } from '../surface-protocol/index.ts';
 import { REQUEST, type SurfaceAnswer } from '../surface-protocol/index.ts';

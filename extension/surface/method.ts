@@ -11,7 +11,9 @@ import type {
   RecoveryReport,
   ResolvedCluster,
 } from '../../kernel/index.ts';
-import type { CrankHistory } from '../surface-protocol/index.ts';
+import type { CrankHistory, DefaultClusterReport } from '../surface-protocol/index.ts';
+
+export type { DefaultClusterReport };
 
 /** The booted kernel as requests see it. */
 export interface SurfaceHost {
@@ -23,12 +25,6 @@ export interface SurfaceHost {
   bootId: string;
   lastCheckpoint: { seq: number; at: number } | null;
   storeBytes(): number;
-}
-
-export interface DefaultClusterReport {
-  state: 'launching' | 'fulfilled' | 'rejected';
-  /** The bootstrap result (JSON, references as `{ "$kref": … }`), once settled. */
-  result?: unknown;
 }
 
 export interface SurfaceHooks {

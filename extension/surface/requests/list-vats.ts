@@ -1,11 +1,12 @@
 import { object } from '@metamask/superstruct';
+import type { VatReport } from '../../surface-protocol/index.ts';
 import { defineMethod } from '../method.ts';
 
 /** Every vat the kernel has had, live or terminated, with its vatstore's size. */
 export const listVats = defineMethod({
   name: 'listVats',
   params: object({}),
-  async handler(hooks) {
+  async handler(hooks): Promise<VatReport[]> {
     const { kernel } = await hooks.host();
     return kernel.state.listVats().map((vat) => ({
       vatId: vat.vatId,

@@ -1,11 +1,12 @@
 import { object } from '@metamask/superstruct';
+import type { StatusReport } from '../../surface-protocol/index.ts';
 import { defineMethod } from '../method.ts';
 
 /** Kernel status: crank numbers, run queue, store and log sizes, this boot. */
 export const status = defineMethod({
   name: 'status',
   params: object({}),
-  async handler(hooks) {
+  async handler(hooks): Promise<StatusReport> {
     const host = await hooks.host();
     const { kernel, durability, recovery } = host;
     return {
