@@ -19,9 +19,19 @@ const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.bench.json'], {
   stdio: 'inherit',
 });
 if (build.status !== 0) process.exit(build.status ?? 1);
-const { status } = spawnSync(
-  process.execPath,
-  [`${root}build/bench/entry.js`, `${root}build/bench/${name}.js`, ...args],
-  { stdio: 'inherit' },
-);
+// Benches that drive a browser run from source under tsx, without lockdown: Playwright
+// is not written for a locked-down realm, and these host no kernel themselves (it runs
+// in the extension; vats are bundled in a child process under SES). From source because
+// they load e2e/harness.ts, which the bench compile leaves out.
+const withoutLockdown = ['extension-ping-pong'];
+const { status } = withoutLockdown.includes(name)
+  ? spawnSync(process.execPath, ['--import', 'tsx', `bench/${name}.ts`, ...args], {
+      cwd: root, // where --import finds tsx
+      stdio: 'inherit',
+    })
+  : spawnSync(
+      process.execPath,
+      [`${root}build/bench/entry.js`, `${root}build/bench/${name}.js`, ...args],
+      { stdio: 'inherit' },
+    );
 process.exit(status ?? 1);
