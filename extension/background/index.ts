@@ -58,6 +58,7 @@ async function boot(): Promise<KernelHost> {
       inspector.recordCrank(record, booted.storeBytes());
       keepAlive.busy(booted.kernel);
     },
+    onDurable: () => inspector.statusChanged(),
   });
   if (host.isNew) {
     await saveDefaultCluster({ state: 'launching' });
@@ -171,7 +172,8 @@ addEventListener('message', (event: MessageEvent) => {
 browser.runtime.onMessage.addListener(
   (message: unknown, sender: Runtime.MessageSender) => {
     if (!isSurfaceRequest(message) || sender.id !== browser.runtime.id) return undefined;
-    return handleSurfaceRequest(message, hooks);
+    // A request may change the status without a crank (a pause, a queued message).
+    return handleSurfaceRequest(message, hooks).finally(() => inspector.statusChanged());
   },
 );
 

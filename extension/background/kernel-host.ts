@@ -42,6 +42,8 @@ export interface KernelHost {
 export interface KernelHostOptions {
   launcher: OffscreenVatLauncher;
   onCrank?: (record: CrankRecord, host: KernelHost) => void;
+  /** Called when the durable crank advances. */
+  onDurable?: () => void;
 }
 
 export async function bootKernelHost(options: KernelHostOptions): Promise<KernelHost> {
@@ -72,6 +74,7 @@ export async function bootKernelHost(options: KernelHostOptions): Promise<Kernel
     platform: { vats: options.launcher, now: () => performance.now() },
     commitLog: durability,
     ...(onCrank ? { onCrank: (record: CrankRecord) => onCrank(record, host) } : {}),
+    ...(options.onDurable ? { onDurable: options.onDurable } : {}),
   });
   kernel.captureDeltas = true;
   const host: KernelHost = {

@@ -104,6 +104,8 @@ export interface KernelOptions {
   commitLog?: CommitLog;
   /** Called with the rows each store commit changed (one crank or a group of them). */
   onCommit?: (changes: RowChange[], lastCrank: number) => void;
+  /** Called when the crank log has made every crank up to `crank` durable. */
+  onDurable?: (crank: number) => void;
   /** Called after each crank, for inspection and metrics. */
   onCrank?: (record: CrankRecord) => void;
   /** Deliveries to a vat between two bringOutYourDead deliveries. */
@@ -963,6 +965,7 @@ export class Kernel {
       () => {
         this.#flushing = undefined;
         this.#durableCrank = last;
+        this.#options.onDurable?.(last);
         for (const release of released) release();
         // Cranks that committed meanwhile form the next group. Inside an open crank,
         // that crank's own commit starts the write.

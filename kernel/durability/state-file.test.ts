@@ -137,7 +137,10 @@ describe('exportStateFile and checkStateFile', () => {
   });
 
   it('refuses a SQLite database that is not a Cask store, empty or not', () => {
-    for (const sql of ['', 'CREATE TABLE notes (text TEXT); INSERT INTO notes VALUES (1)']) {
+    for (const sql of [
+      '',
+      'CREATE TABLE notes (text TEXT); INSERT INTO notes VALUES (1)',
+    ]) {
       const db = new SQL.Database();
       if (sql) db.exec(sql);
       const image = db.export();

@@ -110,7 +110,9 @@ export function Vatstore() {
         </button>
         <span data-testid="vatstore-page">
           page {cursors.length}
-          {page ? `, ${page.entries.length} keys` : ''}
+          {page
+            ? `, ${page.entries.length} ${page.entries.length === 1 ? 'key' : 'keys'}`
+            : ''}
         </span>
         <button
           type="button"
