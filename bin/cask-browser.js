@@ -14,6 +14,8 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { chromium } from '@playwright/test';
 
+/* global chrome -- in the page.evaluate callback, which runs in the extension page */
+
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = resolve(root, 'dist');
 const { values } = parseArgs({
