@@ -223,7 +223,9 @@ export class Cask {
       const posted = (await call('Runtime.callFunctionOn', {
         objectId: ports.objects.objectId,
         functionDeclaration:
-          'function (m) { for (const port of this) port.postMessage(m); return this.length; }',
+          // Posted on a later task: the kernel terminates the vat at once and its iframe
+          // goes away, which must not happen before this call has answered.
+          'function (m) { setTimeout(() => { for (const port of this) port.postMessage(m); }); return this.length; }',
         arguments: [{ value: message }],
         returnByValue: true,
       })) as { result: { value: number } };
