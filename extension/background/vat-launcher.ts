@@ -139,7 +139,10 @@ export function makeOffscreenVatLauncher(): OffscreenVatLauncher {
     },
 
     async launch(vatId) {
-      const port = await connect();
+      // The latest control port: the offscreen document may have said hello again since
+      // the first one (each hello replaces the port).
+      const first = await connect();
+      const port = control ?? first;
       const requestId = nextRequestId++;
       const vatPort = await new Promise<MessagePort>((resolve, reject) => {
         const timer = setTimeout(() => {
