@@ -27,7 +27,9 @@ import { openFileStorage } from '../node/file-storage/index.ts';
 import { makeNodeVatLauncher } from '../node/vat-worker/index.ts';
 import {
   launchTestCluster,
+  replyEdits,
   sampleVat,
+  tamperNextReply,
   testVat,
   type TestCluster,
 } from './kernel-harness.ts';
@@ -165,38 +167,17 @@ describe('crank records', () => {
   });
 
   it('report deltaKeys 0 and no delta for a faulted crank', async () => {
-    let armed = false;
+    const { tamper, arm } = tamperNextReply(replyEdits.bogusResolve);
     cluster = await launchTestCluster(
       {
         mallory: { source: testVat('mallory.js') },
         counter: { source: sampleVat('counter.js') },
       },
-      {
-        tamper: (_vatId, message) => {
-          const m = message as { type?: string; syscalls?: unknown[] };
-          if (armed && m.type === 'delivered') {
-            armed = false;
-            // Its real delta (a baggage write), plus a resolve of a promise it never had.
-            return {
-              ...m,
-              syscalls: [
-                ...(m.syscalls ?? []),
-                {
-                  kind: 'resolve',
-                  resolutions: [
-                    { vpid: 'p-99', rejected: false, data: { body: '#null', slots: [] } },
-                  ],
-                },
-              ],
-            };
-          }
-          return message;
-        },
-      },
+      { tamper },
     );
     cluster.kernel.captureDeltas = true;
     const malloryId = cluster.vatId('mallory');
-    armed = true;
+    arm();
     const counter = { $kref: cluster.kernel.rootOf('counter') };
     const settlement = await cluster.send('mallory', 'touch', counter, 'm1');
     expect(settlement.rejected).toBe(true);
@@ -207,26 +188,16 @@ describe('crank records', () => {
   });
 
   it('after a faulted crank, report only the next crank’s own delta', async () => {
-    let armed = false;
+    const { tamper, arm } = tamperNextReply(replyEdits.wrongCrank);
     cluster = await launchTestCluster(
       {
         mallory: { source: testVat('mallory.js') },
         counter: { source: sampleVat('counter.js') },
       },
-      {
-        tamper: (_vatId, message) => {
-          const m = message as { type?: string; crank?: number };
-          if (armed && m.type === 'delivered') {
-            armed = false;
-            // A reply to the wrong crank, after the vat wrote its baggage.
-            return { ...m, crank: (m.crank ?? 0) + 1000 };
-          }
-          return message;
-        },
-      },
+      { tamper },
     );
     cluster.kernel.captureDeltas = true;
-    armed = true;
+    arm();
     const counter = { $kref: cluster.kernel.rootOf('counter') };
     await cluster.send('mallory', 'touch', counter, 'm1');
     expect(cluster.cranks.some((r) => r.outcome === 'fault')).toBe(true);

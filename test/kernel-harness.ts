@@ -42,6 +42,55 @@ const SAMPLES = resolve(import.meta.dirname, '../vats');
 export const testVat = (file: string): string => resolve(VATS, file);
 export const sampleVat = (file: string): string => resolve(SAMPLES, file);
 
+/** A vat's `delivered` reply, as far as the tests edit it. */
+interface Reply {
+  type?: string;
+  crank?: number;
+  syscalls?: unknown[];
+  delta?: unknown;
+}
+
+/** Edits the tests make to one reply, to break the protocol in a known way. */
+export const replyEdits = {
+  /** Keeps the vat's real syscalls and delta, and adds a resolve of a promise it never had. */
+  bogusResolve: (m: Reply): unknown => ({
+    ...m,
+    syscalls: [
+      ...(m.syscalls ?? []),
+      {
+        kind: 'resolve',
+        resolutions: [
+          { vpid: 'p-99', rejected: false, data: { body: '#null', slots: [] } },
+        ],
+      },
+    ],
+  }),
+  /** A reply to the wrong crank (after the vat did its work). */
+  wrongCrank: (m: Reply): unknown => ({ ...m, crank: (m.crank ?? 0) + 1000 }),
+};
+
+/**
+ * A tamper that does nothing until armed, then applies `edit` to the next `delivered`
+ * reply, once.
+ */
+export function tamperNextReply(edit: (reply: Reply) => unknown): {
+  tamper: Tamper;
+  arm(): void;
+} {
+  let armed = false;
+  return {
+    tamper: (_vatId, message) => {
+      const m = message as Reply;
+      if (!armed || m.type !== 'delivered') return message;
+      armed = false;
+      return edit(m);
+    },
+    arm: () => {
+      armed = true;
+    },
+  };
+}
+
 function tamperingLauncher(inner: VatLauncher, tamper: Tamper): VatLauncher {
   return {
     async launch(vatId) {

@@ -5,7 +5,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { capdataToJson, type RowChange } from '../kernel/index.ts';
 import {
   launchTestCluster,
+  replyEdits,
   sampleVat,
+  tamperNextReply,
   testVat,
   type TestCluster,
 } from './kernel-harness.ts';
@@ -149,39 +151,18 @@ describe('garbage collection', () => {
 
 describe('vat faults', () => {
   it('a protocol violation voids the crank, terminates the vat, and the others run on', async () => {
-    let armed = false;
+    const { tamper, arm } = tamperNextReply(replyEdits.bogusResolve);
     cluster = await launchTestCluster(
       {
         mallory: { source: testVat('mallory.js') },
         counter: { source: sampleVat('counter.js') },
       },
-      {
-        tamper: (_vatId, message) => {
-          const m = message as { type?: string; syscalls?: unknown[] };
-          if (armed && m.type === 'delivered') {
-            armed = false;
-            // Keep its real syscalls and delta, and add a resolve of a promise it never had.
-            return {
-              ...m,
-              syscalls: [
-                ...(m.syscalls ?? []),
-                {
-                  kind: 'resolve',
-                  resolutions: [
-                    { vpid: 'p-99', rejected: false, data: { body: '#null', slots: [] } },
-                  ],
-                },
-              ],
-            };
-          }
-          return message;
-        },
-      },
+      { tamper },
     );
     const malloryId = cluster.vatId('mallory');
     const before = vatstoreOf(cluster, 'mallory');
     const commitsBefore = cluster.commits.length;
-    armed = true;
+    arm();
     const counter = kref(cluster.kernel.rootOf('counter'));
     const settlement = await cluster.send('mallory', 'touch', counter, 'm1');
     expect(settlement.rejected).toBe(true);
@@ -208,24 +189,18 @@ describe('vat faults', () => {
   });
 
   it('a message that fails validation terminates the vat with a reason naming the field', async () => {
-    let armed = false;
+    const { tamper, arm } = tamperNextReply((m) => ({
+      ...m,
+      delta: { sets: [['key', 42]], deletes: [] },
+    }));
     cluster = await launchTestCluster(
       {
         mallory: { source: testVat('mallory.js') },
         counter: { source: sampleVat('counter.js') },
       },
-      {
-        tamper: (_vatId, message) => {
-          const m = message as { type?: string; delta?: unknown };
-          if (armed && m.type === 'delivered') {
-            armed = false;
-            return { ...m, delta: { sets: [['key', 42]], deletes: [] } };
-          }
-          return message;
-        },
-      },
+      { tamper },
     );
-    armed = true;
+    arm();
     const settlement = await cluster.send('mallory', 'ping');
     expect(settlement.rejected).toBe(true);
     const reason = cluster.kernel.state.getVatByName('mallory')?.terminationReason ?? '';
@@ -234,21 +209,12 @@ describe('vat faults', () => {
   });
 
   it('a reply to the wrong crank terminates the vat', async () => {
-    let armed = false;
+    const { tamper, arm } = tamperNextReply(replyEdits.wrongCrank);
     cluster = await launchTestCluster(
       { mallory: { source: testVat('mallory.js') } },
-      {
-        tamper: (_vatId, message) => {
-          const m = message as { type?: string; crank?: number };
-          if (armed && m.type === 'delivered') {
-            armed = false;
-            return { ...m, crank: (m.crank ?? 0) + 1000 };
-          }
-          return message;
-        },
-      },
+      { tamper },
     );
-    armed = true;
+    arm();
     await cluster.send('mallory', 'ping');
     expect(cluster.kernel.state.getVatByName('mallory')?.terminationReason).toMatch(
       /it replied to crank \d+ while crank \d+ was open/u,
