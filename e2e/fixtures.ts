@@ -22,16 +22,12 @@ export const test = base.extend<{ cask: Cask }>({
 
 export { expect } from '@playwright/test';
 
-export interface Status {
-  crank: number;
-  durableCrank: number;
-  runQueueLength: number;
-  vats: number;
-  paused: boolean;
-  storeBytes: number;
-  boot: { id: string; at: number; firstRun: boolean };
-  defaultCluster: { state: string; result?: unknown } | null;
-}
+// The surface's own result types: the tests read what the panel reads.
+export type {
+  CrankInfo,
+  StatusReport as Status,
+  VatReport,
+} from '../extension/surface-protocol/index.ts';
 
 export interface Settled {
   target: string;

@@ -1,14 +1,5 @@
 import { Cask } from './harness.ts';
-import { expect, increment, test } from './fixtures.ts';
-
-interface CrankInfo {
-  crank: number;
-  kind: string;
-  vatId: string | null;
-  method: string | null;
-  outcome: string;
-  deltaKeys: number;
-}
+import { expect, increment, test, type CrankInfo } from './fixtures.ts';
 
 /** exportKernelState as the panel does it (surface-client), bytes back as base64. */
 async function exportState(cask: Cask): Promise<string> {

@@ -7,29 +7,17 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Locator, Page, TestInfo } from '@playwright/test';
 import { Cask, testBundle } from './harness.ts';
-import { expect, increment, test, type Status } from './fixtures.ts';
+import {
+  expect,
+  increment,
+  test,
+  type CrankInfo,
+  type Status,
+  type VatReport as VatInfo,
+} from './fixtures.ts';
 
 type ViewName =
   'overview' | 'vats' | 'vatstore' | 'cranks' | 'send' | 'sql' | 'metrics' | 'state';
-
-interface VatInfo {
-  vatId: string;
-  name: string;
-  state: string;
-  incarnation: number;
-  rootKref: string | null;
-  terminationReason?: string;
-  vatstore: { keys: number; bytes: number };
-}
-
-interface CrankInfo {
-  crank: number;
-  kind: string;
-  vatId: string | null;
-  method: string | null;
-  outcome: string;
-  deltaKeys: number;
-}
 
 interface VatstorePage {
   entries: Array<{ key: string; value: string; decoded?: unknown }>;
