@@ -29,6 +29,7 @@ export {
   checkStateFile,
   exportStateFile,
   installStateImage,
+  type CutTail,
   type DurableStorage,
   type DurabilityOptions,
   type DurabilityStats,

@@ -42,7 +42,26 @@ export interface DurableStorage {
   /** Appends to the open segment; resolves once the bytes are durable. */
   appendLog(bytes: Uint8Array): Promise<void>;
   deleteLogSegment(firstSeq: number): Promise<void>;
+  /**
+   * Keeps bytes that recovery cut from the end of a log segment (a torn write), beside
+   * the log, so that a person can look at them; nothing reads them back. Stored whole or
+   * not at all; saving the same (segment, offset) again replaces the earlier copy.
+   */
+  saveCutTail(segment: number, offset: number, bytes: Uint8Array): Promise<void>;
+  /** The cut tails kept so far, ordered by segment then offset. */
+  listCutTails(): Promise<CutTail[]>;
   close(): Promise<void>;
+}
+
+/** Bytes recovery cut from the end of a log segment and kept (DurableStorage.saveCutTail). */
+export interface CutTail {
+  segment: number;
+  /** Where in the segment the cut began. */
+  offset: number;
+  /** How many bytes were cut. */
+  bytes: number;
+  /** Where a person finds them (a file path, an IndexedDB store and key). */
+  location: string;
 }
 
 export class RecoveryError extends Error {
