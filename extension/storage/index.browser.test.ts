@@ -4,7 +4,7 @@
  */
 // The Playwright provider's types give cdp() its send().
 /// <reference types="@vitest/browser-playwright" />
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cdp } from 'vitest/browser';
 import { durabilitySuite } from '../../test/durability-suite.ts';
 import { openIndexedDbStorage } from './index.ts';
@@ -35,6 +35,35 @@ function deleteDatabase(name: string): Promise<void> {
   });
 }
 
+/** Makes, past the storage, a database as version 1 of the schema (before cutTails) did. */
+async function makeVersion1(
+  name: string,
+  contents: {
+    checkpoints: Array<[number, Uint8Array]>;
+    log: Array<[[number, number], Uint8Array]>;
+  },
+): Promise<void> {
+  const request = indexedDB.open(name, 1);
+  request.onupgradeneeded = () => {
+    request.result.createObjectStore('checkpoints');
+    request.result.createObjectStore('log');
+  };
+  const db = await settle(request);
+  try {
+    const tx = db.transaction(['checkpoints', 'log'], 'readwrite');
+    for (const [seq, value] of contents.checkpoints) {
+      tx.objectStore('checkpoints').put(value, seq);
+    }
+    for (const [key, value] of contents.log) tx.objectStore('log').put(value, key);
+    await new Promise<void>((resolve, reject) => {
+      tx.oncomplete = () => resolve();
+      tx.onabort = () => reject(tx.error ?? new Error('aborted'));
+    });
+  } finally {
+    db.close();
+  }
+}
+
 /** Reads one value of the database directly, past the storage. */
 async function rawGet(name: string, store: string, key: IDBValidKey): Promise<unknown> {
   const db = await settle(indexedDB.open(name));
@@ -53,13 +82,19 @@ afterAll(async () => {
 // opens the origin's IndexedDB backing store and keeps it while that stays open, so a
 // quota override made later does not apply to IndexedDB.
 describe('IndexedDB storage over quota', () => {
-  it('says the quota is exhausted when an append does not fit, and keeps the appends before it', async () => {
-    const name = fresh('quota');
-    const session = cdp();
+  const session = cdp();
+  beforeAll(async () => {
     await session.send('Storage.overrideQuotaForOrigin', {
       origin: location.origin,
       quotaSize: 256 * 1024,
     });
+  });
+  afterAll(async () => {
+    await session.send('Storage.overrideQuotaForOrigin', { origin: location.origin });
+  });
+
+  it('says the quota is exhausted when an append does not fit, and keeps the appends before it', async () => {
+    const name = fresh('quota');
     const storage = await openIndexedDbStorage(name);
     try {
       await storage.openLogSegment(1);
@@ -88,7 +123,28 @@ describe('IndexedDB storage over quota', () => {
       expect(segment.length).toBe(kept.length * 32 * 1024);
       expect(segment.subarray(segment.length - 32 * 1024)).toEqual(kept.at(-1));
     } finally {
-      await session.send('Storage.overrideQuotaForOrigin', { origin: location.origin });
+      await storage.close();
+    }
+  });
+
+  it('rejects a cut tail that does not fit, naming the database and the operation, and keeps none of it', async () => {
+    const name = fresh('quota-tail');
+    const storage = await openIndexedDbStorage(name);
+    try {
+      // More than the whole quota, whatever the test before left. Random (Chromium
+      // compresses what IndexedDB stores), 64 KiB at a time (getRandomValues' limit).
+      const big = new Uint8Array(512 * 1024);
+      for (let at = 0; at < big.length; at += 65536) {
+        crypto.getRandomValues(big.subarray(at, at + 65536));
+      }
+      await expect(storage.saveCutTail(3, 120, big)).rejects.toThrow(
+        new RegExp(
+          `^IndexedDB database "${name}": saveCutTail\\(3, 120\\) failed: the browser's storage quota is exhausted.*QuotaExceededError`,
+          'u',
+        ),
+      );
+      expect(await storage.listCutTails()).toEqual([]);
+    } finally {
       await storage.close();
     }
   });
@@ -200,7 +256,7 @@ describe('IndexedDB storage', () => {
 
   it('refuses a database made by a newer Cask, naming it', async () => {
     const name = fresh('newer');
-    (await settle(indexedDB.open(name, 2))).close();
+    (await settle(indexedDB.open(name, 3))).close();
     await expect(openIndexedDbStorage(name)).rejects.toThrow(
       new RegExp(
         `^IndexedDB database "${name}": open failed: it was created by a newer Cask .*VersionError`,
@@ -218,6 +274,163 @@ describe('IndexedDB storage', () => {
     await expect(storage.writeCheckpoint(2, bytes(2))).rejects.toThrow(
       `IndexedDB database "${name}": writeCheckpoint(2) failed: the database was closed: another connection asked to delete it`,
     );
+    await storage.close();
+  });
+});
+
+describe('IndexedDB cut tails', () => {
+  it('saves cut tails and lists them by segment then offset, a second save of a key replacing the first', async () => {
+    const name = fresh('tails');
+    const storage = await openIndexedDbStorage(name);
+    expect(await storage.listCutTails()).toEqual([]);
+    await storage.saveCutTail(12, 5, bytes(1, 2, 3));
+    await storage.saveCutTail(3, 900, bytes(4));
+    await storage.saveCutTail(3, 40, bytes(5, 6));
+    await storage.saveCutTail(12, 5, bytes(7, 8, 9, 10)); // replaces [12, 5]
+    // A view of a larger buffer counts (and stores) only its own bytes.
+    await storage.saveCutTail(100, 0, new Uint8Array(4096).subarray(10, 17));
+    const at = (segment: number, offset: number) =>
+      `IndexedDB "${name}" store cutTails key [${segment}, ${offset}]`;
+    // Numerically, not as strings: 100 after 12 after 3, 900 after 40.
+    expect(await storage.listCutTails()).toEqual([
+      { segment: 3, offset: 40, bytes: 2, location: at(3, 40) },
+      { segment: 3, offset: 900, bytes: 1, location: at(3, 900) },
+      { segment: 12, offset: 5, bytes: 4, location: at(12, 5) },
+      { segment: 100, offset: 0, bytes: 7, location: at(100, 0) },
+    ]);
+    // The location is true: the bytes are there.
+    expect(await rawGet(name, 'cutTails', [12, 5])).toEqual(bytes(7, 8, 9, 10));
+    expect(
+      ((await rawGet(name, 'cutTails', [100, 0])) as Uint8Array).buffer.byteLength,
+    ).toBe(7);
+    await storage.close();
+    // Kept across a reopen.
+    const again = await openIndexedDbStorage(name);
+    expect(
+      (await again.listCutTails()).map((t) => [t.segment, t.offset, t.bytes]),
+    ).toEqual([
+      [3, 40, 2],
+      [3, 900, 1],
+      [12, 5, 4],
+      [100, 0, 7],
+    ]);
+    await again.close();
+  });
+
+  it('keeps an empty cut tail, and refuses a key that is not whole numbers, naming the operation', async () => {
+    const name = fresh('tail-keys');
+    const storage = await openIndexedDbStorage(name);
+    await storage.saveCutTail(1, 0, bytes());
+    expect(await storage.listCutTails()).toEqual([
+      {
+        segment: 1,
+        offset: 0,
+        bytes: 0,
+        location: `IndexedDB "${name}" store cutTails key [1, 0]`,
+      },
+    ]);
+    await expect(storage.saveCutTail(1, -1, bytes(1))).rejects.toThrow(
+      `IndexedDB database "${name}": saveCutTail(1, -1) failed: the segment and the offset must be whole numbers`,
+    );
+    await expect(storage.saveCutTail(Number.NaN, 0, bytes(1))).rejects.toThrow(
+      `IndexedDB database "${name}": saveCutTail(NaN, 0) failed:`,
+    );
+    await expect(storage.saveCutTail(2, 0.5, bytes(1))).rejects.toThrow(
+      `IndexedDB database "${name}": saveCutTail(2, 0.5) failed:`,
+    );
+    expect(await storage.listCutTails()).toHaveLength(1);
+    await storage.close();
+    await expect(storage.listCutTails()).rejects.toThrow(
+      `IndexedDB database "${name}": listCutTails failed: the storage is closed`,
+    );
+  });
+
+  it('leaves the cut tails of a log segment when the segment is deleted', async () => {
+    const storage = await openIndexedDbStorage(fresh('tail-delete'));
+    await storage.openLogSegment(1);
+    await storage.appendLog(bytes(1, 2, 3));
+    await storage.saveCutTail(1, 3, bytes(9, 9));
+    await storage.openLogSegment(4);
+    await storage.deleteLogSegment(1);
+    await storage.deleteLogSegment(4);
+    expect(await storage.listLogSegments()).toEqual([]);
+    expect(
+      (await storage.listCutTails()).map((t) => [t.segment, t.offset, t.bytes]),
+    ).toEqual([[1, 3, 2]]);
+    await storage.close();
+  });
+
+  it('upgrades a version-1 database in place: its checkpoints and log kept, cut tails accepted', async () => {
+    const name = fresh('v1');
+    await makeVersion1(name, {
+      checkpoints: [[5, bytes(50, 51, 52)]],
+      log: [
+        [[1, 0], bytes()],
+        [[1, 1], bytes(1, 2)],
+        [[1, 2], bytes(3)],
+        [[6, 0], bytes()],
+        [[6, 1], bytes(6, 7)],
+      ],
+    });
+    const storage = await openIndexedDbStorage(name);
+    expect(await storage.listCheckpoints()).toEqual([5]);
+    expect(await storage.readCheckpoint(5)).toEqual(bytes(50, 51, 52));
+    expect((await storage.listLogSegments()).sort((a, b) => a - b)).toEqual([1, 6]);
+    expect(await storage.readLogSegment(1)).toEqual(bytes(1, 2, 3));
+    expect(await storage.readLogSegment(6)).toEqual(bytes(6, 7));
+    expect(await storage.listCutTails()).toEqual([]);
+    // Appends go after the chunks version 1 left.
+    await storage.openLogSegment(6);
+    await storage.appendLog(bytes(8));
+    expect(await storage.readLogSegment(6)).toEqual(bytes(6, 7, 8));
+    await storage.saveCutTail(6, 3, bytes(0xff));
+    expect(await storage.listCutTails()).toEqual([
+      {
+        segment: 6,
+        offset: 3,
+        bytes: 1,
+        location: `IndexedDB "${name}" store cutTails key [6, 3]`,
+      },
+    ]);
+    await storage.close();
+    const db = await settle(indexedDB.open(name));
+    try {
+      expect(db.version).toBe(2);
+      expect([...db.objectStoreNames].sort()).toEqual(['checkpoints', 'cutTails', 'log']);
+    } finally {
+      db.close();
+    }
+    // A new database gets all three stores at once.
+    const fresh2 = fresh('v2-new');
+    await (await openIndexedDbStorage(fresh2)).close();
+    const made2 = await settle(indexedDB.open(fresh2));
+    try {
+      expect(made2.version).toBe(2);
+      expect([...made2.objectStoreNames].sort()).toEqual([
+        'checkpoints',
+        'cutTails',
+        'log',
+      ]);
+    } finally {
+      made2.close();
+    }
+  });
+
+  it('refuses to wait on an upgrade from version 1 that another connection blocks, naming both versions', async () => {
+    const name = fresh('v1-blocked');
+    await makeVersion1(name, { checkpoints: [[2, bytes(2)]], log: [] });
+    // A connection that, unlike the storage, does not close on versionchange.
+    const old = await settle(indexedDB.open(name, 1));
+    await expect(openIndexedDbStorage(name)).rejects.toThrow(
+      `IndexedDB database "${name}": open failed: upgrading it from version 1 to 2 is blocked by another open connection to it`,
+    );
+    old.close();
+    // The upgrade that was blocked goes through once the other connection closes (its
+    // connection closed again unused); after that the database opens as usual.
+    const storage = await openIndexedDbStorage(name);
+    expect(await storage.readCheckpoint(2)).toEqual(bytes(2));
+    await storage.saveCutTail(1, 0, bytes(1));
+    expect(await storage.listCutTails()).toHaveLength(1);
     await storage.close();
   });
 });

@@ -2,13 +2,19 @@
  * DurableStorage over IndexedDB, for the extension's background service worker (it uses
  * only the `indexedDB` global, nothing of the DOM).
  *
- * One IndexedDB database per kernel, with two object stores:
+ * One IndexedDB database per kernel, with three object stores:
  *
- *   checkpoints   key: log seq                    → Uint8Array (a whole checkpoint)
- *   log           key: [segment first seq, chunk] → Uint8Array (one append)
+ *   checkpoints   key: log seq                     → Uint8Array (a whole checkpoint)
+ *   log           key: [segment first seq, chunk]  → Uint8Array (one append)
+ *   cutTails      key: [segment first seq, offset] → Uint8Array (bytes recovery cut off)
  *
  * A log segment is the concatenation of its chunks in key order. Opening a segment writes
  * an empty chunk 0, so that an empty segment exists (as an empty file does in Node).
+ * A cut tail is kept for a person to look at and never read back by Cask; deleting a log
+ * segment leaves its cut tails.
+ *
+ * Schema versions (IndexedDB's, of the object stores): 1 had checkpoints and log; 2 adds
+ * cutTails. Opening a version-1 database upgrades it in place, its data untouched.
  *
  * Durability: every write is its own readwrite transaction opened with
  * `durability: 'strict'` and resolves on the transaction's `complete` event, which then
@@ -23,12 +29,13 @@
  * to upgrade or delete the database, this one closes at once rather than block it, and
  * every later operation fails, naming why.
  */
-import type { DurableStorage } from '../../kernel/index.ts';
+import type { CutTail, DurableStorage } from '../../kernel/index.ts';
 
 /** The IndexedDB schema version of the database (its object stores), not Cask's. */
-const DB_VERSION = 1;
+const DB_VERSION = 2;
 const CHECKPOINTS = 'checkpoints';
 const LOG = 'log';
+const CUT_TAILS = 'cutTails';
 
 export class IndexedDbStorageError extends Error {
   override name = 'IndexedDbStorageError';
@@ -343,6 +350,50 @@ class Storage implements IndexedDbStorage {
     });
   }
 
+  saveCutTail(segment: number, offset: number, bytes: Uint8Array): Promise<void> {
+    const op = `saveCutTail(${segment}, ${offset})`;
+    if (!Number.isSafeInteger(segment) || !Number.isSafeInteger(offset) || offset < 0) {
+      return Promise.reject(
+        this.#error(
+          op,
+          'the segment and the offset must be whole numbers, the offset not negative',
+        ),
+      );
+    }
+    // One put in one transaction: the tail is there whole or not at all, and a second
+    // save of the same (segment, offset) replaces the first.
+    return this.#run(op, [CUT_TAILS], 'readwrite', (tx) => {
+      tx.objectStore(CUT_TAILS).put(own(bytes), [segment, offset]);
+      return () => undefined;
+    });
+  }
+
+  listCutTails(): Promise<CutTail[]> {
+    return this.#run('listCutTails', [CUT_TAILS], 'readonly', (tx, fail) => {
+      // Array keys sort element by element: by segment, then by offset.
+      const tails: CutTail[] = [];
+      const request = tx.objectStore(CUT_TAILS).openCursor();
+      request.onsuccess = () => {
+        try {
+          const cursor = request.result;
+          if (!cursor) return;
+          const [segment, offset] = cursor.primaryKey as [number, number];
+          const tail = chunkOf(cursor.value, `cut tail [${segment}, ${offset}]`);
+          tails.push({
+            segment,
+            offset,
+            bytes: tail.length,
+            location: `IndexedDB "${this.name}" store ${CUT_TAILS} key [${segment}, ${offset}]`,
+          });
+          cursor.continue();
+        } catch (error) {
+          fail(error as Error);
+        }
+      };
+      return () => tails;
+    });
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -383,6 +434,9 @@ export function openIndexedDbStorage(name: string): Promise<IndexedDbStorage> {
       if (event.oldVersion < 1) {
         db.createObjectStore(CHECKPOINTS);
         db.createObjectStore(LOG);
+      }
+      if (event.oldVersion < 2) {
+        db.createObjectStore(CUT_TAILS);
       }
     };
     request.onblocked = (event) => {
