@@ -29,6 +29,7 @@ export {
   checkStateFile,
   exportStateFile,
   installStateImage,
+  type CommitLog,
   type CutTail,
   type DurableStorage,
   type DurabilityOptions,

@@ -129,13 +129,18 @@ export async function resolveCluster(
 
 export async function launchTestCluster(
   vats: TestVats,
-  options: { bootstrap?: string; tamper?: Tamper; reapInterval?: number } = {},
+  options: {
+    bootstrap?: string;
+    tamper?: Tamper;
+    reapInterval?: number;
+    /** Where vats run; worker threads by default (see fixtures/in-process-vats.ts). */
+    launcher?: VatLauncher;
+  } = {},
 ): Promise<TestCluster> {
   const cranks: CrankRecord[] = [];
   const commits: RowChange[][] = [];
-  const launcher = options.tamper
-    ? tamperingLauncher(makeNodeVatLauncher(), options.tamper)
-    : makeNodeVatLauncher();
+  const base = options.launcher ?? makeNodeVatLauncher();
+  const launcher = options.tamper ? tamperingLauncher(base, options.tamper) : base;
   const host = await makeNodeKernel({
     launcher,
     onCrank: (r) => cranks.push(r),

@@ -2,7 +2,6 @@ export {
   Kernel,
   KernelError,
   makeKernel,
-  type CommitLog,
   type CrankDeltaRecord,
   type CrankRecord,
   type KernelOptions,

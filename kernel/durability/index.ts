@@ -377,6 +377,7 @@ export class Durability {
   }
 }
 
+export { CommitGate, type CommitGateOptions, type CommitLog } from './commit-gate.ts';
 export { crc32 } from './crc32.ts';
 export {
   StateFileError,

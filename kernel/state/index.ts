@@ -321,6 +321,13 @@ export class KernelState {
     this.#store.delete('promise_subscribers', [kpid, vatId]);
   }
 
+  /** The promises a vat subscribed to and has not yet heard of, in kpid order. */
+  subscriptionsOf(vatId: VatId): KRef[] {
+    return this.#store
+      .all('SELECT kpid FROM promise_subscribers WHERE vat_id = ? ORDER BY kpid', [vatId])
+      .map((r) => str(r[0]));
+  }
+
   /** Parks a message on an unresolved promise; the message's refs move with it. */
   queueOnPromise(kpid: KRef, message: Message): void {
     const seq = this.#next('promiseQueue');
@@ -630,6 +637,16 @@ export class KernelState {
     }
   }
 
+  /** True if the vat's first startVat is still on the run queue (it never started). */
+  hasQueuedStartVat(vatId: VatId): boolean {
+    return (
+      this.#store.one(
+        "SELECT 1 FROM run_queue WHERE kind = 'startVat' AND vat_id = ? LIMIT 1",
+        [vatId],
+      ) !== undefined
+    );
+  }
+
   runQueueLength(): number {
     return num(this.#store.one('SELECT count(*) FROM run_queue')?.[0] ?? 0);
   }
@@ -647,6 +664,12 @@ export class KernelState {
     for (const [key, value] of delta.sets)
       this.#store.put('vatstore', [vatId, key, value]);
     for (const key of delta.deletes) this.#store.delete('vatstore', [vatId, key]);
+  }
+
+  /** One vatstore value, or undefined if the key is not set. */
+  vatstoreGet(vatId: VatId, key: string): string | undefined {
+    const row = this.#store.get('vatstore', [vatId, key]);
+    return row ? str(row[2]) : undefined;
   }
 
   deleteVatstore(vatId: VatId): void {

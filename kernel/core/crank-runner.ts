@@ -1,0 +1,345 @@
+/**
+ * The crank runner: the only code that opens, commits and rolls back cranks.
+ *
+ * A crank is one run-queue item, run inside one store savepoint: routed, translated
+ * through the vat's c-list, delivered, its syscalls and vatstore delta applied, garbage
+ * collected, committed — or, if the vat faulted, rolled back whole (a dequeued item goes
+ * back on the queue as it was) and handed to the vat warehouse. A *step* is a committed
+ * change that is not a delivery (queueing a message from outside, creating vats, a new
+ * incarnation, a termination). Crank numbers and crank records are kept here.
+ */
+import type { CommitGate } from '../durability/index.ts';
+import type { CapData, CrankDelta, Delivery } from '../protocol/index.ts';
+import type { KernelStore } from '../store/index.ts';
+import type { KernelState, KRef, Message, RunQueueItem, VatId } from '../state/index.ts';
+import { KernelError } from './errors.ts';
+import { collectGarbage, gcVrefs, ReapPolicy } from './gc.ts';
+import type { OutsideCallers } from './outside-callers.ts';
+import type { Resolver } from './promises.ts';
+import { methodOf, routeSend } from './router.ts';
+import { handleSyscall, type SyscallContext } from './syscalls.ts';
+import { CrankFault, capdataToVat, krefToVatRef } from './translate.ts';
+import type { Cranks, VatWarehouse } from './vat-warehouse.ts';
+
+export interface CrankRecord {
+  crank: number;
+  kind: RunQueueItem['kind'];
+  vatId: VatId | null;
+  method: string | null;
+  outcome: 'ok' | 'fault' | 'no-delivery';
+  detail?: string;
+  durationMs: number;
+  /**
+   * Vatstore keys the crank's delta set or deleted, and the size of its keys and values
+   * (in UTF-16 code units, which is bytes for ASCII).
+   */
+  deltaKeys: number;
+  deltaBytes: number;
+  /** The delta with each key's previous value; only while `captureDeltas` is on. */
+  delta?: CrankDeltaRecord;
+}
+
+/** A crank's vatstore delta as an inspector shows it: each key's value before and after. */
+export interface CrankDeltaRecord {
+  vatId: VatId;
+  sets: Array<{ key: string; old: string | null; new: string }>;
+  deletes: Array<{ key: string; old: string | null }>;
+}
+
+/** What running a run-queue item tells of it; the runner adds timing and the delta. */
+type CrankOutcome = Omit<
+  CrankRecord,
+  'durationMs' | 'deltaKeys' | 'deltaBytes' | 'delta'
+>;
+
+export interface CrankRunnerOptions {
+  store: KernelStore;
+  state: KernelState;
+  gate: CommitGate;
+  callers: OutsideCallers;
+  warehouse: VatWarehouse;
+  resolve: Resolver;
+  now: () => number;
+  onCrank?: ((record: CrankRecord) => void) | undefined;
+  /** Deliveries to a vat between two bringOutYourDead deliveries. */
+  reapInterval: number;
+}
+
+export class CrankRunner implements Cranks {
+  readonly #store: KernelStore;
+  readonly #state: KernelState;
+  readonly #gate: CommitGate;
+  readonly #callers: OutsideCallers;
+  readonly #warehouse: VatWarehouse;
+  readonly #resolve: Resolver;
+  readonly #options: CrankRunnerOptions;
+  readonly reap: ReapPolicy;
+  /** Vats that asked to exit during the open crank; terminated once it commits. */
+  #exits: Array<[VatId, string]> = [];
+  /** The open crank's delta, as onCrank reports it. */
+  #delta: { keys: number; bytes: number; record?: CrankDeltaRecord } = {
+    keys: 0,
+    bytes: 0,
+  };
+  /**
+   * Whether cranks report their deltas with old values (one vatstore read per key, so
+   * only while an inspector asks for it).
+   */
+  captureDeltas = false;
+
+  constructor(options: CrankRunnerOptions) {
+    this.#options = options;
+    this.#store = options.store;
+    this.#state = options.state;
+    this.#gate = options.gate;
+    this.#callers = options.callers;
+    this.#warehouse = options.warehouse;
+    this.#resolve = options.resolve;
+    this.reap = new ReapPolicy(options.reapInterval);
+  }
+
+  step<T>(change: () => T, voidCrank?: number): T {
+    this.#store.beginCrank();
+    let result: T;
+    try {
+      if (voidCrank !== undefined && this.#state.peekCounter('crank') <= voidCrank) {
+        this.#state.nextCrankNumber();
+      }
+      result = change();
+      collectGarbage(this.#state);
+      this.#store.commitCrank();
+    } catch (error) {
+      this.#store.abortCrank();
+      this.#callers.dropSettled();
+      throw error;
+    }
+    this.#gate.committed(voidCrank, this.#callers.takeReleases());
+    return result;
+  }
+
+  /** Runs the next run-queue item as one crank; false if the queue was empty. */
+  async runNext(): Promise<boolean> {
+    this.#store.beginCrank();
+    const item = this.#state.dequeue();
+    if (!item) {
+      this.#store.abortCrank();
+      return false;
+    }
+    await this.#runCrank(item);
+    return true;
+  }
+
+  async run(item: RunQueueItem): Promise<void> {
+    this.#store.beginCrank();
+    await this.#runCrank(item);
+  }
+
+  /**
+   * Queues a message in the open step and returns its result promise, which the queued
+   * message holds.
+   */
+  queueSend(target: KRef, methargs: CapData): KRef {
+    const kpid = this.#state.createPromise(null);
+    const message = { methargs, result: kpid };
+    this.#state.increfMessage(target, message);
+    this.#state.enqueue({ kind: 'send', target, message });
+    return kpid;
+  }
+
+  /**
+   * Runs one item as one crank inside the savepoint the caller opened. On a vat's fault
+   * the savepoint is rolled back and the vat is terminated in a step of its own.
+   */
+  async #runCrank(item: RunQueueItem): Promise<void> {
+    const started = this.#options.now();
+    const crank = this.#state.nextCrankNumber();
+    this.#takeDelta();
+    let record: CrankOutcome;
+    try {
+      record = await this.#runItem(crank, item);
+      collectGarbage(this.#state);
+      this.#store.commitCrank();
+    } catch (error) {
+      this.#store.abortCrank();
+      this.#callers.dropSettled();
+      this.#exits = [];
+      if (!(error instanceof CrankFault)) throw error;
+      // The crank is void; its number is not reused.
+      await this.#warehouse.terminate(error.vatId, error.message, crank);
+      this.#options.onCrank?.({
+        crank,
+        kind: item.kind,
+        vatId: error.vatId,
+        method: null,
+        outcome: 'fault',
+        detail: error.message,
+        durationMs: this.#options.now() - started,
+        // Rolled back: nothing of it reached the store.
+        deltaKeys: 0,
+        deltaBytes: 0,
+      });
+      return;
+    }
+    this.#gate.committed(crank, this.#callers.takeReleases());
+    this.#options.onCrank?.({
+      ...record,
+      ...this.#takeDelta(),
+      durationMs: this.#options.now() - started,
+    });
+    const exits = this.#exits;
+    this.#exits = [];
+    for (const [vatId, reason] of exits) await this.#warehouse.terminate(vatId, reason);
+  }
+
+  async #runItem(crank: number, item: RunQueueItem): Promise<CrankOutcome> {
+    const state = this.#state;
+    const outcome = (
+      vatId: VatId | null,
+      result: 'ok' | 'no-delivery',
+      method: string | null = null,
+    ): CrankOutcome => ({ crank, kind: item.kind, vatId, method, outcome: result });
+    switch (item.kind) {
+      case 'send':
+        return this.#runSend(crank, item.target, item.message);
+      case 'notify': {
+        state.decref(item.kpid);
+        const vref = state.krefToVref(item.vatId, item.kpid);
+        const p = state.getPromise(item.kpid);
+        if (!this.#isLive(item.vatId) || vref === undefined || !p?.data) {
+          return outcome(item.vatId, 'no-delivery');
+        }
+        const data = capdataToVat(state, item.vatId, p.data);
+        state.deleteClistEntry(item.vatId, item.kpid, true);
+        await this.#deliver(crank, item.vatId, {
+          kind: 'notify',
+          resolutions: [{ vpid: vref, rejected: p.state === 'rejected', data }],
+        });
+        return outcome(item.vatId, 'ok');
+      }
+      case 'startVat': {
+        const vat = state.getVat(item.vatId);
+        if (!vat || vat.state !== 'running') return outcome(item.vatId, 'no-delivery');
+        await this.#deliver(crank, item.vatId, {
+          kind: 'startVat',
+          parameters: vat.parameters,
+        });
+        return outcome(item.vatId, 'ok');
+      }
+      case 'bringOutYourDead':
+        if (!this.#isLive(item.vatId)) return outcome(item.vatId, 'no-delivery');
+        await this.#deliver(crank, item.vatId, { kind: 'bringOutYourDead' });
+        return outcome(item.vatId, 'ok');
+      case 'dropExports':
+      case 'retireExports':
+      case 'retireImports': {
+        if (!this.#isLive(item.vatId)) return outcome(item.vatId, 'no-delivery');
+        const vrefs = gcVrefs(state, item.kind, item.vatId, item.krefs);
+        if (vrefs.length === 0) return outcome(item.vatId, 'no-delivery');
+        await this.#deliver(crank, item.vatId, { kind: item.kind, vrefs });
+        return outcome(item.vatId, 'ok');
+      }
+      default: {
+        const never: never = item;
+        throw new KernelError(`unknown run-queue item ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  async #runSend(crank: number, target: KRef, message: Message): Promise<CrankOutcome> {
+    const state = this.#state;
+    const method = methodOf(message.methargs);
+    const route = routeSend(state, target, method);
+    switch (route.to) {
+      case 'promise':
+        // Pipelining: the message waits on the promise, holding its references.
+        state.queueOnPromise(route.kpid, message);
+        return { crank, kind: 'send', vatId: null, method, outcome: 'no-delivery' };
+      case 'reject':
+        this.#rejectMessage(target, message, route.data);
+        return {
+          crank,
+          kind: 'send',
+          vatId: route.vatId,
+          method,
+          outcome: 'no-delivery',
+        };
+      case 'vat': {
+        const { vatId } = route;
+        const targetVref = state.krefToVref(vatId, route.target);
+        if (targetVref === undefined) {
+          throw new KernelError(
+            `vat ${vatId} owns ${route.target} but has no c-list entry for it`,
+          );
+        }
+        const methargs = capdataToVat(state, vatId, message.methargs);
+        let result: string | null = null;
+        if (message.result) {
+          result = krefToVatRef(state, vatId, message.result);
+          state.setDecider(message.result, vatId);
+        }
+        // The vat's c-list now holds what the queued message held.
+        state.decrefMessage(target, message);
+        await this.#deliver(crank, vatId, {
+          kind: 'message',
+          target: targetVref,
+          methargs,
+          result,
+        });
+        return { crank, kind: 'send', vatId, method, outcome: 'ok' };
+      }
+    }
+  }
+
+  #rejectMessage(target: KRef, message: Message, data: CapData): void {
+    if (message.result) this.#resolve(message.result, true, data);
+    this.#state.decrefMessage(target, message);
+  }
+
+  /** Delivers to a vat and applies its syscalls and delta; throws CrankFault on any fault. */
+  async #deliver(crank: number, vatId: VatId, delivery: Delivery): Promise<void> {
+    const reply = await this.#warehouse.deliver(crank, vatId, delivery);
+    const ctx: SyscallContext = {
+      state: this.#state,
+      resolve: this.#resolve,
+      requestExit: (exiting, failure, info) => {
+        const reason = failure
+          ? `it exited with failure: ${info.body}`
+          : `it exited: ${info.body}`;
+        this.#exits.push([exiting, reason]);
+      },
+    };
+    for (const syscall of reply.syscalls) handleSyscall(ctx, vatId, syscall);
+    this.#noteDelta(vatId, reply.delta);
+    this.#state.applyDelta(vatId, reply.delta);
+    if (this.reap.delivered(vatId, delivery.kind)) {
+      this.#state.enqueue({ kind: 'bringOutYourDead', vatId });
+    }
+  }
+
+  #noteDelta(vatId: VatId, delta: CrankDelta): void {
+    let bytes = 0;
+    for (const [key, value] of delta.sets) bytes += key.length + value.length;
+    for (const key of delta.deletes) bytes += key.length;
+    const noted = this.#delta;
+    noted.keys += delta.sets.length + delta.deletes.length;
+    noted.bytes += bytes;
+    if (!this.captureDeltas) return;
+    const old = (key: string) => this.#state.vatstoreGet(vatId, key) ?? null;
+    noted.record ??= { vatId, sets: [], deletes: [] };
+    for (const [key, value] of delta.sets) {
+      noted.record.sets.push({ key, old: old(key), new: value });
+    }
+    for (const key of delta.deletes) noted.record.deletes.push({ key, old: old(key) });
+  }
+
+  /** What onCrank reports of the crank's delta; resets it for the next crank. */
+  #takeDelta(): Pick<CrankRecord, 'deltaKeys' | 'deltaBytes' | 'delta'> {
+    const { keys, bytes, record } = this.#delta;
+    this.#delta = { keys: 0, bytes: 0 };
+    return { deltaKeys: keys, deltaBytes: bytes, ...(record ? { delta: record } : {}) };
+  }
+
+  #isLive(vatId: VatId): boolean {
+    return this.#state.getVat(vatId)?.state === 'running';
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * Where a message goes: to the vat that owns its target object, onto the queue of the
+ * unresolved promise it is aimed at (pipelining), or to a rejection of its result. Pure
+ * over the kernel state: it reads, decides and changes nothing.
+ */
+import type { CapData } from '../protocol/index.ts';
+import { kerror, singleObjectKref } from '../marshal/index.ts';
+import {
+  isPromiseKref,
+  type KernelState,
+  type KRef,
+  type VatId,
+} from '../state/index.ts';
+
+export type Route =
+  /** Deliver to `vatId`, which owns `target` (an object kref) and runs. */
+  | { to: 'vat'; vatId: VatId; target: KRef }
+  /** Queue on `kpid`, which is unresolved. */
+  | { to: 'promise'; kpid: KRef }
+  /** Reject the message's result with `data`; `vatId` is the owner, if there was one. */
+  | { to: 'reject'; data: CapData; vatId: VatId | null };
+
+/** Follows `target` through resolved promises to where a message to it must go. */
+export function routeSend(
+  state: KernelState,
+  target: KRef,
+  method: string | null,
+): Route {
+  let to = target;
+  for (;;) {
+    if (!isPromiseKref(to)) break;
+    const p = state.getPromise(to);
+    if (!p) return reject(kerror(`message to ${to}: no such promise`));
+    if (p.state === 'unresolved') return { to: 'promise', kpid: to };
+    const data = p.data as CapData;
+    if (p.state === 'rejected') return reject(data);
+    const next = singleObjectKref(data);
+    if (!next) {
+      return reject(
+        kerror(
+          `cannot send ${method ?? 'a message'} to ${to}: it resolved to a non-object`,
+        ),
+      );
+    }
+    to = next;
+  }
+  const object = state.getObject(to);
+  const owner = object?.owner ? state.getVat(object.owner) : undefined;
+  if (!object || !owner || owner.state !== 'running') {
+    const why = !object
+      ? 'the object no longer exists'
+      : owner
+        ? `vat "${owner.name}" was terminated: ${owner.terminationReason ?? ''}`
+        : 'its vat abandoned it';
+    return reject(
+      kerror(`cannot deliver ${method ?? 'message'} to ${to}: ${why}`),
+      owner?.vatId ?? null,
+    );
+  }
+  return { to: 'vat', vatId: owner.vatId, target: to };
+}
+
+function reject(data: CapData, vatId: VatId | null = null): Route {
+  return { to: 'reject', data, vatId };
+}
+
+/** The method a message names, read from its smallcaps methargs (`#["name",[…]]`). */
+export function methodOf(methargs: CapData): string | null {
+  const match = /^#\["((?:[^"\\]|\\.)*)"/u.exec(methargs.body);
+  return match ? (JSON.parse(`"${match[1] ?? ''}"`) as string) : null;
+}
