@@ -303,8 +303,10 @@ test('vats: terminate asks for a reason and a confirmation, then marks the vat t
   await expect(page.getByTestId('vats-error')).toHaveCount(0);
   expect(await vatByName(cask, 'carol')).toMatchObject({
     state: 'terminated',
-    terminationReason: reason,
+    reason,
   });
+  // Its vatstore is kept: the box to delete it was left unticked.
+  expect((await vatByName(cask, 'carol')).vatstore.keys).toBeGreaterThan(0);
 
   await expect(counterRow.locator('td').nth(2)).toHaveText('0');
   await counterRow.getByTestId('vat-restart').click();

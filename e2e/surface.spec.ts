@@ -85,12 +85,20 @@ test('a vat is terminated and restarted through the surface', async ({ cask }) =
     reason: 'no longer needed',
   });
   expect(terminated.state).toBe('terminated');
-  const after =
-    await cask.ask<Array<{ name: string; state: string; terminationReason?: string }>>(
-      'listVats',
-    );
+  type Listed = Array<{
+    name: string;
+    state: string;
+    reason?: string;
+    vatstore: { keys: number };
+  }>;
+  const after = await cask.ask<Listed>('listVats');
+  // Terminated, its stored state kept until a person asks for it to go.
   expect(after.find((v) => v.name === 'ledger')).toMatchObject({
     state: 'terminated',
-    terminationReason: 'no longer needed',
+    reason: 'no longer needed',
   });
+  expect(after.find((v) => v.name === 'ledger')?.vatstore.keys).toBeGreaterThan(0);
+  await cask.ask('terminateVat', { vatId: ledger?.vatId, deleteState: true });
+  const deleted = await cask.ask<Listed>('listVats');
+  expect(deleted.find((v) => v.name === 'ledger')?.vatstore.keys).toBe(0);
 });

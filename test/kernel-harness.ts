@@ -108,7 +108,7 @@ function tamperingLauncher(inner: VatLauncher, tamper: Tamper): VatLauncher {
 
 export type TestVats = Record<
   string,
-  { source: string; parameters?: Record<string, unknown> }
+  { source: string; parameters?: Record<string, unknown>; deliveryTimeoutMs?: number }
 >;
 
 /** Bundles each vat's source into a cluster the kernel can launch. */
@@ -122,6 +122,7 @@ export async function resolveCluster(
       bundle: await bundleVatSource(vat.source),
       parameters: vat.parameters ?? {},
       globals: [],
+      ...(vat.deliveryTimeoutMs ? { deliveryTimeoutMs: vat.deliveryTimeoutMs } : {}),
     };
   }
   return { bootstrap, vats: resolved };
@@ -135,6 +136,8 @@ export async function launchTestCluster(
     reapInterval?: number;
     /** Where vats run; worker threads by default (see fixtures/in-process-vats.ts). */
     launcher?: VatLauncher;
+    deliveryTimeoutMs?: number;
+    maxHostRestarts?: number;
   } = {},
 ): Promise<TestCluster> {
   const cranks: CrankRecord[] = [];
@@ -145,6 +148,10 @@ export async function launchTestCluster(
     launcher,
     onCrank: (r) => cranks.push(r),
     ...(options.reapInterval ? { reapInterval: options.reapInterval } : {}),
+    ...(options.deliveryTimeoutMs
+      ? { deliveryTimeoutMs: options.deliveryTimeoutMs }
+      : {}),
+    ...(options.maxHostRestarts ? { maxHostRestarts: options.maxHostRestarts } : {}),
     onCommit: (changes) => {
       if (changes.length) commits.push(changes);
     },

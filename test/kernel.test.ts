@@ -150,7 +150,7 @@ describe('garbage collection', () => {
 });
 
 describe('vat faults', () => {
-  it('a protocol violation voids the crank, terminates the vat, and the others run on', async () => {
+  it('a protocol violation voids the crank and suspends the vat with its state; the message waits; restartVat delivers it', async () => {
     const { tamper, arm } = tamperNextReply(replyEdits.bogusResolve);
     cluster = await launchTestCluster(
       {
@@ -159,18 +159,25 @@ describe('vat faults', () => {
       },
       { tamper },
     );
+    const { kernel } = cluster;
     const malloryId = cluster.vatId('mallory');
     const before = vatstoreOf(cluster, 'mallory');
     const commitsBefore = cluster.commits.length;
     arm();
-    const counter = kref(cluster.kernel.rootOf('counter'));
-    const settlement = await cluster.send('mallory', 'touch', counter, 'm1');
-    expect(settlement.rejected).toBe(true);
-    const error = capdataToJson(settlement.data) as { $error: string };
-    expect(error.$error).toMatch(/vat "mallory" was terminated: it used p-99/u);
-    const vat = cluster.kernel.state.getVatByName('mallory');
-    expect(vat?.state).toBe('terminated');
-    expect(vat?.terminationReason).toMatch(/p-99, which is not in its c-list/u);
+    const counter = kref(kernel.rootOf('counter'));
+    let settled = false;
+    const touched = cluster.send('mallory', 'touch', counter, 'm1').then((s) => {
+      settled = true;
+      return s;
+    });
+    await kernel.whenIdle();
+    const vat = kernel.state.getVatByName('mallory');
+    expect(vat?.state).toBe('suspended');
+    expect(vat?.reason).toMatch(/p-99, which is not in its c-list/u);
+    // Its stored state is all there, and the message waits for it.
+    expect(vatstoreOf(cluster, 'mallory')).toEqual(before);
+    expect(kernel.state.heldCount(malloryId)).toBe(1);
+    expect(settled).toBe(false);
     // Nothing the faulty crank did was committed: not mallory's baggage write …
     const later = cluster.commits.slice(commitsBefore).flat();
     expect(
@@ -179,16 +186,25 @@ describe('vat faults', () => {
           c.table === 'vatstore' && c.row !== null && c.key[0] === malloryId,
       ),
     ).toBe(false);
-    expect(before.some(([key]) => String(key).includes('mark-m1'))).toBe(false);
     // … nor its send to the counter.
     expect(await cluster.call('counter', 'getCount')).toBe(0);
     expect(await cluster.call('counter', 'increment')).toBe(1);
-    // Messages to the terminated vat are rejected with the reason.
-    const after = await cluster.send('mallory', 'ping').catch((e: Error) => e);
-    expect(String((after as Error).message)).toMatch(/vat "mallory" was terminated/u);
+    // A later message to it waits behind the first.
+    const pinged = cluster.send('mallory', 'ping');
+    await kernel.whenIdle();
+    expect(kernel.state.heldCount(malloryId)).toBe(2);
+    // Restarted from its store, it serves both, in order.
+    await kernel.restartVat(malloryId);
+    expect(capdataToJson((await touched).data)).toBe('m1');
+    expect(capdataToJson((await pinged).data)).toBe('pong');
+    expect(kernel.state.getVatByName('mallory')).toMatchObject({
+      state: 'running',
+      reason: null,
+    });
+    expect(await cluster.call('counter', 'getCount')).toBe(2);
   });
 
-  it('a message that fails validation terminates the vat with a reason naming the field', async () => {
+  it('a message that fails validation suspends the vat with a reason naming the field', async () => {
     const { tamper, arm } = tamperNextReply((m) => ({
       ...m,
       delta: { sets: [['key', 42]], deletes: [] },
@@ -201,24 +217,58 @@ describe('vat faults', () => {
       { tamper },
     );
     arm();
-    const settlement = await cluster.send('mallory', 'ping');
-    expect(settlement.rejected).toBe(true);
-    const reason = cluster.kernel.state.getVatByName('mallory')?.terminationReason ?? '';
-    expect(reason).toMatch(/invalid message from vat at delta\.sets\.0\.1/u);
+    void cluster.send('mallory', 'ping');
+    await cluster.kernel.whenIdle();
+    const vat = cluster.kernel.state.getVatByName('mallory');
+    expect(vat?.state).toBe('suspended');
+    expect(vat?.reason).toMatch(/invalid message from vat at delta\.sets\.0\.1/u);
     expect(await cluster.call('counter', 'increment')).toBe(1);
   });
 
-  it('a reply to the wrong crank terminates the vat', async () => {
+  it('a reply to the wrong crank suspends the vat', async () => {
     const { tamper, arm } = tamperNextReply(replyEdits.wrongCrank);
     cluster = await launchTestCluster(
       { mallory: { source: testVat('mallory.js') } },
       { tamper },
     );
     arm();
-    await cluster.send('mallory', 'ping');
-    expect(cluster.kernel.state.getVatByName('mallory')?.terminationReason).toMatch(
+    void cluster.send('mallory', 'ping');
+    await cluster.kernel.whenIdle();
+    expect(cluster.kernel.state.getVatByName('mallory')?.reason).toMatch(
       /it replied to crank \d+ while crank \d+ was open/u,
     );
+  });
+
+  it('terminating a suspended vat rejects what waits for it, and keeps its vatstore unless asked', async () => {
+    const { tamper, arm } = tamperNextReply(replyEdits.bogusResolve);
+    cluster = await launchTestCluster(
+      {
+        mallory: { source: testVat('mallory.js') },
+        counter: { source: sampleVat('counter.js') },
+      },
+      { tamper },
+    );
+    const { kernel } = cluster;
+    const malloryId = cluster.vatId('mallory');
+    arm();
+    const pinged = cluster.send('mallory', 'ping');
+    await kernel.whenIdle();
+    const stored = vatstoreOf(cluster, 'mallory');
+    expect(stored.length).toBeGreaterThan(0);
+    await kernel.terminateVat(malloryId, 'not wanted');
+    const settlement = await pinged;
+    expect(settlement.rejected).toBe(true);
+    expect(capdataToJson(settlement.data)).toMatchObject({
+      $error: expect.stringMatching(/vat "mallory" was terminated: not wanted/u),
+    });
+    expect(kernel.state.requireVat(malloryId)).toMatchObject({
+      state: 'terminated',
+      reason: 'not wanted',
+    });
+    expect(vatstoreOf(cluster, 'mallory')).toEqual(stored);
+    // Deleting its state takes a second, explicit request.
+    await kernel.terminateVat(malloryId, 'not wanted', { deleteState: true });
+    expect(vatstoreOf(cluster, 'mallory')).toEqual([]);
   });
 });
 

@@ -56,6 +56,9 @@ export async function resolveCluster(config: ClusterConfig): Promise<ResolvedClu
       bundle,
       parameters: vat.parameters ?? {},
       globals: vat.globals ?? [],
+      ...(vat.deliveryTimeoutMs === undefined
+        ? {}
+        : { deliveryTimeoutMs: vat.deliveryTimeoutMs }),
     };
   }
   return { bootstrap: config.bootstrap, vats };

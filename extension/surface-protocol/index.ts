@@ -70,9 +70,12 @@ export interface DefaultClusterReport {
 export interface VatReport {
   vatId: string;
   name: string;
-  state: 'running' | 'terminated';
+  state: 'running' | 'suspended' | 'terminated';
   incarnation: number;
   rootKref: string;
-  terminationReason?: string;
+  /** Why it is suspended or terminated. */
+  reason?: string;
+  /** Messages waiting for it while it is suspended. */
+  held: number;
   vatstore: { keys: number; bytes: number };
 }

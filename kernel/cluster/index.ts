@@ -11,6 +11,7 @@
 import {
   array,
   boolean,
+  integer,
   exactOptional,
   object,
   record,
@@ -24,11 +25,24 @@ import {
 } from '@metamask/superstruct';
 import type { VatBundle } from '../protocol/index.ts';
 
-const vatName = refine(size(string(), 1, 64), 'vat name', (value) =>
-  /^[A-Za-z_][A-Za-z0-9_-]*$/u.test(value)
-    ? true
-    : `vat names are letters, digits, "_" and "-", starting with a letter or "_"; got ${JSON.stringify(value)}`,
-);
+/**
+ * Names a vat may not have: the properties every object inherits (a vat named
+ * `__proto__` would set a prototype where the kernel keeps vats by name) and `then`
+ * (it would make the record of roots that bootstrap receives a thenable).
+ */
+export const RESERVED_VAT_NAMES: ReadonlySet<string> = new Set([
+  ...Object.getOwnPropertyNames(Object.prototype),
+  'then',
+]);
+
+const vatName = refine(size(string(), 1, 64), 'vat name', (value) => {
+  if (!/^[A-Za-z_][A-Za-z0-9_-]*$/u.test(value)) {
+    return `vat names are letters, digits, "_" and "-", starting with a letter or "_"; got ${JSON.stringify(value)}`;
+  }
+  return RESERVED_VAT_NAMES.has(value)
+    ? `"${value}" is reserved and cannot name a vat`
+    : true;
+});
 
 const BundleStruct = object({
   moduleFormat: literal('endoZipBase64'),
@@ -43,6 +57,8 @@ export const VatConfigStruct = object({
   parameters: exactOptional(record(string(), unknown())),
   /** Extra globals for the vat, from the supervisor's allow-list (e.g. "TextEncoder"). */
   globals: exactOptional(array(string())),
+  /** The watchdog: how long one delivery to this vat may take, in ms (default 30 s). */
+  deliveryTimeoutMs: exactOptional(size(integer(), 1, 24 * 60 * 60 * 1000)),
   creationOptions: exactOptional(record(string(), unknown())),
 });
 export type VatConfig = Infer<typeof VatConfigStruct>;
@@ -59,6 +75,7 @@ export interface ResolvedVatConfig {
   bundle: VatBundle;
   parameters: Record<string, unknown>;
   globals: string[];
+  deliveryTimeoutMs?: number;
 }
 
 export interface ResolvedCluster {

@@ -4,19 +4,21 @@
  * A crank is one run-queue item, run inside one store savepoint: routed, translated
  * through the vat's c-list, delivered, its syscalls and vatstore delta applied, garbage
  * collected, committed — or, if the vat faulted, rolled back whole (a dequeued item goes
- * back on the queue as it was) and handed to the vat warehouse. A *step* is a committed
+ * back on the queue as it was) and handed to the vat warehouse, which restarts or
+ * suspends the vat. An item for a suspended vat is held for it. A *step* is a committed
  * change that is not a delivery (queueing a message from outside, creating vats, a new
- * incarnation, a termination). Crank numbers and crank records are kept here.
+ * incarnation, a suspension). Crank numbers and crank records are kept here.
  */
 import type { CommitGate } from '../durability/index.ts';
-import type { CapData, CrankDelta, Delivery } from '../protocol/index.ts';
+import type { CapData, CrankDelta, Delivery, DeliveryReply } from '../protocol/index.ts';
 import type { KernelStore } from '../store/index.ts';
+import { kerror } from '../marshal/index.ts';
 import type { KernelState, KRef, Message, RunQueueItem, VatId } from '../state/index.ts';
 import { KernelError } from './errors.ts';
 import { collectGarbage, gcVrefs, ReapPolicy } from './gc.ts';
 import type { OutsideCallers } from './outside-callers.ts';
 import type { Resolver } from './promises.ts';
-import { methodOf, routeSend } from './router.ts';
+import { methodOf, routeSend, type Route } from './router.ts';
 import { handleSyscall, type SyscallContext } from './syscalls.ts';
 import { CrankFault, capdataToVat, krefToVatRef } from './translate.ts';
 import type { Cranks, VatWarehouse } from './vat-warehouse.ts';
@@ -98,6 +100,10 @@ export class CrankRunner implements Cranks {
     this.reap = new ReapPolicy(options.reapInterval);
   }
 
+  /**
+   * Runs `change` as one committed step. With `voidCrank`, the step follows that
+   * rolled-back crank, whose number is then not reused.
+   */
   step<T>(change: () => T, voidCrank?: number): T {
     this.#store.beginCrank();
     let result: T;
@@ -120,18 +126,19 @@ export class CrankRunner implements Cranks {
   /** Runs the next run-queue item as one crank; false if the queue was empty. */
   async runNext(): Promise<boolean> {
     this.#store.beginCrank();
-    const item = this.#state.dequeue();
-    if (!item) {
+    const queued = this.#state.dequeue();
+    if (!queued) {
       this.#store.abortCrank();
       return false;
     }
-    await this.#runCrank(item);
+    await this.#runCrank(queued.item, queued.seq);
     return true;
   }
 
+  /** Runs an item that is not on the run queue (a restarted vat's startVat). */
   async run(item: RunQueueItem): Promise<void> {
     this.#store.beginCrank();
-    await this.#runCrank(item);
+    await this.#runCrank(item, undefined);
   }
 
   /**
@@ -147,16 +154,17 @@ export class CrankRunner implements Cranks {
   }
 
   /**
-   * Runs one item as one crank inside the savepoint the caller opened. On a vat's fault
-   * the savepoint is rolled back and the vat is terminated in a step of its own.
+   * Runs one item as one crank inside the savepoint the caller opened; `seq` is its place
+   * in the run queue, if it came from there. On a vat's fault the savepoint is rolled
+   * back and the vat warehouse decides what becomes of the vat and of the item.
    */
-  async #runCrank(item: RunQueueItem): Promise<void> {
+  async #runCrank(item: RunQueueItem, seq: number | undefined): Promise<void> {
     const started = this.#options.now();
     const crank = this.#state.nextCrankNumber();
     this.#takeDelta();
     let record: CrankOutcome;
     try {
-      record = await this.#runItem(crank, item);
+      record = await this.#runItem(crank, item, seq);
       collectGarbage(this.#state);
       this.#store.commitCrank();
     } catch (error) {
@@ -164,20 +172,7 @@ export class CrankRunner implements Cranks {
       this.#callers.dropSettled();
       this.#exits = [];
       if (!(error instanceof CrankFault)) throw error;
-      // The crank is void; its number is not reused.
-      await this.#warehouse.terminate(error.vatId, error.message, crank);
-      this.#options.onCrank?.({
-        crank,
-        kind: item.kind,
-        vatId: error.vatId,
-        method: null,
-        outcome: 'fault',
-        detail: error.message,
-        durationMs: this.#options.now() - started,
-        // Rolled back: nothing of it reached the store.
-        deltaKeys: 0,
-        deltaBytes: 0,
-      });
+      await this.#faulted(crank, item, seq, error, started);
       return;
     }
     this.#gate.committed(crank, this.#callers.takeReleases());
@@ -191,16 +186,100 @@ export class CrankRunner implements Cranks {
     for (const [vatId, reason] of exits) await this.#warehouse.terminate(vatId, reason);
   }
 
-  async #runItem(crank: number, item: RunQueueItem): Promise<CrankOutcome> {
+  /** The crank was rolled back because its vat faulted: what follows, in steps of its own. */
+  async #faulted(
+    crank: number,
+    item: RunQueueItem,
+    seq: number | undefined,
+    fault: CrankFault,
+    started: number,
+  ): Promise<void> {
+    const { vatId } = fault;
+    const method = item.kind === 'send' ? methodOf(item.message.methargs) : null;
+    // The crank is void; its number is not reused. A delivery that passed its deadline
+    // is not tried again (it would only pass it again): its result is rejected.
+    const consumed =
+      fault.kind === 'deadline' && item.kind !== 'startVat' && seq !== undefined;
+    this.step(() => {
+      if (consumed) this.#consume(seq, item, vatId, method, fault.message);
+    }, crank);
+    const recovery = await this.#warehouse.recover(vatId, fault, item.kind);
+    const vat = this.#state.getVat(vatId);
+    const what =
+      vat?.state === 'suspended'
+        ? `vat suspended${recovery === 'hold' ? ', its message held' : ''}`
+        : recovery === 'retry'
+          ? 'vat restarted, its message to be delivered again'
+          : 'vat restarted';
+    this.#options.onCrank?.({
+      crank,
+      kind: item.kind,
+      vatId,
+      method,
+      outcome: 'fault',
+      detail: `${fault.message} (${consumed ? 'result rejected, ' : ''}${what})`,
+      durationMs: this.#options.now() - started,
+      // Rolled back: nothing of it reached the store.
+      deltaKeys: 0,
+      deltaBytes: 0,
+    });
+  }
+
+  /** Takes an item off the queue for good, rejecting its result: the watchdog stopped it. */
+  #consume(
+    seq: number,
+    item: RunQueueItem,
+    vatId: VatId,
+    method: string | null,
+    why: string,
+  ): void {
+    const state = this.#state;
+    state.removeQueued(seq);
+    if (item.kind === 'send') {
+      const vat = state.getVat(vatId);
+      this.#rejectMessage(
+        item.target,
+        item.message,
+        kerror(
+          `vat "${vat?.name ?? vatId}" (${vatId}) did not finish ${method ?? 'a message'}: ${why} (its delivery deadline); the crank was rolled back and the vat restarted from its store`,
+        ),
+      );
+    } else if (item.kind === 'notify') {
+      state.decref(item.kpid);
+    }
+  }
+
+  async #runItem(
+    crank: number,
+    item: RunQueueItem,
+    seq: number | undefined,
+  ): Promise<CrankOutcome> {
     const state = this.#state;
     const outcome = (
       vatId: VatId | null,
       result: 'ok' | 'no-delivery',
       method: string | null = null,
     ): CrankOutcome => ({ crank, kind: item.kind, vatId, method, outcome: result });
+    const held = (vatId: VatId, method: string | null = null): CrankOutcome => {
+      if (seq === undefined) {
+        throw new KernelError(`kernel bug: ${item.kind} for suspended vat ${vatId}`);
+      }
+      state.hold(vatId, { seq, item });
+      return {
+        ...outcome(vatId, 'no-delivery', method),
+        detail: `held: vat ${vatId} is suspended`,
+      };
+    };
+    if (item.kind !== 'send' && state.getVat(item.vatId)?.state === 'suspended') {
+      return held(item.vatId);
+    }
     switch (item.kind) {
-      case 'send':
-        return this.#runSend(crank, item.target, item.message);
+      case 'send': {
+        const method = methodOf(item.message.methargs);
+        const route = routeSend(state, item.target, method);
+        if (route.to === 'hold') return held(route.vatId, method);
+        return this.#runSend(crank, item.target, item.message, method, route);
+      }
       case 'notify': {
         state.decref(item.kpid);
         const vref = state.krefToVref(item.vatId, item.kpid);
@@ -245,10 +324,14 @@ export class CrankRunner implements Cranks {
     }
   }
 
-  async #runSend(crank: number, target: KRef, message: Message): Promise<CrankOutcome> {
+  async #runSend(
+    crank: number,
+    target: KRef,
+    message: Message,
+    method: string | null,
+    route: Exclude<Route, { to: 'hold' }>,
+  ): Promise<CrankOutcome> {
     const state = this.#state;
-    const method = methodOf(message.methargs);
-    const route = routeSend(state, target, method);
     switch (route.to) {
       case 'promise':
         // Pipelining: the message waits on the promise, holding its references.
@@ -279,12 +362,12 @@ export class CrankRunner implements Cranks {
         }
         // The vat's c-list now holds what the queued message held.
         state.decrefMessage(target, message);
-        await this.#deliver(crank, vatId, {
-          kind: 'message',
-          target: targetVref,
-          methargs,
-          result,
-        });
+        await this.#deliver(
+          crank,
+          vatId,
+          { kind: 'message', target: targetVref, methargs, result },
+          `message ${method ?? ''}`.trimEnd(),
+        );
         return { crank, kind: 'send', vatId, method, outcome: 'ok' };
       }
     }
@@ -296,8 +379,27 @@ export class CrankRunner implements Cranks {
   }
 
   /** Delivers to a vat and applies its syscalls and delta; throws CrankFault on any fault. */
-  async #deliver(crank: number, vatId: VatId, delivery: Delivery): Promise<void> {
-    const reply = await this.#warehouse.deliver(crank, vatId, delivery);
+  async #deliver(
+    crank: number,
+    vatId: VatId,
+    delivery: Delivery,
+    what: string = delivery.kind,
+  ): Promise<void> {
+    const reply = await this.#warehouse.deliver(crank, vatId, delivery, what);
+    try {
+      this.#apply(vatId, delivery, reply);
+    } catch (error) {
+      if (error instanceof CrankFault) throw error;
+      // Whatever the vat sent made the kernel's bookkeeping fail: the crank is void and
+      // the fault is the vat's, not a reason to stop the kernel.
+      throw new CrankFault(
+        vatId,
+        `the kernel could not apply its reply: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  }
+
+  #apply(vatId: VatId, delivery: Delivery, reply: DeliveryReply): void {
     const ctx: SyscallContext = {
       state: this.#state,
       resolve: this.#resolve,

@@ -35,7 +35,7 @@ const makeVat = (name: string): VatRecord =>
 function drainQueue(): RunQueueItem[] {
   return change(() => {
     const items: RunQueueItem[] = [];
-    for (let item = state.dequeue(); item; item = state.dequeue()) items.push(item);
+    for (let q = state.dequeue(); q; q = state.dequeue()) items.push(q.item);
     return items;
   });
 }

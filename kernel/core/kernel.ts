@@ -12,8 +12,9 @@
  * Nothing here touches the store directly.
  */
 import type { KernelPlatform } from '../platform/index.ts';
-import type { CapData, VatBundle } from '../protocol/index.ts';
-import type { ResolvedCluster } from '../cluster/index.ts';
+import { timerOf } from '../platform/index.ts';
+import type { CapData } from '../protocol/index.ts';
+import type { ResolvedCluster, ResolvedVatConfig } from '../cluster/index.ts';
 import { CommitGate, type CommitLog } from '../durability/index.ts';
 import { jsonToCapdata, kser, kslot } from '../marshal/index.ts';
 import {
@@ -46,7 +47,10 @@ export interface KernelStatus {
   crank: number;
   durableCrank: number;
   runQueueLength: number;
+  /** Running vats. */
   vats: number;
+  /** Vats stopped after a fault, waiting for restartVat or terminateVat. */
+  suspended: number;
   /** True while the run queue is held (pauseRunQueue). */
   paused: boolean;
 }
@@ -68,6 +72,26 @@ export interface KernelOptions {
   onCrank?: (record: CrankRecord) => void;
   /** Deliveries to a vat between two bringOutYourDead deliveries. */
   reapInterval?: number;
+  /**
+   * The watchdog: how long one delivery (or initVat) may take, for vats whose config
+   * sets no `deliveryTimeoutMs`. Default 30 s.
+   */
+  deliveryTimeoutMs?: number;
+  /** Host losses in a row after which a vat is suspended rather than restarted. Default 3. */
+  maxHostRestarts?: number;
+}
+
+export interface QueueOptions {
+  /**
+   * Give up waiting after this many ms: the promise rejects, the message stays queued
+   * (a message to a suspended vat waits for the vat).
+   */
+  timeoutMs?: number;
+}
+
+export interface TerminateOptions {
+  /** Also delete the vat's vatstore. Without it the vat's stored state is kept. */
+  deleteState?: boolean;
 }
 
 export class Kernel {
@@ -78,8 +102,10 @@ export class Kernel {
   readonly #warehouse: VatWarehouse;
   readonly #runner: CrankRunner;
   readonly #lane: SerialLane;
+  readonly #setTimer: ReturnType<typeof timerOf>;
 
   constructor(options: KernelOptions) {
+    this.#setTimer = timerOf(options.platform);
     this.#store = options.store;
     const state = new KernelState(options.store);
     this.#state = state;
@@ -87,7 +113,7 @@ export class Kernel {
     const lane = new SerialLane({
       next: async (paused) =>
         (await this.#warehouse.handleNextFault()) ||
-        (!paused && (await this.#runner.runNext())),
+        (!paused && !this.#lane.stopping && (await this.#runner.runNext())),
       pending: (paused) =>
         this.#warehouse.hasFaulted || (!paused && state.runQueueLength() > 0),
       settled: () => this.#gate.settled,
@@ -112,6 +138,8 @@ export class Kernel {
       state,
       platform: options.platform,
       resolve,
+      deliveryTimeoutMs: options.deliveryTimeoutMs,
+      maxHostRestarts: options.maxHostRestarts,
       onFault: () => lane.pump(),
       onStopped: (vatId) => this.#runner.reap.forget(vatId),
     });
@@ -159,9 +187,7 @@ export class Kernel {
       const { created, kpid } = this.#runner.step(() => {
         const vats: VatRecord[] = [];
         for (const [name, config] of Object.entries(cluster.vats)) {
-          vats.push(
-            this.#createVat(name, config.bundle, config.parameters, config.globals),
-          );
+          vats.push(this.#createVat(name, config));
         }
         const bootstrapVat = vats.find((v) => v.name === cluster.bootstrap);
         if (!bootstrapVat) {
@@ -190,14 +216,44 @@ export class Kernel {
    * Queues `method(...args)` to a kernel object or promise; resolves to its settlement.
    * `args` are JSON, with `{ "$kref": "ko3" }` for references (see capdataToJson).
    */
-  async queueMessage(target: KRef, method: string, args: unknown[]): Promise<Settlement> {
+  async queueMessage(
+    target: KRef,
+    method: string,
+    args: unknown[],
+    options: QueueOptions = {},
+  ): Promise<Settlement> {
     // Wrapped in an object: a control that returned the promise itself would adopt it
     // and hold the serial lane until the message settled.
     const { settled } = await this.#lane.control(async () => {
       const kpid = this.#queueFromOutside(target, method, args);
       return { settled: this.#callers.waitFor(kpid) };
     });
-    return settled;
+    const { timeoutMs } = options;
+    if (timeoutMs === undefined) return settled;
+    let cancel: (() => void) | undefined;
+    const gaveUp = new Promise<never>((_, reject) => {
+      cancel = this.#setTimer(timeoutMs, () =>
+        reject(
+          new KernelError(
+            `no answer to ${method} within ${timeoutMs} ms; the message stays queued${this.#waitingFor(target)}`,
+          ),
+        ),
+      );
+    });
+    try {
+      return await Promise.race([settled, gaveUp]);
+    } finally {
+      cancel?.();
+    }
+  }
+
+  /**
+   * Checks a message from outside as queueMessage would (the target and every kref in
+   * the arguments known, the arguments passable), without queueing it or running
+   * anything; throws a KernelError naming what is wrong.
+   */
+  checkMessage(target: KRef, method: string, args: unknown[]): void {
+    this.#checkFromOutside(target, method, args);
   }
 
   /**
@@ -262,25 +318,32 @@ export class Kernel {
     return { state: p.state, data: p.data };
   }
 
-  /** The root object of the live vat named `name`. */
+  /**
+   * The root object of the vat named `name`, running or suspended (messages to a
+   * suspended vat wait for it).
+   */
   rootOf(name: string): KRef {
     const vat = this.#state.getVatByName(name);
     if (!vat) throw new KernelError(`no vat named "${name}"`);
-    if (vat.state !== 'running') {
-      throw new KernelError(
-        `vat "${name}" was terminated: ${vat.terminationReason ?? ''}`,
-      );
+    if (vat.state === 'terminated') {
+      throw new KernelError(`vat "${name}" was terminated: ${vat.reason ?? ''}`);
     }
     return vat.rootKref;
   }
 
-  /** Terminates a vat: rejects the promises it decides and breaks references to its objects. */
-  async terminateVat(vatId: VatId, reason: string): Promise<void> {
+  /**
+   * Terminates a vat, running or suspended: rejects the promises it decides and the
+   * messages held for it, and breaks references to its objects. Its vatstore is kept
+   * unless `deleteState` (which also deletes what an already terminated vat kept).
+   */
+  async terminateVat(
+    vatId: VatId,
+    reason: string,
+    options: TerminateOptions = {},
+  ): Promise<void> {
     await this.#lane.control(async () => {
-      const vat = this.#state.getVat(vatId);
-      if (!vat) throw new KernelError(`no vat ${vatId}`);
-      if (vat.state !== 'running') return;
-      await this.#warehouse.terminate(vatId, reason);
+      if (!this.#state.getVat(vatId)) throw new KernelError(`no vat ${vatId}`);
+      await this.#warehouse.terminate(vatId, reason, options);
     });
   }
 
@@ -299,26 +362,27 @@ export class Kernel {
   }
 
   /**
-   * Restarts a live vat between cranks: stops its worker and starts a new incarnation
-   * from its stored state, as resume() does for every vat (promises the old incarnation
-   * decided are rejected, its non-durable objects abandoned; baggage carries on). Rejects
-   * if the vat is unknown, terminated, about to be terminated for a fault, or was
-   * terminated because the new incarnation failed to start.
+   * Restarts a running or suspended vat between cranks: stops its worker and starts a
+   * new incarnation from its last committed state, as resume() does for every vat
+   * (promises the old incarnation decided are rejected, its non-durable objects
+   * abandoned; baggage carries on). A suspended vat runs again, its held messages first.
+   * Rejects if the vat is unknown or terminated, or if the new incarnation failed to
+   * start (the vat is then suspended again, with the reason).
    */
   async restartVat(vatId: VatId): Promise<void> {
     await this.#lane.control(async () => {
       const vat = this.#state.getVat(vatId);
       if (!vat) throw new KernelError(`no vat ${vatId}`);
-      if (vat.state !== 'running') {
+      if (vat.state === 'terminated') {
         throw new KernelError(
-          `vat "${vat.name}" (${vatId}) was terminated: ${vat.terminationReason ?? ''}`,
+          `vat "${vat.name}" (${vatId}) was terminated: ${vat.reason ?? ''}`,
         );
       }
       await this.#warehouse.restart(vatId);
       const after = this.#state.requireVat(vatId);
       if (after.state !== 'running') {
         throw new KernelError(
-          `vat "${after.name}" (${vatId}) was terminated while restarting: ${after.terminationReason ?? ''}`,
+          `vat "${after.name}" (${vatId}) did not restart; it is ${after.state}: ${after.reason ?? ''}`,
         );
       }
     });
@@ -330,6 +394,7 @@ export class Kernel {
       durableCrank: this.#gate.durableCrank,
       runQueueLength: this.#state.runQueueLength(),
       vats: this.#state.listVats().filter((v) => v.state === 'running').length,
+      suspended: this.#state.listVats().filter((v) => v.state === 'suspended').length,
       paused: this.#lane.paused,
     };
   }
@@ -347,11 +412,17 @@ export class Kernel {
     this.#lane.unpause();
   }
 
-  /** Lets in-flight commits finish and stops every vat worker. */
+  /**
+   * Stops the kernel without running anything more: no control or crank starts after
+   * this; a crank under way is rolled back as its worker stops (its item stays queued
+   * for the next start); every committed crank is made durable; every worker stops.
+   * Controls still waiting are rejected. Call whenIdle first to let queued work run.
+   */
   async shutdown(): Promise<void> {
-    await this.whenIdle().catch(() => undefined);
     this.#lane.stop();
     await this.#warehouse.stopAll();
+    await this.#lane.stopped();
+    await this.#gate.drain().catch(() => undefined);
   }
 
   /**
@@ -359,6 +430,15 @@ export class Kernel {
    * returns its result promise, which the queued message holds.
    */
   #queueFromOutside(target: KRef, method: string, args: unknown[]): KRef {
+    const methargs = this.#checkFromOutside(target, method, args);
+    return this.#runner.step(() => this.#runner.queueSend(target, methargs));
+  }
+
+  #checkFromOutside(target: KRef, method: string, args: unknown[]): CapData {
+    if (typeof method !== 'string' || method === '') {
+      throw new KernelError('the method must be a non-empty string');
+    }
+    if (!Array.isArray(args)) throw new KernelError('the arguments must be an array');
     if (!this.#knows(target)) {
       throw new KernelError(
         `no kernel object or promise ${target} (never created, or already collected)`,
@@ -376,7 +456,16 @@ export class Kernel {
         `arguments to ${method} refer to ${unknown.join(', ')}, which the kernel does not know (never created, or already collected)`,
       );
     }
-    return this.#runner.step(() => this.#runner.queueSend(target, methargs));
+    return methargs;
+  }
+
+  /** Why a message to `target` may wait, said to a caller that gave up on it. */
+  #waitingFor(target: KRef): string {
+    const object = isObjectKref(target) ? this.#state.getObject(target) : undefined;
+    const owner = object?.owner ? this.#state.getVat(object.owner) : undefined;
+    return owner?.state === 'suspended'
+      ? ` (vat "${owner.name}" is suspended: ${owner.reason ?? ''})`
+      : '';
   }
 
   #knows(kref: KRef): boolean {
@@ -385,19 +474,15 @@ export class Kernel {
     return false;
   }
 
-  #createVat(
-    name: string,
-    bundle: VatBundle,
-    parameters: Record<string, unknown>,
-    globals: string[],
-  ): VatRecord {
-    const bundleId = bundle.endoZipBase64Sha512;
-    this.#state.putBundle(bundleId, JSON.stringify(bundle));
+  #createVat(name: string, config: ResolvedVatConfig): VatRecord {
+    const bundleId = config.bundle.endoZipBase64Sha512;
+    this.#state.putBundle(bundleId, JSON.stringify(config.bundle));
     const vat = this.#state.createVat({
       name,
       bundleId,
-      parameters: kser(structuredClone(parameters)),
-      globals: [...globals],
+      parameters: kser(structuredClone(config.parameters)),
+      globals: [...config.globals],
+      deliveryTimeoutMs: config.deliveryTimeoutMs,
     });
     this.#state.enqueue({ kind: 'startVat', vatId: vat.vatId });
     return vat;

@@ -31,6 +31,8 @@ export class SerialLane {
   readonly #controls: Control[] = [];
   #idleWaiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
   #pumping = false;
+  /** The loop's run, while it runs. */
+  #running: Promise<void> = Promise.resolve();
   #paused = false;
   #broken: unknown;
   #shutdown = false;
@@ -45,6 +47,11 @@ export class SerialLane {
 
   get broken(): unknown {
     return this.#broken;
+  }
+
+  /** True once stop() was called: work under way must not start anything new. */
+  get stopping(): boolean {
+    return this.#shutdown;
   }
 
   /** Runs `op` on the lane, between cranks. */
@@ -81,6 +88,8 @@ export class SerialLane {
    */
   whenIdle(): Promise<void> {
     if (this.#broken) return Promise.reject(this.#broken);
+    if (this.#shutdown)
+      return Promise.reject(new KernelError('the kernel was shut down'));
     return new Promise((resolve, reject) => {
       this.#idleWaiters.push({ resolve, reject });
       this.pump();
@@ -88,16 +97,29 @@ export class SerialLane {
     });
   }
 
-  /** From now on the lane takes no more work; resolves once it has stopped. */
+  /**
+   * From now on the lane takes no more work: controls still waiting are rejected, and no
+   * crank starts (one under way finishes; see `stopped`).
+   */
   stop(): void {
     this.#shutdown = true;
+    const error = new KernelError('the kernel was shut down');
+    for (const control of this.#controls.splice(0)) control.reject(error);
+    const idle = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const w of idle) w.reject(error);
+  }
+
+  /** Resolves once the loop has finished what it was doing when the lane stopped. */
+  async stopped(): Promise<void> {
+    await this.#running;
   }
 
   /** Starts the loop unless it runs (or the lane is stopped). */
   pump(): void {
-    if (this.#pumping || this.#broken !== undefined) return;
+    if (this.#pumping || this.#broken !== undefined || this.#shutdown) return;
     this.#pumping = true;
-    void this.#loop().then(
+    this.#running = this.#loop().then(
       () => {
         this.#pumping = false;
         // Whatever arrived after the loop's last look (its pump saw it still pumping).

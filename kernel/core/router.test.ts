@@ -112,7 +112,7 @@ describe('routeSend', () => {
     change(() => {
       const record = state.requireVat(alice.vatId);
       record.state = 'terminated';
-      record.terminationReason = 'asked to';
+      record.reason = 'asked to';
       state.putVat(record);
     });
     const route = routeSend(state, alice.rootKref, 'hello');
@@ -120,6 +120,20 @@ describe('routeSend', () => {
     expect(rejectionOf(route)).toBe(
       `cannot deliver hello to ${alice.rootKref}: vat "alice" was terminated: asked to`,
     );
+  });
+
+  it("holds a send to a suspended vat's object for that vat", () => {
+    const alice = vat('alice');
+    change(() => {
+      const record = state.requireVat(alice.vatId);
+      record.state = 'suspended';
+      record.reason = 'it broke the protocol';
+      state.putVat(record);
+    });
+    expect(routeSend(state, alice.rootKref, 'hello')).toEqual({
+      to: 'hold',
+      vatId: alice.vatId,
+    });
   });
 
   it('rejects a send to an abandoned object and to one that no longer exists', () => {

@@ -1,6 +1,7 @@
 /**
- * Where a message goes: to the vat that owns its target object, onto the queue of the
- * unresolved promise it is aimed at (pipelining), or to a rejection of its result. Pure
+ * Where a message goes: to the vat that owns its target object (or, while that vat is
+ * suspended, into the messages held for it), onto the queue of the unresolved promise it
+ * is aimed at (pipelining), or to a rejection of its result. Pure
  * over the kernel state: it reads, decides and changes nothing.
  */
 import type { CapData } from '../protocol/index.ts';
@@ -15,6 +16,8 @@ import {
 export type Route =
   /** Deliver to `vatId`, which owns `target` (an object kref) and runs. */
   | { to: 'vat'; vatId: VatId; target: KRef }
+  /** Hold for `vatId`, which owns `target` but is suspended: it waits for the vat. */
+  | { to: 'hold'; vatId: VatId }
   /** Queue on `kpid`, which is unresolved. */
   | { to: 'promise'; kpid: KRef }
   /** Reject the message's result with `data`; `vatId` is the owner, if there was one. */
@@ -46,11 +49,12 @@ export function routeSend(
   }
   const object = state.getObject(to);
   const owner = object?.owner ? state.getVat(object.owner) : undefined;
+  if (owner?.state === 'suspended') return { to: 'hold', vatId: owner.vatId };
   if (!object || !owner || owner.state !== 'running') {
     const why = !object
       ? 'the object no longer exists'
       : owner
-        ? `vat "${owner.name}" was terminated: ${owner.terminationReason ?? ''}`
+        ? `vat "${owner.name}" was terminated: ${owner.reason ?? ''}`
         : 'its vat abandoned it';
     return reject(
       kerror(`cannot deliver ${method ?? 'message'} to ${to}: ${why}`),

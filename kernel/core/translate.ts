@@ -3,6 +3,7 @@
  * (o+3 exported by the vat, o-4 imported into it, p+5, p-6).
  */
 import type { CapData } from '../protocol/index.ts';
+import type { VatFaultKind } from '../vat-handle/index.ts';
 import {
   isPromiseKref,
   type KernelState,
@@ -11,13 +12,18 @@ import {
   type VRef,
 } from '../state/index.ts';
 
-/** A vat broke the rules of the protocol or of the c-list; the crank is void. */
+/**
+ * A vat's fault during a crank, which is then void: by default it broke the rules of the
+ * protocol or of its c-list; the vat warehouse raises the other kinds (VatFaultKind).
+ */
 export class CrankFault extends Error {
   override name = 'CrankFault';
   readonly vatId: VatId;
-  constructor(vatId: VatId, reason: string) {
+  readonly kind: VatFaultKind;
+  constructor(vatId: VatId, reason: string, kind: VatFaultKind = 'violation') {
     super(reason);
     this.vatId = vatId;
+    this.kind = kind;
   }
 }
 

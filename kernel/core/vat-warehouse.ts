@@ -1,12 +1,20 @@
 /**
- * The vat warehouse: every vat's worker and its lifecycle. It starts workers and sends
- * them `initVat` with their stored state, begins new incarnations (after a kernel
- * restart or a restart by request), delivers to them, and terminates vats.
+ * The vat warehouse: every vat's worker and its lifecycle — start, new incarnations,
+ * restart, suspension, termination — and what to do when a vat faults (docs/faults.md):
  *
- * It changes kernel state only through the crank runner's steps, and it is the only
- * owner of vat handles.
+ * | fault                        | the vat                                  | the item       |
+ * | ---------------------------- | ---------------------------------------- | -------------- |
+ * | its host was lost            | restarted from its store, up to N times  | delivered again |
+ * |                              | in a row; then suspended                 | (then held)    |
+ * | a delivery passed its deadline | worker killed, restarted from its store | consumed: its result rejected |
+ * | it broke the protocol, or its own start failed | suspended, with the reason | held      |
+ *
+ * A vat's stored state is never deleted here unless a person asks (`terminate` with
+ * `deleteState`). The warehouse changes kernel state only through the crank runner's
+ * steps, and it is the only owner of vat handles. No request to a vat goes without a
+ * deadline.
  */
-import type { KernelPlatform } from '../platform/index.ts';
+import { timerOf, type KernelPlatform } from '../platform/index.ts';
 import type { Delivery, DeliveryReply, VatBundle } from '../protocol/index.ts';
 import { kerror } from '../marshal/index.ts';
 import {
@@ -16,26 +24,41 @@ import {
   type VatId,
   type VatRecord,
 } from '../state/index.ts';
-import { VatFault, VatHandle } from '../vat-handle/index.ts';
-import { KernelError } from './errors.ts';
+import { VatFault, VatHandle, type SetTimer } from '../vat-handle/index.ts';
 import type { Resolver } from './promises.ts';
 import { CrankFault } from './translate.ts';
 
 /** What the warehouse needs of the crank runner. */
 export interface Cranks {
-  /**
-   * Runs `change` as one committed step of its own (not a delivery). With `voidCrank`,
-   * the step follows that rolled-back crank, whose number is not reused.
-   */
-  step<T>(change: () => T, voidCrank?: number): T;
+  /** Runs `change` as one committed step of its own (not a delivery). */
+  step<T>(change: () => T): T;
   /** Runs `item` as one crank now. */
   run(item: RunQueueItem): Promise<void>;
 }
+
+/** After a fault: deliver the item again, consume it (rejected), or hold it. */
+export type Recovery = 'retry' | 'consume' | 'hold';
+
+export const DEFAULT_DELIVERY_TIMEOUT_MS = 30_000;
+/**
+ * How long a new worker may take to load and answer initVat. No vat code runs before
+ * startVat, so a vat's own deadline does not apply: this covers the host's start-up.
+ */
+export const DEFAULT_START_TIMEOUT_MS = 30_000;
+/** Host losses in a row after which a vat is suspended instead of restarted. */
+export const DEFAULT_MAX_HOST_RESTARTS = 3;
+/** How long stopping a worker may take before the kernel stops waiting for it. */
+const STOP_DEADLINE_MS = 5_000;
 
 export interface VatWarehouseOptions {
   state: KernelState;
   platform: KernelPlatform;
   resolve: Resolver;
+  /** Deadline of one delivery for vats that set none of their own. */
+  deliveryTimeoutMs?: number | undefined;
+  /** Deadline of a new worker's initVat. */
+  startTimeoutMs?: number | undefined;
+  maxHostRestarts?: number | undefined;
   /** A vat's worker failed between cranks; the kernel's loop should look at it. */
   onFault: () => void;
   /** The vat's worker went away (its deliveries start counting afresh). */
@@ -47,16 +70,26 @@ export class VatWarehouse {
   readonly #platform: KernelPlatform;
   readonly #resolve: Resolver;
   readonly #options: VatWarehouseOptions;
+  readonly #setTimer: SetTimer;
+  readonly #defaultDeadline: number;
+  readonly #maxHostRestarts: number;
   readonly #handles = new Map<VatId, VatHandle>();
-  /** Vats that faulted between cranks, with the reason; terminated at the next step. */
-  readonly #faulted = new Map<VatId, string>();
+  /** Faults of workers between cranks, with the handle that faulted. */
+  readonly #faulted = new Map<VatId, { handle: VatHandle; fault: VatFault }>();
+  /** Host losses in a row, per vat; a delivery that goes through clears it. */
+  readonly #losses = new Map<VatId, number>();
   #cranks: Cranks | undefined;
+  /** Set by stopAll: the kernel is shutting down, and nothing is restarted or suspended. */
+  #closing = false;
 
   constructor(options: VatWarehouseOptions) {
     this.#options = options;
     this.#state = options.state;
     this.#platform = options.platform;
     this.#resolve = options.resolve;
+    this.#setTimer = timerOf(options.platform);
+    this.#defaultDeadline = options.deliveryTimeoutMs ?? DEFAULT_DELIVERY_TIMEOUT_MS;
+    this.#maxHostRestarts = options.maxHostRestarts ?? DEFAULT_MAX_HOST_RESTARTS;
   }
 
   /** Wires the crank runner in (the two depend on each other). */
@@ -70,58 +103,113 @@ export class VatWarehouse {
     return this.#cranks;
   }
 
-  /** True if a vat faulted between cranks and waits to be dealt with. */
+  /** How long one delivery to the vat may take. */
+  deadlineOf(vatId: VatId): number {
+    return this.#state.getVat(vatId)?.deliveryTimeoutMs ?? this.#defaultDeadline;
+  }
+
+  /** True if a worker faulted between cranks and waits to be dealt with. */
   get hasFaulted(): boolean {
     return this.#faulted.size > 0;
   }
 
-  faultOf(vatId: VatId): string | undefined {
-    return this.#faulted.get(vatId);
-  }
-
-  /** Deals with one vat that faulted between cranks; false if there was none. */
+  /** Deals with one worker that faulted between cranks; false if there was none. */
   async handleNextFault(): Promise<boolean> {
-    const faulted = this.#faulted.entries().next();
-    if (faulted.done) return false;
-    const [vatId, reason] = faulted.value;
+    const next = this.#faulted.entries().next();
+    if (next.done) return false;
+    const [vatId, { handle, fault }] = next.value;
     this.#faulted.delete(vatId);
-    if (this.#isLive(vatId)) await this.terminate(vatId, reason);
+    // Only if that worker is still the vat's (not already replaced or stopped).
+    if (this.#handles.get(vatId) === handle && this.#isRunning(vatId)) {
+      await this.recover(vatId, fault);
+    }
     return true;
   }
 
-  /** Delivers to a vat; throws CrankFault on any fault of the vat's. */
-  async deliver(crank: number, vatId: VatId, delivery: Delivery): Promise<DeliveryReply> {
+  /** Delivers to a vat; throws CrankFault (of the fault's kind) on any fault. */
+  async deliver(
+    crank: number,
+    vatId: VatId,
+    delivery: Delivery,
+    what: string,
+  ): Promise<DeliveryReply> {
     const handle = this.#handles.get(vatId);
-    if (!handle) throw new CrankFault(vatId, 'its worker is not running');
+    if (!handle) throw new CrankFault(vatId, 'its worker is not running', 'lost');
     let reply: DeliveryReply;
     try {
-      reply = await handle.deliver(crank, delivery);
+      reply = await handle.deliver(crank, delivery, this.deadlineOf(vatId), what);
     } catch (error) {
-      if (error instanceof VatFault) throw new CrankFault(vatId, error.message);
+      if (error instanceof VatFault)
+        throw new CrankFault(vatId, error.message, error.kind);
       throw error;
     }
     if (reply.type === 'deliveryFailed') {
-      throw new CrankFault(vatId, `its ${delivery.kind} delivery failed: ${reply.error}`);
+      throw new CrankFault(
+        vatId,
+        `its ${delivery.kind} delivery failed: ${reply.error}`,
+        'failed',
+      );
     }
+    // A delivery went through: the host is sound again. (A restart's own startVat does
+    // not count: the delivery that lost the host is the one to try again.)
+    if (delivery.kind !== 'startVat') this.#losses.delete(vatId);
     return reply;
   }
 
   /**
-   * Starts workers for these vats side by side (a worker's start is mostly loading code)
-   * and sends each `initVat` with its stored state; then terminates, one by one, those
-   * that failed to start.
+   * After a vat faulted (during a crank, already rolled back, or between cranks): stops
+   * its worker, then restarts or suspends it as the fault's kind says, and tells the
+   * caller what becomes of the item that was being delivered, if any.
    */
-  async startWorkers(vats: VatRecord[]): Promise<void> {
-    const failures = await Promise.all(vats.map((vat) => this.#startWorker(vat)));
-    for (const [i, reason] of failures.entries()) {
-      const vat = vats[i];
-      if (reason !== undefined && vat) await this.terminate(vat.vatId, reason);
+  async recover(
+    vatId: VatId,
+    fault: { kind: VatFault['kind']; message: string },
+    during?: RunQueueItem['kind'],
+  ): Promise<Recovery> {
+    await this.#stopWorker(vatId);
+    // Shutting down: the rolled-back item stays queued for the next start, as it was.
+    if (this.#closing) return 'retry';
+    switch (fault.kind) {
+      case 'lost': {
+        const losses = (this.#losses.get(vatId) ?? 0) + 1;
+        this.#losses.set(vatId, losses);
+        if (losses > this.#maxHostRestarts) {
+          this.suspend(
+            vatId,
+            `its host was lost ${losses} times in a row; the last time: ${fault.message}`,
+          );
+          return 'hold';
+        }
+        await this.#restart(vatId, `its host was lost: ${fault.message}`);
+        return this.#isRunning(vatId) ? 'retry' : 'hold';
+      }
+      case 'deadline':
+        if (during === 'startVat') {
+          this.suspend(vatId, `it did not start: ${fault.message}`);
+          return 'hold';
+        }
+        await this.#restart(vatId, `it was stopped by the watchdog: ${fault.message}`);
+        return 'consume';
+      case 'violation':
+      case 'failed':
+        this.suspend(vatId, fault.message);
+        return 'hold';
     }
   }
 
   /**
-   * Starts a worker for every live vat of a recovered store and gives it its stored
-   * state; liveslots rebuilds each root from baggage (no second bootstrap).
+   * Starts workers for these vats side by side (a worker's start is mostly loading code)
+   * and sends each `initVat` with its stored state. A vat that fails to start is
+   * suspended, with the reason.
+   */
+  async startWorkers(vats: VatRecord[]): Promise<void> {
+    await Promise.all(vats.map((vat) => this.#launch(vat)));
+  }
+
+  /**
+   * Starts a worker for every running vat of a recovered store and gives it its stored
+   * state; liveslots rebuilds each root from baggage (no second bootstrap). Suspended
+   * vats stay suspended.
    */
   async resumeAll(): Promise<void> {
     const vats = this.#state.listVats().filter((v) => v.state === 'running');
@@ -130,44 +218,60 @@ export class VatWarehouse {
     );
     await this.startWorkers(vats.map((v) => this.#state.requireVat(v.vatId)));
     for (const vat of restarted) {
-      if (!this.#isLive(vat.vatId)) continue;
-      await this.#steps.run({ kind: 'startVat', vatId: vat.vatId });
+      if (this.#handles.has(vat.vatId) && this.#isRunning(vat.vatId)) {
+        await this.#steps.run({ kind: 'startVat', vatId: vat.vatId });
+      }
     }
   }
 
   /**
-   * Stops a live vat's worker and starts a new incarnation from its stored state.
-   * Rejects if the vat is about to be terminated for a fault.
+   * Starts a new incarnation of a running or suspended vat from its stored state (a
+   * person asked): a running vat's worker is stopped first; a suspended vat runs again,
+   * its held messages back at the head of the queue.
    */
   async restart(vatId: VatId): Promise<void> {
-    const vat = this.#state.requireVat(vatId);
-    const fault = this.#faulted.get(vatId);
-    if (fault !== undefined) {
-      // Its worker failed between cranks; the loop terminates it next, as for any fault.
-      throw new KernelError(
-        `vat "${vat.name}" (${vatId}) faulted and is being terminated: ${fault}`,
-      );
-    }
+    this.#losses.delete(vatId);
     await this.#stopWorker(vatId);
-    const needsStart = this.#beginIncarnation(vatId, 'restarted by request');
-    await this.startWorkers([this.#state.requireVat(vatId)]);
-    // Otherwise its first startVat is still queued and runs on the new worker.
-    if (needsStart && this.#isLive(vatId)) {
-      await this.#steps.run({ kind: 'startVat', vatId });
-    }
+    await this.#restart(vatId, 'restarted by request');
   }
 
   /**
-   * Terminates a vat in a step of its own: rejects the promises it decides, breaks its
-   * objects, drops what it imported, deletes its vatstore, stops its worker.
+   * Suspends a vat: it stops, keeping its vatstore, c-list and queued messages; messages
+   * to it wait until it is restarted. Its worker must already be stopped.
    */
-  async terminate(vatId: VatId, reason: string, voidCrank?: number): Promise<void> {
-    const state = this.#state;
+  suspend(vatId: VatId, reason: string): void {
     this.#steps.step(() => {
-      const vat = state.requireVat(vatId);
+      const vat = this.#state.requireVat(vatId);
+      vat.state = 'suspended';
+      vat.reason = reason;
+      this.#state.putVat(vat);
+    });
+    this.#losses.delete(vatId);
+    this.#options.onStopped(vatId);
+  }
+
+  /**
+   * Terminates a vat (running or suspended) in a step of its own: rejects the promises it
+   * decides, breaks its objects, drops what it imported, stops its worker; the messages
+   * held for it go back on the queue to be rejected. Its vatstore is deleted only with
+   * `deleteState` (which also deletes what an already terminated vat kept).
+   */
+  async terminate(
+    vatId: VatId,
+    reason: string,
+    { deleteState = false }: { deleteState?: boolean } = {},
+  ): Promise<void> {
+    const state = this.#state;
+    const vat = state.requireVat(vatId);
+    if (vat.state === 'terminated') {
+      if (deleteState) this.#steps.step(() => state.deleteVatstore(vatId));
+      return;
+    }
+    await this.#stopWorker(vatId);
+    this.#steps.step(() => {
       const error = kerror(`vat "${vat.name}" (${vatId}) terminated: ${reason}`);
       vat.state = 'terminated';
-      vat.terminationReason = reason;
+      vat.reason = reason;
       state.putVat(vat);
       for (const kpid of state.promisesDecidedBy(vatId)) this.#resolve(kpid, true, error);
       for (const [kref] of state.clistEntries(vatId)) {
@@ -179,27 +283,66 @@ export class VatWarehouse {
       state.decref(vat.rootKref);
       for (const kpid of state.subscriptionsOf(vatId))
         state.removeSubscriber(kpid, vatId);
-      state.deleteVatstore(vatId);
-    }, voidCrank);
-    await this.#stopWorker(vatId);
+      // Routed again, they are rejected with the reason.
+      state.releaseHeld(vatId);
+      if (deleteState) state.deleteVatstore(vatId);
+    });
+    this.#losses.delete(vatId);
   }
 
   /** Stops every worker (the kernel is shutting down). */
   async stopAll(): Promise<void> {
-    const handles = [...this.#handles.values()];
+    this.#closing = true;
+    const handles = [...this.#handles.entries()];
     this.#handles.clear();
-    await Promise.all(handles.map((h) => h.close()));
+    await Promise.all(handles.map(([, h]) => h.close(STOP_DEADLINE_MS)));
+  }
+
+  /** New incarnation, worker, startVat: what a vat runs again with, after its old worker is gone. */
+  async #restart(vatId: VatId, why: string): Promise<void> {
+    const vat = this.#state.requireVat(vatId);
+    if (vat.state === 'suspended') {
+      this.#steps.step(() => {
+        vat.state = 'running';
+        vat.reason = null;
+        this.#state.putVat(vat);
+        this.#state.releaseHeld(vatId);
+      });
+    }
+    const needsStart = this.#beginIncarnation(vatId, why);
+    const started = await this.#launch(this.#state.requireVat(vatId));
+    // Otherwise its first startVat is still queued and runs on the new worker.
+    if (started && needsStart && this.#isRunning(vatId)) {
+      await this.#steps.run({ kind: 'startVat', vatId });
+    }
   }
 
   async #stopWorker(vatId: VatId): Promise<void> {
     const handle = this.#handles.get(vatId);
     this.#handles.delete(vatId);
+    this.#faulted.delete(vatId);
     this.#options.onStopped(vatId);
-    await handle?.close();
+    await handle?.close(STOP_DEADLINE_MS);
+  }
+
+  /**
+   * Starts a worker for the vat and sends it `initVat`; a host lost on the way is tried
+   * again (same incarnation: no vat code ran yet), up to the limit. Resolves true once
+   * the vat is ready; false if it failed to start and was suspended.
+   */
+  async #launch(vat: VatRecord): Promise<boolean> {
+    for (let attempt = 1; ; attempt += 1) {
+      const fault = await this.#startWorker(vat);
+      if (fault === undefined) return true;
+      this.#handles.delete(vat.vatId);
+      if (fault.kind === 'lost' && attempt <= this.#maxHostRestarts) continue;
+      this.suspend(vat.vatId, `it failed to start: ${fault.message}`);
+      return false;
+    }
   }
 
   /** Starts one worker; resolves to why it failed to start, if it did. */
-  async #startWorker(vat: VatRecord): Promise<string | undefined> {
+  async #startWorker(vat: VatRecord): Promise<VatFault | undefined> {
     // The state is read now, before any other crank can open.
     const init = {
       vatId: vat.vatId,
@@ -208,18 +351,32 @@ export class VatWarehouse {
       globals: vat.globals,
       state: this.#state.loadVatstore(vat.vatId),
     };
-    const channel = await this.#platform.vats.launch(vat.vatId);
-    const handle = new VatHandle(vat.vatId, channel, (reason) => {
-      this.#faulted.set(vat.vatId, reason);
-      this.#options.onFault();
+    let channel;
+    try {
+      channel = await this.#platform.vats.launch(vat.vatId);
+    } catch (error) {
+      return new VatFault(
+        'lost',
+        `its host could not be started: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+    const handle: VatHandle = new VatHandle({
+      vatId: vat.vatId,
+      channel,
+      setTimer: this.#setTimer,
+      onFault: (fault) => {
+        this.#faulted.set(vat.vatId, { handle, fault });
+        this.#options.onFault();
+      },
     });
     this.#handles.set(vat.vatId, handle);
     try {
-      await handle.init(init);
+      await handle.init(init, this.#options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS);
       return undefined;
     } catch (error) {
+      await handle.close(STOP_DEADLINE_MS);
       if (!(error instanceof VatFault)) throw error;
-      return error.message;
+      return error;
     }
   }
 
@@ -252,7 +409,7 @@ export class VatWarehouse {
     return true;
   }
 
-  #isLive(vatId: VatId): boolean {
+  #isRunning(vatId: VatId): boolean {
     return this.#state.getVat(vatId)?.state === 'running';
   }
 }

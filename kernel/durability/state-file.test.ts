@@ -27,6 +27,7 @@ const vatRow = (vatId: string, name: string): Row => [
   `ko-${vatId}`,
   1,
   null,
+  null,
 ];
 
 /** A store as a kernel leaves it after `cranks` cranks, with the given vats. */

@@ -25,4 +25,22 @@ export interface KernelPlatform {
   vats: VatLauncher;
   /** Milliseconds, monotonic; used for crank durations. */
   now(): number;
+  /**
+   * Calls `fire` once after `ms` milliseconds unless cancelled; the kernel's deadlines
+   * (the watchdog) use it. Defaults to the realm's setTimeout.
+   */
+  setTimer?(ms: number, fire: () => void): () => void;
+}
+
+/** The platform's timer, or the realm's setTimeout. */
+export function timerOf(
+  platform: KernelPlatform,
+): (ms: number, fire: () => void) => () => void {
+  if (platform.setTimer)
+    return (ms, fire) =>
+      (platform.setTimer as NonNullable<KernelPlatform['setTimer']>)(ms, fire);
+  return (ms, fire) => {
+    const handle = setTimeout(fire, ms);
+    return () => clearTimeout(handle);
+  };
 }

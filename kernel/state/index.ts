@@ -13,7 +13,11 @@ export type VatId = string;
 export type KRef = string;
 export type VRef = string;
 
-export type VatLifecycle = 'running' | 'terminated';
+/**
+ * `suspended`: stopped after a fault, with its vatstore, c-list and queued messages kept;
+ * it runs again when restarted. `terminated`: ended by a person (or by the vat itself).
+ */
+export type VatLifecycle = 'running' | 'suspended' | 'terminated';
 
 export interface VatRecord {
   vatId: VatId;
@@ -25,7 +29,10 @@ export interface VatRecord {
   state: VatLifecycle;
   rootKref: KRef;
   nextImport: number;
-  terminationReason: string | null;
+  /** Why it is suspended or terminated; null while it runs. */
+  reason: string | null;
+  /** Its own delivery deadline (the watchdog), or null for the kernel's default. */
+  deliveryTimeoutMs: number | null;
 }
 
 export interface ObjectRecord {
@@ -64,6 +71,12 @@ export type RunQueueItem =
   | { kind: 'startVat'; vatId: VatId }
   | { kind: GcKind; vatId: VatId; krefs: KRef[] }
   | { kind: 'bringOutYourDead'; vatId: VatId };
+
+/** A run-queue item with its place in the queue. */
+export interface QueuedItem {
+  seq: number;
+  item: RunQueueItem;
+}
 
 export const isPromiseKref = (kref: KRef): boolean => kref.startsWith('kp');
 export const isObjectKref = (kref: KRef): boolean => kref.startsWith('ko');
@@ -130,6 +143,7 @@ export class KernelState {
     bundleId: string;
     parameters: CapData;
     globals: string[];
+    deliveryTimeoutMs?: number | undefined;
   }): VatRecord {
     if (this.getVatByName(spec.name)) {
       throw new StateError(`a vat named "${spec.name}" already exists`);
@@ -146,7 +160,8 @@ export class KernelState {
       state: 'running',
       rootKref,
       nextImport: 1,
-      terminationReason: null,
+      reason: null,
+      deliveryTimeoutMs: spec.deliveryTimeoutMs ?? null,
     };
     this.putVat(vat);
     this.#store.put('clist', [vatId, rootKref, 'o+0', 1]);
@@ -166,7 +181,8 @@ export class KernelState {
       vat.state,
       vat.rootKref,
       vat.nextImport,
-      vat.terminationReason,
+      vat.reason,
+      vat.deliveryTimeoutMs,
     ]);
   }
 
@@ -552,89 +568,31 @@ export class KernelState {
     return `${isPromiseKref(kref) ? 'p' : 'o'}-${n}`;
   }
 
-  // ---- run queue ----
+  // ---- run queue, and the messages held for suspended vats ----
 
   enqueue(item: RunQueueItem): void {
     const seq = this.#next('runQueue');
-    switch (item.kind) {
-      case 'send':
-        this.#store.put('run_queue', [
-          seq,
-          'send',
-          null,
-          item.target,
-          item.message.methargs.body,
-          JSON.stringify(item.message.methargs.slots),
-          item.message.result,
-          null,
-        ]);
-        break;
-      case 'notify':
-        this.#store.put('run_queue', [
-          seq,
-          'notify',
-          item.vatId,
-          item.kpid,
-          null,
-          null,
-          null,
-          null,
-        ]);
-        break;
-      case 'startVat':
-      case 'bringOutYourDead':
-        this.#store.put('run_queue', [
-          seq,
-          item.kind,
-          item.vatId,
-          null,
-          null,
-          null,
-          null,
-          null,
-        ]);
-        break;
-      default:
-        this.#store.put('run_queue', [
-          seq,
-          item.kind,
-          item.vatId,
-          null,
-          null,
-          null,
-          null,
-          JSON.stringify(item.krefs),
-        ]);
-    }
+    this.#store.put('run_queue', [seq, ...itemColumns(item)]);
   }
 
-  /** Removes and returns the oldest run-queue item, if any. */
-  dequeue(): RunQueueItem | undefined {
+  /** Removes and returns the oldest run-queue item (with its seq), if any. */
+  dequeue(): QueuedItem | undefined {
     const row = this.#store.one(
-      'SELECT seq, kind, vat_id, target, methargs_body, methargs_slots, result_kpid, krefs FROM run_queue ORDER BY seq LIMIT 1',
+      `SELECT seq, ${ITEM_COLUMNS} FROM run_queue ORDER BY seq LIMIT 1`,
     );
     if (!row) return undefined;
-    this.#store.delete('run_queue', [row[0] as number]);
-    const kind = str(row[1]);
-    switch (kind) {
-      case 'send':
-        return {
-          kind,
-          target: str(row[3]),
-          message: messageFromColumns(row[4], row[5], row[6]),
-        };
-      case 'notify':
-        return { kind, vatId: str(row[2]), kpid: str(row[3]) };
-      case 'startVat':
-      case 'bringOutYourDead':
-        return { kind, vatId: str(row[2]) };
-      case 'dropExports':
-      case 'retireExports':
-      case 'retireImports':
-        return { kind, vatId: str(row[2]), krefs: JSON.parse(str(row[7])) as KRef[] };
-      default:
-        throw new StateError(`run queue item ${String(row[0])} has unknown kind ${kind}`);
-    }
+    const seq = num(row[0]);
+    this.#store.delete('run_queue', [seq]);
+    return { seq, item: itemFromColumns(row.slice(1), `run queue item ${seq}`) };
+  }
+
+  /** Removes the run-queue item `seq`, if it is there. */
+  removeQueued(seq: number): void {
+    this.#store.delete('run_queue', [seq]);
+  }
+
+  runQueueLength(): number {
+    return num(this.#store.one('SELECT count(*) FROM run_queue')?.[0] ?? 0);
   }
 
   /** True if the vat's first startVat is still on the run queue (it never started). */
@@ -647,8 +605,50 @@ export class KernelState {
     );
   }
 
-  runQueueLength(): number {
-    return num(this.#store.one('SELECT count(*) FROM run_queue')?.[0] ?? 0);
+  /** Sets a dequeued item aside for a suspended vat, keeping its place (its seq). */
+  hold(vatId: VatId, { seq, item }: QueuedItem): void {
+    this.#store.put('held_queue', [seq, vatId, ...itemColumns(item)]);
+  }
+
+  /**
+   * Puts every item held for the vat back on the run queue with its own seq: they were
+   * at the head when they were held, so they go back ahead of everything queued since.
+   */
+  releaseHeld(vatId: VatId): number {
+    const held = this.heldFor(vatId);
+    for (const { seq, item } of held) {
+      this.#store.delete('held_queue', [seq]);
+      this.#store.put('run_queue', [seq, ...itemColumns(item)]);
+    }
+    return held.length;
+  }
+
+  /** Removes and returns every item held for the vat, oldest first. */
+  takeHeld(vatId: VatId): QueuedItem[] {
+    const held = this.heldFor(vatId);
+    for (const { seq } of held) this.#store.delete('held_queue', [seq]);
+    return held;
+  }
+
+  /** The items held for a suspended vat, oldest first. */
+  heldFor(vatId: VatId): QueuedItem[] {
+    return this.#store
+      .all(
+        `SELECT seq, ${ITEM_COLUMNS} FROM held_queue WHERE held_for = ? ORDER BY seq`,
+        [vatId],
+      )
+      .map((row) => {
+        const seq = num(row[0]);
+        return { seq, item: itemFromColumns(row.slice(1), `held item ${seq}`) };
+      });
+  }
+
+  heldCount(vatId: VatId): number {
+    return num(
+      this.#store.one('SELECT count(*) FROM held_queue WHERE held_for = ?', [
+        vatId,
+      ])?.[0] ?? 0,
+    );
   }
 
   // ---- vatstores ----
@@ -726,7 +726,7 @@ export class KernelState {
 }
 
 const VAT_COLUMNS =
-  'vat_id, name, bundle_id, parameters, globals, incarnation, state, root_kref, next_import, termination_reason';
+  'vat_id, name, bundle_id, parameters, globals, incarnation, state, root_kref, next_import, reason, delivery_timeout_ms';
 
 function vatFromRow(row: Row): VatRecord {
   return {
@@ -739,8 +739,58 @@ function vatFromRow(row: Row): VatRecord {
     state: str(row[6]) as VatLifecycle,
     rootKref: str(row[7]),
     nextImport: num(row[8]),
-    terminationReason: strOrNull(row[9]),
+    reason: strOrNull(row[9]),
+    deliveryTimeoutMs: row[10] === null ? null : num(row[10]),
   };
+}
+
+/** The run queue's item columns (all but seq), shared by held_queue. */
+const ITEM_COLUMNS =
+  'kind, vat_id, target, methargs_body, methargs_slots, result_kpid, krefs';
+
+function itemColumns(item: RunQueueItem): Row {
+  switch (item.kind) {
+    case 'send':
+      return [
+        'send',
+        null,
+        item.target,
+        item.message.methargs.body,
+        JSON.stringify(item.message.methargs.slots),
+        item.message.result,
+        null,
+      ];
+    case 'notify':
+      return ['notify', item.vatId, item.kpid, null, null, null, null];
+    case 'startVat':
+    case 'bringOutYourDead':
+      return [item.kind, item.vatId, null, null, null, null, null];
+    default:
+      return [item.kind, item.vatId, null, null, null, null, JSON.stringify(item.krefs)];
+  }
+}
+
+function itemFromColumns(row: Row, what: string): RunQueueItem {
+  const kind = str(row[0]);
+  switch (kind) {
+    case 'send':
+      return {
+        kind,
+        target: str(row[2]),
+        message: messageFromColumns(row[3], row[4], row[5]),
+      };
+    case 'notify':
+      return { kind, vatId: str(row[1]), kpid: str(row[2]) };
+    case 'startVat':
+    case 'bringOutYourDead':
+      return { kind, vatId: str(row[1]) };
+    case 'dropExports':
+    case 'retireExports':
+    case 'retireImports':
+      return { kind, vatId: str(row[1]), krefs: JSON.parse(str(row[6])) as KRef[] };
+    default:
+      throw new StateError(`${what} has unknown kind ${kind}`);
+  }
 }
 
 function messageFromColumns(body: unknown, slots: unknown, result: unknown): Message {

@@ -237,14 +237,27 @@ export class KernelStore {
     }
   }
 
-  /** Applies row changes read back from the crank log, as one crank. */
+  /**
+   * Applies row changes read back from the crank log, as one crank. A row shorter than
+   * its table was written before a migration appended columns: the new ones are null.
+   */
   applyChanges(changes: readonly RowChange[]): void {
     for (const change of changes) {
       if (!Object.hasOwn(TABLES, change.table)) {
         throw new StoreError(`applyChanges: unknown table ${String(change.table)}`);
       }
-      if (change.row) this.put(change.table, change.row);
-      else this.delete(change.table, change.key);
+      const { row } = change;
+      if (!row) {
+        this.delete(change.table, change.key);
+        continue;
+      }
+      const width = TABLES[change.table].columns.length;
+      this.put(
+        change.table,
+        row.length < width
+          ? [...row, ...new Array<null>(width - row.length).fill(null)]
+          : row,
+      );
     }
   }
 

@@ -6,7 +6,7 @@
  * generic path that records the exact rows a crank changed (the crank log replays them).
  */
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 export const SCHEMA_V1 = `
 CREATE TABLE counters (
@@ -91,8 +91,51 @@ CREATE TABLE vatstore (
 ) WITHOUT ROWID;
 `;
 
+/**
+ * Version 2: a vat can be suspended (stopped with its state kept, after a fault) and has
+ * its own delivery deadline; messages for a suspended vat wait in `held_queue`.
+ *
+ * Migrations may only add tables and append nullable columns: a crank-log record written
+ * before a migration holds rows of the older shape, and replay pads them with nulls
+ * (KernelStore.applyChanges).
+ */
+export const SCHEMA_V2 = `
+CREATE TABLE vats_v2 (
+  vat_id TEXT PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  bundle_id TEXT NOT NULL,
+  parameters TEXT NOT NULL,
+  globals TEXT NOT NULL,
+  incarnation INTEGER NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('running', 'suspended', 'terminated')),
+  root_kref TEXT NOT NULL,
+  next_import INTEGER NOT NULL,
+  reason TEXT,
+  delivery_timeout_ms INTEGER
+) WITHOUT ROWID;
+INSERT INTO vats_v2
+  SELECT vat_id, name, bundle_id, parameters, globals, incarnation, state, root_kref,
+    next_import, termination_reason, NULL
+  FROM vats;
+DROP TABLE vats;
+ALTER TABLE vats_v2 RENAME TO vats;
+
+CREATE TABLE held_queue (
+  seq INTEGER PRIMARY KEY,
+  held_for TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  vat_id TEXT,
+  target TEXT,
+  methargs_body TEXT,
+  methargs_slots TEXT,
+  result_kpid TEXT,
+  krefs TEXT
+);
+CREATE INDEX held_queue_by_vat ON held_queue (held_for, seq);
+`;
+
 /** Migrations from version N-1 to N, in order; index 0 creates version 1 from empty. */
-export const MIGRATIONS: readonly string[] = [SCHEMA_V1];
+export const MIGRATIONS: readonly string[] = [SCHEMA_V1, SCHEMA_V2];
 
 export interface TableDef {
   readonly name: string;
@@ -118,7 +161,8 @@ export const TABLES = {
     'state',
     'root_kref',
     'next_import',
-    'termination_reason',
+    'reason',
+    'delivery_timeout_ms',
   ]),
   clist: table('clist', 2, ['vat_id', 'kref', 'vref', 'reachable']),
   objects: table('objects', 1, ['kref', 'owner_vat', 'reachable', 'recognizable']),
@@ -140,6 +184,17 @@ export const TABLES = {
   ]),
   run_queue: table('run_queue', 1, [
     'seq',
+    'kind',
+    'vat_id',
+    'target',
+    'methargs_body',
+    'methargs_slots',
+    'result_kpid',
+    'krefs',
+  ]),
+  held_queue: table('held_queue', 1, [
+    'seq',
+    'held_for',
     'kind',
     'vat_id',
     'target',

@@ -1,6 +1,7 @@
 import initSqlJs, { type SqlJsStatic } from 'sql.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { KernelStore, SCHEMA_VERSION, StoreError } from './index.ts';
+import { MIGRATIONS } from './schema.ts';
 
 let SQL: SqlJsStatic;
 beforeAll(async () => {
@@ -21,6 +22,7 @@ describe('KernelStore', () => {
       'bundles',
       'clist',
       'counters',
+      'held_queue',
       'objects',
       'promise_queue',
       'promise_subscribers',
@@ -127,5 +129,93 @@ describe('KernelStore transactions when idle', () => {
     store.beginCrank();
     store.abortCrank();
     expect(store.export().length).toBeGreaterThan(0);
+  });
+});
+
+describe('migration to schema version 2', () => {
+  /** A database exactly as schema version 1 left it, with one vat of each state. */
+  function versionOneImage(): Uint8Array {
+    const db = new SQL.Database();
+    db.exec(MIGRATIONS[0] as string);
+    db.exec('PRAGMA user_version = 1');
+    db.run('INSERT INTO vats VALUES (?,?,?,?,?,?,?,?,?,?)', [
+      'v1',
+      'alice',
+      'b1',
+      '{}',
+      '[]',
+      0,
+      'running',
+      'ko1',
+      1,
+      null,
+    ]);
+    db.run('INSERT INTO vats VALUES (?,?,?,?,?,?,?,?,?,?)', [
+      'v2',
+      'bob',
+      'b1',
+      '{}',
+      '[]',
+      2,
+      'terminated',
+      'ko2',
+      3,
+      'asked to',
+    ]);
+    const image = db.export();
+    db.close();
+    return image;
+  }
+
+  it('keeps every vat, its termination reason as its reason, and adds held_queue', () => {
+    const store = KernelStore.open(SQL, versionOneImage());
+    expect(store.one('PRAGMA user_version')?.[0]).toBe(2);
+    expect(store.all('SELECT * FROM vats ORDER BY vat_id')).toEqual([
+      ['v1', 'alice', 'b1', '{}', '[]', 0, 'running', 'ko1', 1, null, null],
+      ['v2', 'bob', 'b1', '{}', '[]', 2, 'terminated', 'ko2', 3, 'asked to', null],
+    ]);
+    expect(store.all('SELECT * FROM held_queue')).toEqual([]);
+    // The new state is allowed now.
+    store.beginCrank();
+    store.put('vats', [
+      'v1',
+      'alice',
+      'b1',
+      '{}',
+      '[]',
+      0,
+      'suspended',
+      'ko1',
+      1,
+      'why',
+      50,
+    ]);
+    store.commitCrank();
+  });
+
+  it('replays a crank-log row written before the migration, padding the new columns', () => {
+    const store = KernelStore.open(SQL, versionOneImage());
+    store.beginCrank();
+    store.applyChanges([
+      {
+        table: 'vats',
+        key: ['v3'],
+        row: ['v3', 'carol', 'b1', '{}', '[]', 0, 'running', 'ko3', 1, null],
+      },
+    ]);
+    store.commitCrank();
+    expect(store.one("SELECT * FROM vats WHERE vat_id = 'v3'")).toEqual([
+      'v3',
+      'carol',
+      'b1',
+      '{}',
+      '[]',
+      0,
+      'running',
+      'ko3',
+      1,
+      null,
+      null,
+    ]);
   });
 });

@@ -1,7 +1,8 @@
 /**
  * The kernel's end of one vat incarnation's channel: sends `initVat` and deliveries, and
  * turns whatever comes back into either the reply the kernel waits for or a `VatFault`
- * that names what the vat did wrong. One request is outstanding at a time.
+ * that says what went wrong, and of which kind. One request is outstanding at a time,
+ * and none without a deadline: the kernel never waits on a vat for ever.
  */
 import type { VatChannel } from '../platform/index.ts';
 import {
@@ -12,9 +13,20 @@ import {
   type InitVat,
 } from '../protocol/index.ts';
 
-/** The vat broke the protocol, failed, or died: the kernel must terminate it. */
+/**
+ * What kind of fault (docs/faults.md): the vat's host went away (`lost`), a request
+ * passed its deadline (`deadline`), the vat broke the protocol (`violation`), or the
+ * vat's own code failed where it must not (`failed`: initVat, or liveslots itself).
+ */
+export type VatFaultKind = 'lost' | 'deadline' | 'violation' | 'failed';
+
 export class VatFault extends Error {
   override name = 'VatFault';
+  readonly kind: VatFaultKind;
+  constructor(kind: VatFaultKind, reason: string) {
+    super(reason);
+    this.kind = kind;
+  }
 }
 
 type Pending =
@@ -30,30 +42,53 @@ type Pending =
       reject: (e: VatFault) => void;
     };
 
+/** Arms a one-shot timer; returns its cancel. */
+export type SetTimer = (ms: number, fire: () => void) => () => void;
+
+export interface VatHandleOptions {
+  vatId: string;
+  channel: VatChannel;
+  /**
+   * Called for a fault that happens while nothing is outstanding (an unsolicited
+   * message, the worker dying between cranks).
+   */
+  onFault: (fault: VatFault) => void;
+  setTimer: SetTimer;
+}
+
 export class VatHandle {
   readonly vatId: string;
   readonly #channel: VatChannel;
-  readonly #onFault: (reason: string) => void;
+  readonly #onFault: (fault: VatFault) => void;
+  readonly #setTimer: SetTimer;
   #pending: Pending | undefined;
-  #fault: string | undefined;
+  #cancelDeadline: (() => void) | undefined;
+  #fault: VatFault | undefined;
   #closed = false;
 
-  /**
-   * @param onFault - called for a fault that happens while nothing is outstanding (an
-   *   unsolicited message, the worker dying between cranks); the kernel terminates the vat.
-   */
-  constructor(vatId: string, channel: VatChannel, onFault: (reason: string) => void) {
-    this.vatId = vatId;
-    this.#channel = channel;
-    this.#onFault = onFault;
-    channel.onMessage((message) => this.#receive(message));
-    channel.onExit((reason) => this.#faulted(`its worker stopped: ${reason}`));
+  constructor(options: VatHandleOptions) {
+    this.vatId = options.vatId;
+    this.#channel = options.channel;
+    this.#onFault = options.onFault;
+    this.#setTimer = options.setTimer;
+    this.#channel.onMessage((message) => this.#receive(message));
+    this.#channel.onExit((reason) =>
+      this.#faulted(new VatFault('lost', `its worker stopped: ${reason}`)),
+    );
   }
 
-  /** Sends `initVat`; resolves when the vat is ready, rejects with the vat's reason. */
-  init(message: Omit<InitVat, 'type' | 'protocolVersion'>): Promise<void> {
+  /** True once the vat faulted or was stopped: it serves nothing more. */
+  get dead(): boolean {
+    return this.#fault !== undefined || this.#closed;
+  }
+
+  /** Sends `initVat`; resolves when the vat is ready, rejects with a VatFault. */
+  init(
+    message: Omit<InitVat, 'type' | 'protocolVersion'>,
+    deadlineMs: number,
+  ): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.#request({ kind: 'init', resolve, reject }, () =>
+      this.#request({ kind: 'init', resolve, reject }, deadlineMs, 'initVat', () =>
         this.#channel.send({
           type: 'initVat',
           protocolVersion: PROTOCOL_VERSION,
@@ -64,28 +99,41 @@ export class VatHandle {
   }
 
   /** Sends one delivery and resolves with the vat's reply for that crank. */
-  deliver(crank: number, delivery: Delivery): Promise<DeliveryReply> {
+  deliver(
+    crank: number,
+    delivery: Delivery,
+    deadlineMs: number,
+    what: string = delivery.kind,
+  ): Promise<DeliveryReply> {
     return new Promise<DeliveryReply>((resolve, reject) => {
-      this.#request({ kind: 'deliver', crank, resolve, reject }, () =>
+      this.#request({ kind: 'deliver', crank, resolve, reject }, deadlineMs, what, () =>
         this.#channel.send({ type: 'deliver', crank, delivery }),
       );
     });
   }
 
-  async close(): Promise<void> {
+  /** Stops the vat's host; resolves once it is gone, or after `deadlineMs` regardless. */
+  async close(deadlineMs: number): Promise<void> {
     this.#closed = true;
-    this.#pending?.reject(new VatFault(`vat ${this.vatId} was stopped`));
-    this.#pending = undefined;
-    await this.#channel.close();
+    this.#settle()?.reject(new VatFault('lost', `vat ${this.vatId} was stopped`));
+    let cancel: (() => void) | undefined;
+    const gaveUp = new Promise<void>((resolve) => {
+      cancel = this.#setTimer(deadlineMs, resolve);
+    });
+    try {
+      await Promise.race([this.#channel.close(), gaveUp]);
+    } finally {
+      cancel?.();
+    }
   }
 
-  #request(pending: Pending, send: () => void): void {
+  #request(pending: Pending, deadlineMs: number, what: string, send: () => void): void {
     if (this.#fault !== undefined) {
-      pending.reject(new VatFault(this.#fault));
+      pending.reject(this.#fault);
       return;
     }
     if (this.#closed) {
-      pending.reject(new VatFault(`vat ${this.vatId} was stopped`));
+      pending.reject(new VatFault('lost', `vat ${this.vatId} was stopped`));
       return;
     }
     if (this.#pending) {
@@ -94,7 +142,21 @@ export class VatHandle {
       );
     }
     this.#pending = pending;
+    this.#cancelDeadline = this.#setTimer(deadlineMs, () =>
+      this.#faulted(
+        new VatFault('deadline', `its ${what} did not finish within ${deadlineMs} ms`),
+      ),
+    );
     send();
+  }
+
+  /** Takes the outstanding request off, its deadline cancelled. */
+  #settle(): Pending | undefined {
+    const pending = this.#pending;
+    this.#pending = undefined;
+    this.#cancelDeadline?.();
+    this.#cancelDeadline = undefined;
+    return pending;
   }
 
   #receive(raw: unknown): void {
@@ -103,7 +165,7 @@ export class VatHandle {
     try {
       message = parseVatToKernel(raw);
     } catch (error) {
-      this.#faulted(`it sent an ${(error as Error).message}`);
+      this.#violation(`it sent an ${(error as Error).message}`);
       return;
     }
     const pending = this.#pending;
@@ -111,47 +173,53 @@ export class VatHandle {
       case 'vatReady':
       case 'vatInitFailed': {
         if (pending?.kind !== 'init') {
-          this.#faulted(`it sent ${message.type} when no initVat was open`);
+          this.#violation(`it sent ${message.type} when no initVat was open`);
           return;
         }
         if (message.protocolVersion !== PROTOCOL_VERSION) {
-          this.#faulted(
+          this.#violation(
             `it speaks protocol version ${message.protocolVersion}, the kernel ${PROTOCOL_VERSION}`,
           );
           return;
         }
-        this.#pending = undefined;
+        this.#settle();
         if (message.type === 'vatReady') pending.resolve();
-        else pending.reject(new VatFault(`it failed to start: ${message.error}`));
+        else
+          pending.reject(new VatFault('failed', `it failed to start: ${message.error}`));
         return;
       }
       case 'delivered':
       case 'deliveryFailed': {
         if (pending?.kind !== 'deliver') {
-          this.#faulted(`it replied to crank ${message.crank} when no delivery was open`);
+          this.#violation(
+            `it replied to crank ${message.crank} when no delivery was open`,
+          );
           return;
         }
         if (message.crank !== pending.crank) {
-          this.#faulted(
+          this.#violation(
             `it replied to crank ${message.crank} while crank ${pending.crank} was open`,
           );
           return;
         }
-        this.#pending = undefined;
+        this.#settle();
         pending.resolve(message);
         return;
       }
       default:
-        this.#faulted('it sent a message of unknown type');
+        this.#violation('it sent a message of unknown type');
     }
   }
 
-  #faulted(reason: string): void {
+  #violation(reason: string): void {
+    this.#faulted(new VatFault('violation', reason));
+  }
+
+  #faulted(fault: VatFault): void {
     if (this.#fault !== undefined || this.#closed) return;
-    this.#fault = reason;
-    const pending = this.#pending;
-    this.#pending = undefined;
-    if (pending) pending.reject(new VatFault(reason));
-    else this.#onFault(reason);
+    this.#fault = fault;
+    const pending = this.#settle();
+    if (pending) pending.reject(fault);
+    else this.#onFault(fault);
   }
 }

@@ -206,7 +206,7 @@ async function send(args: string[], io: CliIo): Promise<number> {
     }
     if (vat.state !== 'running') {
       io.stderr(
-        `cask: vat "${vatName}" was terminated: ${vat.terminationReason ?? 'no reason recorded'}`,
+        `cask: vat "${vatName}" was terminated: ${vat.reason ?? 'no reason recorded'}`,
       );
       return 1;
     }
@@ -228,7 +228,7 @@ async function inspect(args: string[], io: CliIo): Promise<number> {
       state: v.state,
       incarnation: v.incarnation,
       vatstore: kernel.state.vatstoreStats(v.vatId),
-      ...(v.terminationReason === null ? {} : { terminationReason: v.terminationReason }),
+      ...(v.reason === null ? {} : { reason: v.reason }),
     }));
     const stats = durability?.stats();
     const sizes = await storage?.sizes();

@@ -74,6 +74,9 @@ export async function loadClusterFile(path: string): Promise<ResolvedCluster> {
       bundle,
       parameters: vat.parameters ?? {},
       globals: vat.globals ?? [],
+      ...(vat.deliveryTimeoutMs === undefined
+        ? {}
+        : { deliveryTimeoutMs: vat.deliveryTimeoutMs }),
     };
   }
   return { bootstrap: config.bootstrap, vats };

@@ -39,6 +39,8 @@ export interface NodeKernelOptions {
   onCrank?: KernelOptions['onCrank'];
   onCommit?: KernelOptions['onCommit'];
   reapInterval?: number;
+  deliveryTimeoutMs?: number;
+  maxHostRestarts?: number;
 }
 
 export async function makeNodeKernel(
@@ -74,6 +76,10 @@ export async function makeNodeKernel(
     ...(options.onCrank ? { onCrank: options.onCrank } : {}),
     ...(options.onCommit ? { onCommit: options.onCommit } : {}),
     ...(options.reapInterval ? { reapInterval: options.reapInterval } : {}),
+    ...(options.deliveryTimeoutMs
+      ? { deliveryTimeoutMs: options.deliveryTimeoutMs }
+      : {}),
+    ...(options.maxHostRestarts ? { maxHostRestarts: options.maxHostRestarts } : {}),
   });
   const isNew = kernel.state.listVats().length === 0;
   return {

@@ -1,10 +1,13 @@
 /**
- * Vats: every vat the kernel has had, with terminate (confirmed in the row) and
- * restart, and a form that launches a cluster from pasted or uploaded JSON. The list
- * reloads after each action and after crank events (at most twice a second).
+ * Vats: every vat the kernel has had — running, suspended after a fault (with the reason
+ * and the messages waiting for it) or terminated — with restart and terminate (confirmed
+ * in the row, its vatstore kept unless "delete its state" is ticked), and a form that
+ * launches a cluster from pasted or uploaded JSON. The list reloads after each action
+ * and after crank events (at most twice a second).
  *
  * data-testids: vats-table, vat-row (data-vat-id, data-state), vat-terminate,
- * vat-terminate-reason, vat-terminate-confirm, vat-terminate-cancel, vat-restart,
+ * vat-terminate-reason, vat-terminate-delete, vat-terminate-confirm,
+ * vat-terminate-cancel, vat-restart,
  * vats-refresh, vats-error (list or action refused), launch-config (textarea),
  * launch-file (file input), launch-submit, launch-error, launch-result.
  */
@@ -25,6 +28,7 @@ export function Vats({ feed }: { feed: KernelFeed }) {
   const launch = useAction<unknown>();
   const [confirming, setConfirming] = useState<string | null>(null);
   const [reason, setReason] = useState('');
+  const [deleteState, setDeleteState] = useState(false);
   const [config, setConfig] = useState('');
 
   const refreshSoon = useCoalesced(() => void refresh(), 500);
@@ -35,11 +39,13 @@ export function Vats({ feed }: { feed: KernelFeed }) {
       try {
         await askKernel('terminateVat', {
           vatId,
+          deleteState,
           ...(reason.trim() ? { reason: reason.trim() } : {}),
         });
       } finally {
         setConfirming(null);
         setReason('');
+        setDeleteState(false);
         await refresh();
       }
     });
@@ -100,7 +106,7 @@ export function Vats({ feed }: { feed: KernelFeed }) {
             <th class="num">Keys</th>
             <th class="num">Bytes</th>
             <th>State</th>
-            <th>Termination reason</th>
+            <th>Reason</th>
             <th />
           </tr>
         </thead>
@@ -113,8 +119,11 @@ export function Vats({ feed }: { feed: KernelFeed }) {
               confirming={confirming === vat.vatId}
               reason={reason}
               onReason={setReason}
+              deleteState={deleteState}
+              onDeleteState={setDeleteState}
               onAskTerminate={() => {
                 setReason('');
+                setDeleteState(false);
                 setConfirming(vat.vatId);
               }}
               onCancel={() => setConfirming(null)}
@@ -169,6 +178,8 @@ function VatRow(props: {
   confirming: boolean;
   reason: string;
   onReason: (reason: string) => void;
+  deleteState: boolean;
+  onDeleteState: (on: boolean) => void;
   onAskTerminate: () => void;
   onCancel: () => void;
   onTerminate: () => void;
@@ -176,6 +187,7 @@ function VatRow(props: {
 }) {
   const { vat, disabled, confirming } = props;
   const running = vat.state === 'running';
+  const live = vat.state !== 'terminated';
   return (
     <tr data-testid="vat-row" data-vat-id={vat.vatId} data-state={vat.state}>
       <td>{vat.name}</td>
@@ -185,10 +197,13 @@ function VatRow(props: {
       <td class="num" title={`${vat.vatstore.bytes} bytes`}>
         {formatBytes(vat.vatstore.bytes)}
       </td>
-      <td class={running ? 'ok' : 'bad'}>{vat.state}</td>
-      <td class="wrap">{vat.terminationReason ?? ''}</td>
+      <td class={running ? 'ok' : 'bad'}>
+        {vat.state}
+        {vat.held > 0 ? ` (${vat.held} waiting)` : ''}
+      </td>
+      <td class="wrap">{vat.reason ?? ''}</td>
       <td class="actions">
-        {!running ? null : confirming ? (
+        {!live ? null : confirming ? (
           <>
             <input
               type="text"
@@ -197,6 +212,15 @@ function VatRow(props: {
               value={props.reason}
               onInput={(e) => props.onReason(e.currentTarget.value)}
             />
+            <label>
+              <input
+                type="checkbox"
+                data-testid="vat-terminate-delete"
+                checked={props.deleteState}
+                onChange={(e) => props.onDeleteState(e.currentTarget.checked)}
+              />{' '}
+              delete its state
+            </label>
             <button
               type="button"
               class="danger"

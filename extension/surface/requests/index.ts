@@ -1,6 +1,7 @@
 import { crankDelta } from './crank-delta.ts';
 import { launchCluster } from './launch-cluster.ts';
 import { listVats } from './list-vats.ts';
+import { promiseStatus } from './promise-status.ts';
 import { query } from './query.ts';
 import { readVatstore } from './read-vatstore.ts';
 import { recentCranks } from './recent-cranks.ts';
@@ -17,6 +18,7 @@ export const METHODS = [
   listVats,
   launchCluster,
   send,
+  promiseStatus,
   readVatstore,
   terminateVat,
   restartVat,

@@ -2,7 +2,10 @@ import { object } from '@metamask/superstruct';
 import type { VatReport } from '../../surface-protocol/index.ts';
 import { defineMethod } from '../method.ts';
 
-/** Every vat the kernel has had, live or terminated, with its vatstore's size. */
+/**
+ * Every vat the kernel has had — running, suspended or terminated, with the reason — its
+ * vatstore's size and how many messages wait for it while it is suspended.
+ */
 export const listVats = defineMethod({
   name: 'listVats',
   params: object({}),
@@ -14,9 +17,8 @@ export const listVats = defineMethod({
       state: vat.state,
       incarnation: vat.incarnation,
       rootKref: vat.rootKref,
-      ...(vat.terminationReason === undefined || vat.terminationReason === null
-        ? {}
-        : { terminationReason: vat.terminationReason }),
+      ...(vat.reason === null ? {} : { reason: vat.reason }),
+      held: kernel.state.heldCount(vat.vatId),
       vatstore: kernel.state.vatstoreStats(vat.vatId),
     }));
   },

@@ -1,7 +1,10 @@
 import { object, size, string } from '@metamask/superstruct';
 import { defineMethod } from '../method.ts';
 
-/** Restarts a live vat between cranks: a new incarnation from its stored state. */
+/**
+ * Restarts a running or suspended vat between cranks: a new incarnation from its last
+ * committed state; a suspended vat's held messages run first.
+ */
 export const restartVat = defineMethod({
   name: 'restartVat',
   params: object({ vatId: size(string(), 1, 32) }),

@@ -2,6 +2,8 @@ import {
   array,
   defaulted,
   enums,
+  exactOptional,
+  integer,
   object,
   size,
   string,
@@ -21,8 +23,10 @@ const Target = union([
  * Sends `method(...args)` to a vat's root object (`{ vat: name }`) or to any kernel
  * object or promise (`{ kref }`). Args are JSON, with `{ "$kref": "ko3" }` for
  * references. `wait: 'settled'` (the default) answers with the result once the crank
- * that settled it is durable; `wait: 'queued'` answers with the result promise's kpid
- * once the message is durably on the run queue.
+ * that settled it is durable (or, with `timeoutMs`, an error once that long has passed:
+ * the message stays queued, as a message to a suspended vat waits for it); `wait:
+ * 'queued'` answers with the result promise's kpid once the message is durably on the
+ * run queue.
  */
 export const send = defineMethod({
   name: 'send',
@@ -31,8 +35,9 @@ export const send = defineMethod({
     method: size(string(), 1, 256),
     args: defaulted(array(unknown()), []),
     wait: defaulted(enums(['settled', 'queued']), 'settled'),
+    timeoutMs: exactOptional(size(integer(), 1, 3_600_000)),
   }),
-  async handler(hooks, { target, method, args, wait }) {
+  async handler(hooks, { target, method, args, wait, timeoutMs }) {
     const { kernel } = await hooks.host();
     const kref: KRef = 'vat' in target ? kernel.rootOf(target.vat) : target.kref;
     if (wait === 'queued') {
@@ -40,7 +45,14 @@ export const send = defineMethod({
     }
     return {
       target: kref,
-      result: settlementToJson(await kernel.queueMessage(kref, method, args)),
+      result: settlementToJson(
+        await kernel.queueMessage(
+          kref,
+          method,
+          args,
+          timeoutMs === undefined ? {} : { timeoutMs },
+        ),
+      ),
     };
   },
 });
