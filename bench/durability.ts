@@ -29,7 +29,7 @@ function populate(store: KernelStore, n: number) {
   store.beginCrank();
   for (let i = 0; i < n; i += 1) store.put('vatstore', ['v1', key(i), value(i)]);
   store.commitCrank();
-  return store.commit();
+  return store.takeChanges();
 }
 
 function oneCrank(store: KernelStore, n: number, j: number) {
@@ -50,7 +50,7 @@ async function commitCost(n: number) {
   for (let j = 1; j <= cranks; j += 1) {
     oneCrank(store, n, j);
     const t0 = performance.now();
-    await durability.append(store.commit(), j, j);
+    await durability.append(store.takeChanges(), j, j);
     log.push(performance.now() - t0);
   }
   const exportCost: number[] = [];
@@ -59,7 +59,7 @@ async function commitCost(n: number) {
   for (let j = 1; j <= exports; j += 1) {
     oneCrank(store, n, j);
     const t0 = performance.now();
-    store.commit();
+    store.takeChanges();
     const image = store.export();
     const handle = await open(file, 'w');
     await handle.writeFile(image);

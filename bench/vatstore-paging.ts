@@ -38,7 +38,7 @@ for (const size of sizes) {
   // A few other prefixes, so the prefix search has something to skip.
   for (let i = 0; i < 100; i += 1) store.put('vatstore', ['v1', `vc.1.s${i}`, '1']);
   store.commitCrank();
-  store.commit();
+  store.takeChanges();
   const deep = key(size - 150);
   results[size] = {
     first: time(() => state.readVatstore('v1', { limit: 100 })),

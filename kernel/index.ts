@@ -22,6 +22,7 @@ export {
 export { PROTOCOL_VERSION, type CapData, type VatBundle } from './protocol/index.ts';
 export type { VatRecord, KRef, VatId, VatstorePage } from './state/index.ts';
 export {
+  readStore,
   recoverStore,
   Durability,
   RecoveryError,

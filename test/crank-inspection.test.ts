@@ -286,7 +286,7 @@ describe('kernel.exportImage', () => {
         kernel
           .exportImage(async (s) => {
             seen.status = kernel.status();
-            seen.uncommitted = s.hasUncommitted;
+            seen.uncommitted = s.hasPendingChanges;
             return exportStateFile(s, 0);
           })
           .then(resolve, reject);
@@ -379,7 +379,7 @@ describe('installStateImage over files in a data directory', () => {
     }
     store.put('counters', ['crank', crank + 1]);
     store.commitCrank();
-    return durability.append(store.commit(), crank, crank);
+    return durability.append(store.takeChanges(), crank, crank);
   }
 
   // Checkpoints every few records; none at close, so the log after the last one stays.
@@ -399,7 +399,7 @@ describe('installStateImage over files in a data directory', () => {
     store.beginCrank();
     store.put('vats', vatRow('v1', 'old-vat'));
     store.commitCrank();
-    await durability.append(store.commit(), 0, 0);
+    await durability.append(store.takeChanges(), 0, 0);
     for (let crank = 1; crank <= 30; crank += 1) {
       await write(store, durability, crank, { [`old-${crank}`]: 'y'.repeat(100) });
     }
@@ -428,7 +428,7 @@ describe('installStateImage over files in a data directory', () => {
     other.put('vatstore', ['v1', 'origin', 'imported-a,imported-b']);
     other.put('counters', ['crank', 78]);
     other.commitCrank();
-    other.commit();
+    other.takeChanges();
     const file = await exportStateFile(other, 5);
     other.close();
     return checkStateFile(SQL, file).image;

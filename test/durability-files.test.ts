@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
@@ -7,7 +7,10 @@ import { durabilitySuite } from './durability-suite.ts';
 
 durabilitySuite('files in a data directory', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'cask-durability-'));
-  return { open: () => openFileStorage(dir) };
+  return {
+    open: () => openFileStorage(dir),
+    dispose: () => rm(dir, { recursive: true, force: true }),
+  };
 });
 
 describe('a data directory', () => {

@@ -1,11 +1,18 @@
 /**
  * What every DurableStorage must do under kernel/durability: run by each host's storage
- * (files in Node now; IndexedDB in the extension). Corruption is made through the
- * storage's own API, so the suite needs nothing host-specific.
+ * (files in Node, IndexedDB in the browser). Corruption is made through the storage's
+ * own API and faults are injected around it (fixtures/faulty-storage.ts), so the suite
+ * needs nothing host-specific.
  */
 import initSqlJs, { type SqlJsStatic } from 'sql.js';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
+  faultyStorage,
+  type FaultKind,
+  type FaultPlan,
+} from './fixtures/faulty-storage.ts';
+import {
+  readStore,
   recoverStore,
   RecoveryError,
   SCHEMA_VERSION,
@@ -19,6 +26,8 @@ import {
 export interface StorageFixture {
   /** Opens the same storage again (as a restarted process would). */
   open(): Promise<DurableStorage>;
+  /** Removes what the fixture made (a directory, a database). */
+  dispose?(): Promise<void>;
 }
 
 let SQL: SqlJsStatic;
@@ -48,7 +57,7 @@ function write(
   }
   store.put('counters', ['crank', crank + 1]);
   store.commitCrank();
-  return durability.append(store.commit(), crank, crank);
+  return durability.append(store.takeChanges(), crank, crank);
 }
 
 const rows = (store: KernelStore) =>
@@ -80,17 +89,79 @@ const expectedAfter = (n: number) => {
   return out;
 };
 
+/** The vatstore holds exactly the state after some number of writes: which. */
+function writesIn(store: KernelStore): number {
+  const found = rows(store);
+  const n = Object.keys(found).length;
+  expect(found, 'the recovered state is the state after a prefix of the writes').toEqual(
+    expectedAfter(n),
+  );
+  return n;
+}
+
+/**
+ * Runs `count` writes through a storage that faults as planned (checkpoints every few
+ * records, so their steps are among the operations); resolves to how many writes were
+ * acknowledged (their append resolved) before the fault stopped the log.
+ */
+async function writeThroughFault(
+  fixture: StorageFixture,
+  count: number,
+  plan: FaultPlan | undefined,
+  options: DurabilityOptions = CHECKPOINT_OFTEN,
+): Promise<{ acked: number; ops: string[] }> {
+  const storage = faultyStorage(await fixture.open(), plan);
+  let acked = 0;
+  let recovered;
+  try {
+    recovered = await recoverStore(SQL, storage, options);
+  } catch {
+    await storage.close();
+    return { acked, ops: storage.ops };
+  }
+  const { store, durability } = recovered;
+  for (let i = 1; i <= count; i += 1) {
+    try {
+      await write(store, durability, i, {
+        [`k${i}`]: `v${i}`,
+        ...(i > 1 ? { [`k${i - 1}`]: `w${i - 1}` } : {}),
+      });
+      acked = i;
+    } catch {
+      break;
+    }
+  }
+  await durability.close().catch(() => undefined);
+  store.close();
+  return { acked, ops: storage.ops };
+}
+
+const CHECKPOINT_OFTEN: DurabilityOptions = {
+  checkpointMinBytes: 700,
+  checkpointRatio: 0,
+  closeCheckpointMinBytes: Infinity,
+};
+
 export function durabilitySuite(
   name: string,
   makeFixture: () => Promise<StorageFixture>,
 ) {
   describe(`durability over ${name}`, () => {
+    const made: StorageFixture[] = [];
+    const newFixture = async () => {
+      const f = await makeFixture();
+      made.push(f);
+      return f;
+    };
     beforeAll(async () => {
       SQL = await initSqlJs();
     });
+    afterEach(async () => {
+      for (const f of made.splice(0)) await f.dispose?.();
+    });
 
     it('recovers exactly the committed records, in order', async () => {
-      const fixture = await makeFixture();
+      const fixture = await newFixture();
       await writeMany(fixture, 20);
       const { store, durability, report } = await recover(fixture);
       expect(rows(store)).toEqual(expectedAfter(20));
@@ -99,17 +170,27 @@ export function durabilitySuite(
       await durability.close();
     });
 
-    it('cuts off a torn record at the end silently, and appends after the good ones', async () => {
-      const fixture = await makeFixture();
+    it('cuts a torn record off the end, keeps its bytes beside the log, reports it, and appends after the good ones', async () => {
+      const fixture = await newFixture();
       await writeMany(fixture, 10);
       const storage = await fixture.open();
       const [segment] = await storage.listLogSegments();
       const bytes = await storage.readLogSegment(segment as number);
+      const offsets = recordOffsets(bytes);
+      const lastRecord = offsets.at(-1) as number;
       await storage.truncateLogSegment(segment as number, bytes.length - 7);
       await storage.close();
       const { store, durability, report } = await recover(fixture);
       expect(rows(store)).toEqual(expectedAfter(9));
-      expect(report.tornTail).toMatchObject({ segment });
+      expect(report.tornTail).toMatchObject({
+        segment,
+        offset: lastRecord,
+        bytes: bytes.length - 7 - lastRecord,
+        why: 'a record cut short',
+        cut: { segment, offset: lastRecord, bytes: bytes.length - 7 - lastRecord },
+      });
+      expect(report.tornTail?.cut?.location).toBeTruthy();
+      expect(await durability.stats().lastSeq).toBe(9);
       await write(store, durability, 10, { k10: 'again' });
       await durability.close();
       const again = await recover(fixture);
@@ -119,7 +200,7 @@ export function durabilitySuite(
     });
 
     it('treats a zero-filled tail (a crash after the file grew) as torn', async () => {
-      const fixture = await makeFixture();
+      const fixture = await newFixture();
       await writeMany(fixture, 5);
       const storage = await fixture.open();
       const segments = await storage.listLogSegments();
@@ -133,7 +214,7 @@ export function durabilitySuite(
     });
 
     it('refuses a log with a flipped byte in the middle, naming where, applying nothing after it', async () => {
-      const fixture = await makeFixture();
+      const fixture = await newFixture();
       await writeMany(fixture, 10);
       const storage = await fixture.open();
       const [segment] = await storage.listLogSegments();
@@ -162,8 +243,180 @@ export function durabilitySuite(
       await check.close();
     });
 
+    it('refuses a segment zero-filled from its start (not a torn write), changing nothing', async () => {
+      const fixture = await newFixture();
+      await writeMany(fixture, 6);
+      const storage = await fixture.open();
+      const [segment] = await storage.listLogSegments();
+      const length = (await storage.readLogSegment(segment as number)).length;
+      await storage.deleteLogSegment(segment as number);
+      await storage.openLogSegment(segment as number);
+      await storage.appendLog(new Uint8Array(length));
+      await storage.close();
+      await expect(recover(fixture)).rejects.toThrow(
+        new RegExp(
+          `log segment ${segment} is damaged: all of its ${length} bytes are zeros`,
+          'u',
+        ),
+      );
+      const check = await fixture.open();
+      expect((await check.readLogSegment(segment as number)).length).toBe(length);
+      expect(await check.listCutTails()).toEqual([]);
+      await check.close();
+    });
+
+    it('refuses bytes at the end that are not a torn record, changing nothing', async () => {
+      const fixture = await newFixture();
+      await writeMany(fixture, 4);
+      const storage = await fixture.open();
+      const [segment] = await storage.listLogSegments();
+      const before = await storage.readLogSegment(segment as number);
+      await storage.openLogSegment(segment as number);
+      await storage.appendLog(new TextEncoder().encode('not a record, not zeros'));
+      await storage.close();
+      await expect(recover(fixture)).rejects.toThrow(
+        /the crank log is corrupt: .*\(not a torn write: bytes that are not a record\)/u,
+      );
+      const check = await fixture.open();
+      expect((await check.readLogSegment(segment as number)).length).toBe(
+        before.length + 23,
+      );
+      await check.close();
+    });
+
+    it('refuses a record written twice (two writers), naming the seq', async () => {
+      const fixture = await newFixture();
+      await writeMany(fixture, 5);
+      const storage = await fixture.open();
+      const [segment] = await storage.listLogSegments();
+      const bytes = await storage.readLogSegment(segment as number);
+      const last = recordOffsets(bytes).at(-1) as number;
+      await storage.openLogSegment(segment as number);
+      await storage.appendLog(bytes.slice(last));
+      await storage.close();
+      await expect(recover(fixture)).rejects.toThrow(
+        /the crank log repeats itself: segment \d+, byte \d+ holds seq 5 after seq 5/u,
+      );
+    });
+
+    it('refuses a log that does not connect to a checkpoint (the checkpoint was deleted)', async () => {
+      const fixture = await newFixture();
+      await writeMany(fixture, 30, CHECKPOINT_OFTEN);
+      const storage = await fixture.open();
+      for (const seq of await storage.listCheckpoints())
+        await storage.deleteCheckpoint(seq);
+      const segments = await storage.listLogSegments();
+      await storage.close();
+      await expect(recover(fixture)).rejects.toThrow(
+        new RegExp(
+          `the crank log does not connect to the start: it begins at seq ${Math.min(...segments)}`,
+          'u',
+        ),
+      );
+    });
+
+    it('reads the store without changing a byte (readStore): a torn tail is reported, not cut', async () => {
+      const fixture = await newFixture();
+      await writeMany(fixture, 6);
+      const storage = await fixture.open();
+      const [segment] = await storage.listLogSegments();
+      const bytes = await storage.readLogSegment(segment as number);
+      await storage.truncateLogSegment(segment as number, bytes.length - 3);
+      const { store, report } = await readStore(SQL, storage);
+      expect(rows(store)).toEqual(expectedAfter(5));
+      expect(report.tornTail).toMatchObject({ segment, why: 'a record cut short' });
+      expect(report.tornTail?.cut).toBeUndefined();
+      store.close();
+      expect((await storage.readLogSegment(segment as number)).length).toBe(
+        bytes.length - 3,
+      );
+      expect(await storage.listCutTails()).toEqual([]);
+      await storage.close();
+    });
+
+    for (const kind of ['enospc', 'eio', 'short', 'unsynced'] as const) {
+      it(`a failed append (${kind}) acknowledges nothing more; the next start resumes at the last durable record`, async () => {
+        const fixture = await newFixture();
+        // Op 1 opens the first segment, op 2 writes its header: fault the 6th append.
+        const { acked, ops } = await writeThroughFault(fixture, 10, { at: 8, kind }, {});
+        expect(ops[7]).toMatch(/^appendLog/u);
+        expect(acked).toBe(5);
+        const { store, durability, report } = await recover(fixture);
+        const n = writesIn(store);
+        expect(n).toBeGreaterThanOrEqual(acked);
+        // Bytes of a half-written record are cut and kept; an unsynced whole one is kept.
+        if (kind === 'short') expect(report.tornTail?.cut).toBeDefined();
+        expect(n).toBe(kind === 'unsynced' ? 6 : 5);
+        await write(store, durability, n + 1, {
+          [`k${n + 1}`]: `v${n + 1}`,
+          [`k${n}`]: `w${n}`,
+        });
+        await durability.close();
+        const again = await recover(fixture);
+        expect(writesIn(again.store)).toBe(n + 1);
+        await again.durability.close();
+      });
+    }
+
+    it('a failed checkpoint stops the log: later appends are refused, nothing is lost', async () => {
+      const fixture = await newFixture();
+      const probe = await writeThroughFault(await newFixture(), 12, undefined);
+      const first = probe.ops.findIndex((op) => op.startsWith('writeCheckpoint')) + 1;
+      expect(first).toBeGreaterThan(0);
+      const { acked } = await writeThroughFault(fixture, 12, {
+        at: first,
+        kind: 'enospc',
+      });
+      expect(acked).toBeLessThan(12);
+      const { store, durability } = await recover(fixture);
+      expect(writesIn(store)).toBeGreaterThanOrEqual(acked);
+      await durability.close();
+    });
+
+    it('survives a crash before, during and after every step of appends and checkpoints', async () => {
+      const writes = 12;
+      const probe = await writeThroughFault(await newFixture(), writes, undefined);
+      expect(
+        probe.ops.filter((op) => op.startsWith('writeCheckpoint')).length,
+      ).toBeGreaterThan(1);
+      expect(
+        probe.ops.filter((op) => op.startsWith('deleteLogSegment')).length,
+      ).toBeGreaterThan(0);
+      const kinds: FaultKind[] = ['crash-before', 'crash-after', 'crash-during'];
+      let crashes = 0;
+      for (let at = 1; at <= probe.ops.length; at += 1) {
+        for (const kind of kinds) {
+          if (kind === 'crash-during' && !probe.ops[at - 1]?.startsWith('appendLog'))
+            continue;
+          const fixture = await newFixture();
+          const where = `${kind} at op ${at}, ${probe.ops[at - 1]}`;
+          const { acked } = await writeThroughFault(fixture, writes, { at, kind });
+          const { store, durability } = await recover(fixture, CHECKPOINT_OFTEN).catch(
+            (error: unknown) => {
+              throw new Error(`${where}: recovery failed: ${String(error)}`);
+            },
+          );
+          const n = writesIn(store);
+          expect(n, where).toBeGreaterThanOrEqual(acked);
+          // And the log goes on from there.
+          await write(store, durability, n + 1, {
+            [`k${n + 1}`]: `v${n + 1}`,
+            ...(n > 0 ? { [`k${n}`]: `w${n}` } : {}),
+          });
+          await durability.close();
+          const again = await recover(fixture, CHECKPOINT_OFTEN);
+          expect(writesIn(again.store), where).toBe(n + 1);
+          await again.durability.close();
+          crashes += 1;
+          // Each fixture is disposed as soon as it is checked.
+          await made.pop()?.dispose?.();
+        }
+      }
+      expect(crashes).toBeGreaterThan(probe.ops.length * 2);
+    }, 120_000);
+
     it('writes checkpoints as the log grows, dropping the log they include', async () => {
-      const fixture = await makeFixture();
+      const fixture = await newFixture();
       const options = { checkpointMinBytes: 2_000, checkpointRatio: 0 };
       await writeMany(fixture, 60, options);
       const storage = await fixture.open();
@@ -181,7 +434,7 @@ export function durabilitySuite(
     });
 
     it('falls back to the previous checkpoint when the newest is truncated', async () => {
-      const fixture = await makeFixture();
+      const fixture = await newFixture();
       const options = { checkpointMinBytes: 2_000, checkpointRatio: 0 };
       await writeMany(fixture, 30, options);
       const storage = await fixture.open();
@@ -200,7 +453,7 @@ export function durabilitySuite(
     });
 
     it('refuses to start when the only checkpoint is truncated and the log does not reach back', async () => {
-      const fixture = await makeFixture();
+      const fixture = await newFixture();
       const options = { checkpointMinBytes: 2_000, checkpointRatio: 0 };
       await writeMany(fixture, 30, options);
       const storage = await fixture.open();
@@ -214,7 +467,7 @@ export function durabilitySuite(
     });
 
     it('refuses a checkpoint from a newer schema version, naming both versions', async () => {
-      const fixture = await makeFixture();
+      const fixture = await newFixture();
       const options = { checkpointMinBytes: 2_000, checkpointRatio: 0 };
       await writeMany(fixture, 30, options);
       const storage = await fixture.open();
@@ -238,11 +491,14 @@ export function durabilitySuite(
   });
 }
 
-/** Offsets of the records in a log segment (header: magic, length, crc). */
+/**
+ * Offsets of the records in a log segment, after its 16-byte segment header (a record's
+ * own header: magic, length, crc).
+ */
 function recordOffsets(bytes: Uint8Array): number[] {
   const offsets: number[] = [];
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  for (let at = 0; at + 12 <= bytes.length; at += 12 + view.getUint32(at + 4, true)) {
+  for (let at = 16; at + 12 <= bytes.length; at += 12 + view.getUint32(at + 4, true)) {
     offsets.push(at);
   }
   return offsets;

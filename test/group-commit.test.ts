@@ -4,7 +4,7 @@
  * running, the next write carries all of them as one record, and no result is released
  * before the record holding its crank is durable.
  */
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import initSqlJs from 'sql.js';
@@ -19,7 +19,7 @@ import {
 import { bundleVatSource } from '../node/bundles/index.ts';
 import { openFileStorage } from '../node/file-storage/index.ts';
 import { makeNodeVatLauncher } from '../node/vat-worker/index.ts';
-import { sampleVat } from './kernel-harness.ts';
+import { sampleVat, testVat } from './kernel-harness.ts';
 
 /** Holds every append until `open()`; the rest passes straight through. */
 function gated(storage: DurableStorage) {
@@ -96,7 +96,7 @@ describe('group commit', () => {
     expect(released).toEqual([]);
     // … so only that first write has started; everything since waits in one transaction.
     expect(commits.length - before).toBe(1);
-    expect(store.hasUncommitted).toBe(true);
+    expect(store.hasPendingChanges).toBe(true);
     gate.open();
     expect(await Promise.all(results)).toEqual([1, 2, 3, 4, 5, 6]);
     await kernel.whenIdle();
@@ -107,4 +107,52 @@ describe('group commit', () => {
     await kernel.shutdown();
     await durability.close();
   });
+});
+
+describe('the commit gate and an open crank', () => {
+  it('makes a crank durable that committed while a write was in flight, while the next crank still waits on its vat', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cask-group-'));
+    const gate = gated(await openFileStorage(dir));
+    const { store, durability } = await recoverStore(await initSqlJs(), gate.storage);
+    const kernel = makeKernel({
+      store,
+      platform: { vats: makeNodeVatLauncher(), now: () => performance.now() },
+      commitLog: durability,
+    });
+    const { result } = await kernel.launchCluster({
+      bootstrap: 'counter',
+      vats: {
+        counter: {
+          bundle: await bundleVatSource(sampleVat('counter.js')),
+          parameters: {},
+          globals: [],
+        },
+        looper: {
+          bundle: await bundleVatSource(testVat('looper.js')),
+          parameters: {},
+          globals: [],
+          deliveryTimeoutMs: 4_000,
+        },
+      },
+    });
+    await result;
+    await kernel.whenIdle();
+    gate.close();
+    const increment = kernel.queueMessage(kernel.rootOf('counter'), 'increment', []);
+    const spin = kernel.queueMessage(kernel.rootOf('looper'), 'spin', []);
+    // Wait until the increment's crank has committed and the spin's crank is open.
+    while (!(store.inCrank && kernel.status().crank > kernel.status().durableCrank)) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    gate.open();
+    const answered = await increment;
+    // Answered — so durable — while the spin's crank is still open, waiting on its vat.
+    expect(store.inCrank).toBe(true);
+    expect(capdataToJson(answered.data)).toBe(1);
+    expect((await spin).rejected).toBe(true);
+    await kernel.whenIdle();
+    await kernel.shutdown();
+    await durability.close();
+    await rm(dir, { recursive: true, force: true });
+  }, 30_000);
 });

@@ -23,7 +23,7 @@ function change<T>(fn: () => T): T {
   store.beginCrank();
   const result = fn();
   store.commitCrank();
-  store.commit();
+  store.takeChanges();
   return result;
 }
 

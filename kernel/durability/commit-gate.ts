@@ -13,8 +13,17 @@ import type { KernelStore, RowChange } from '../store/index.ts';
 
 /** Where committed changes go to become durable (Durability, in this room). */
 export interface CommitLog {
-  /** Resolves once the changes are durable; appends become durable in order. */
-  append(changes: RowChange[], firstCrank: number, lastCrank: number): Promise<void>;
+  /**
+   * Resolves once the changes are durable; appends become durable in order.
+   * `betweenCranks`: no crank is open, so the log may export the database now (a
+   * checkpoint) and the image holds exactly the changes appended so far.
+   */
+  append(
+    changes: RowChange[],
+    firstCrank: number,
+    lastCrank: number,
+    options?: { betweenCranks?: boolean },
+  ): Promise<void>;
 }
 
 export interface CommitGateOptions {
@@ -64,7 +73,7 @@ export class CommitGate {
 
   /** True when nothing committed waits to be written and no write is in flight. */
   get settled(): boolean {
-    return this.#flushing === undefined && !this.#store.hasUncommitted;
+    return this.#flushing === undefined && !this.#store.hasPendingChanges;
   }
 
   /**
@@ -89,7 +98,7 @@ export class CommitGate {
         this.#ackRejects.delete(reject);
         resolve(value);
       };
-      if (this.#store.hasUncommitted) this.#unreleased.push(release);
+      if (this.#store.hasPendingChanges) this.#unreleased.push(release);
       else if (this.#flushing !== undefined) this.#inFlightReleases.push(release);
       else {
         resolve(value);
@@ -101,7 +110,7 @@ export class CommitGate {
 
   /** Resolves once every committed change is durable; rejects if a write failed. */
   async drain(): Promise<void> {
-    while (this.#flushing !== undefined || this.#store.hasUncommitted) {
+    while (this.#flushing !== undefined || this.#store.hasPendingChanges) {
       if (this.#failure !== undefined) throw this.#failure;
       if (this.#flushing === undefined) this.#flush();
       await this.#flushing;
@@ -115,9 +124,9 @@ export class CommitGate {
     this.#ackRejects.clear();
   }
 
-  /** Ends the store transaction and makes its changes durable, then releases. */
+  /** Writes what the committed cranks changed, then releases what waited for it. */
   #flush(): void {
-    const changes = this.#store.commit();
+    const changes = this.#store.takeChanges();
     const released = this.#unreleased;
     this.#unreleased = [];
     const last = this.#lastCommittedCrank;
@@ -131,16 +140,17 @@ export class CommitGate {
       return;
     }
     this.#inFlightReleases = released;
-    this.#flushing = log.append(changes, first, last).then(
+    const betweenCranks = !this.#store.inCrank;
+    this.#flushing = log.append(changes, first, last, { betweenCranks }).then(
       () => {
         this.#flushing = undefined;
         this.#inFlightReleases = [];
         this.#durableCrank = last;
         this.#options.onDurable?.(last);
         for (const release of released) release();
-        // Cranks that committed meanwhile form the next group. Inside an open crank,
-        // that crank's own commit starts the write.
-        if (!this.#store.inCrank && this.#store.hasUncommitted) this.#flush();
+        // Cranks that committed meanwhile form the next group, written now even while
+        // a crank is open (waiting on a vat): what committed never waits on what runs.
+        if (this.#store.hasPendingChanges) this.#flush();
         this.#options.onSettled();
       },
       (error: unknown) => {

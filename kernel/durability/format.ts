@@ -1,6 +1,9 @@
 /**
  * Byte formats of the crank log and of checkpoints. docs/durability.md describes them.
  *
+ * A log segment: a segment header, then records back to back. Segments written before
+ * headers existed start with their first record (or are empty); they are still read.
+ * A segment header: "CKLS" | u32 format version | f64 the segment's first seq.
  * A log record: "CKLR" | u32 payload length | u32 CRC-32 of payload | payload (UTF-8 JSON
  * `{ seq, firstCrank, lastCrank, changes: [[table, key, row|null]…] }`).
  * A checkpoint: "CKCP" | u32 format version | f64 log seq it includes | u32 image length |
@@ -10,6 +13,9 @@ import type { RowChange, TableName } from '../store/index.ts';
 import { crc32 } from './crc32.ts';
 
 const RECORD_MAGIC = 0x524c4b43; // "CKLR" little-endian
+const SEGMENT_MAGIC = 0x534c4b43; // "CKLS" little-endian
+const SEGMENT_VERSION = 1;
+export const SEGMENT_HEADER_BYTES = 16;
 const CHECKPOINT_MAGIC = 0x50434b43; // "CKCP" little-endian
 const CHECKPOINT_VERSION = 1;
 export const RECORD_HEADER_BYTES = 12;
@@ -64,23 +70,14 @@ export function decodeRecord(bytes: Uint8Array, offset: number): DecodeResult {
     return { ok: false, kind: 'bad', reason: 'checksum mismatch', end };
   }
   try {
-    const json = JSON.parse(
+    const json: unknown = JSON.parse(
       decoder.decode(bytes.subarray(offset + RECORD_HEADER_BYTES, end)),
-    ) as { seq: number; firstCrank: number; lastCrank: number; changes: unknown[] };
-    const changes = json.changes.map((c) => {
-      const [table, key, row] = c as [TableName, RowChange['key'], RowChange['row']];
-      return { table, key, row };
-    });
-    return {
-      ok: true,
-      record: {
-        seq: json.seq,
-        firstCrank: json.firstCrank,
-        lastCrank: json.lastCrank,
-        changes,
-      },
-      end,
-    };
+    );
+    const record = recordFromJson(json);
+    if (typeof record === 'string') {
+      return { ok: false, kind: 'bad', reason: `invalid record: ${record}`, end };
+    }
+    return { ok: true, record, end };
   } catch (error) {
     return {
       ok: false,
@@ -89,6 +86,35 @@ export function decodeRecord(bytes: Uint8Array, offset: number): DecodeResult {
       end,
     };
   }
+}
+
+const isCount = (v: unknown): v is number =>
+  typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const isRow = (v: unknown): v is RowChange['key'] =>
+  Array.isArray(v) &&
+  v.every((c) => c === null || typeof c === 'string' || typeof c === 'number');
+
+/**
+ * The record a payload holds, or what is wrong with it. The checksum says the bytes are
+ * the ones written; this says they are a record this code wrote (a record from a buggy or
+ * foreign writer must not reach the store).
+ */
+function recordFromJson(json: unknown): LogRecord | string {
+  if (typeof json !== 'object' || json === null) return 'not an object';
+  const { seq, firstCrank, lastCrank, changes } = json as Record<string, unknown>;
+  if (!isCount(seq) || seq < 1) return `seq ${String(seq)}`;
+  if (!isCount(firstCrank) || !isCount(lastCrank)) return 'crank numbers';
+  if (!Array.isArray(changes)) return 'no changes';
+  const out: RowChange[] = [];
+  for (const [i, change] of changes.entries()) {
+    if (!Array.isArray(change) || change.length !== 3) return `change ${i}`;
+    const [table, key, row] = change as unknown[];
+    if (typeof table !== 'string' || !isRow(key) || (row !== null && !isRow(row))) {
+      return `change ${i}`;
+    }
+    out.push({ table: table as TableName, key, row: row });
+  }
+  return { seq, firstCrank, lastCrank, changes: out };
 }
 
 /** `imageCrc` is crc32(image), computed by the caller (it may take a while). */
@@ -135,4 +161,94 @@ export function decodeCheckpoint(
     return { ok: false, reason: 'checksum mismatch' };
   }
   return { ok: true, seq: view.getFloat64(8, true), image };
+}
+
+export function encodeSegmentHeader(firstSeq: number): Uint8Array {
+  const bytes = new Uint8Array(SEGMENT_HEADER_BYTES);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(0, SEGMENT_MAGIC, true);
+  view.setUint32(4, SEGMENT_VERSION, true);
+  view.setFloat64(8, firstSeq, true);
+  return bytes;
+}
+
+export type SegmentStart =
+  /** A header: records start after it. */
+  | { kind: 'header'; firstSeq: number }
+  /** No header: written before headers existed (records from byte 0), or empty. */
+  | { kind: 'legacy' }
+  /** Fewer bytes than a header, all of them a header's or zeros: a torn header write. */
+  | { kind: 'torn' }
+  | { kind: 'bad'; reason: string };
+
+/** What a segment starts with. */
+export function decodeSegmentStart(bytes: Uint8Array): SegmentStart {
+  if (bytes.length === 0) return { kind: 'legacy' };
+  if (bytes.length < SEGMENT_HEADER_BYTES) {
+    const prefix = encodeSegmentHeader(0).subarray(0, Math.min(8, bytes.length));
+    const asHeader = prefix.every((b, i) => bytes[i] === b);
+    return asHeader || isZeros(bytes, 0) ? { kind: 'torn' } : magicOr(bytes);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, SEGMENT_HEADER_BYTES);
+  if (view.getUint32(0, true) !== SEGMENT_MAGIC) return magicOr(bytes);
+  const version = view.getUint32(4, true);
+  if (version !== SEGMENT_VERSION) {
+    return { kind: 'bad', reason: `unknown segment format version ${version}` };
+  }
+  return { kind: 'header', firstSeq: view.getFloat64(8, true) };
+}
+
+/** A headerless segment is legacy if it starts with a record; anything else is bad. */
+function magicOr(bytes: Uint8Array): SegmentStart {
+  if (startsLikeRecord(bytes, 0)) return { kind: 'legacy' };
+  return {
+    kind: 'bad',
+    reason: isZeros(bytes, 0)
+      ? `all of its ${bytes.length} bytes are zeros (the file was zero-filled, or its blocks lost)`
+      : 'it starts with neither a segment header nor a record',
+  };
+}
+
+export function isZeros(bytes: Uint8Array, from: number): boolean {
+  for (let i = from; i < bytes.length; i += 1) if (bytes[i] !== 0) return false;
+  return true;
+}
+
+/** True if the bytes at `offset` begin as a record's header does (as far as they go). */
+function startsLikeRecord(bytes: Uint8Array, offset: number): boolean {
+  const magic = new Uint8Array(4);
+  new DataView(magic.buffer).setUint32(0, RECORD_MAGIC, true);
+  const n = Math.min(4, bytes.length - offset);
+  for (let i = 0; i < n; i += 1) if (bytes[offset + i] !== magic[i]) return false;
+  return n > 0;
+}
+
+/**
+ * Whether the bytes from `offset` to the end, which are not a readable record, can only
+ * be the last append torn by a crash: zeros (blocks the crash left unwritten), or the
+ * start of one record that reaches to or past the end. Anything else — bytes that are
+ * not a record's, or a bad record with more after it — is damage, not a torn write.
+ */
+export function tornTail(
+  bytes: Uint8Array,
+  offset: number,
+): { torn: boolean; why: string } {
+  const rest = bytes.length - offset;
+  if (isZeros(bytes, offset)) return { torn: true, why: `${rest} zero bytes` };
+  if (!startsLikeRecord(bytes, offset)) {
+    return { torn: false, why: 'bytes that are not a record' };
+  }
+  if (rest < RECORD_HEADER_BYTES) return { torn: true, why: 'a cut record header' };
+  const length = new DataView(bytes.buffer, bytes.byteOffset + offset, 8).getUint32(
+    4,
+    true,
+  );
+  const end = offset + RECORD_HEADER_BYTES + length;
+  if (end > bytes.length) return { torn: true, why: 'a record cut short' };
+  if (end === bytes.length)
+    return { torn: true, why: 'a record whose bytes did not all reach the disk' };
+  return {
+    torn: false,
+    why: `a damaged record with ${bytes.length - end} more bytes after it`,
+  };
 }

@@ -38,7 +38,7 @@ function storeWith(vats: string[], cranks: number): KernelStore {
   store.put('vatstore', ['v1', 'origin', vats.join(',')]);
   store.put('counters', ['crank', cranks + 1]);
   store.commitCrank();
-  store.commit();
+  store.takeChanges();
   return store;
 }
 
@@ -92,12 +92,12 @@ describe('exportStateFile and checkStateFile', () => {
     expect(decoded.ok && decoded.seq).toBe(17);
   });
 
-  it('refuses to export while a transaction is open', async () => {
+  it('refuses to export while a crank is open', async () => {
     const store = storeWith(['alice'], 1);
     store.beginCrank();
     store.put('counters', ['crank', 3]);
-    store.commitCrank();
-    await expect(exportStateFile(store, 1)).rejects.toThrow(/a transaction is open/u);
+    await expect(exportStateFile(store, 1)).rejects.toThrow(/a crank is open/u);
+    store.abortCrank();
   });
 
   it('says a new store has no vats and no cranks', async () => {
@@ -171,7 +171,7 @@ describe('exportStateFile and checkStateFile', () => {
       store.put('vatstore', ['v1', `key-${String(i).padStart(5, '0')}`, 'x'.repeat(40)]);
     }
     store.commitCrank();
-    store.commit();
+    store.takeChanges();
     const image = new Uint8Array(store.export());
     const pageSize = new DataView(image.buffer).getUint16(16);
     // Scramble a page in the middle of the file (not the header page).

@@ -7,7 +7,7 @@ import type { SqlJsStatic } from 'sql.js';
 import { KernelStore } from '../store/index.ts';
 import { crc32Chunked } from './crc32.ts';
 import { decodeCheckpoint, encodeCheckpoint } from './format.ts';
-import type { DurableStorage } from './index.ts';
+import type { DurableStorage } from './storage.ts';
 
 export class StateFileError extends Error {
   override name = 'StateFileError';

@@ -1,12 +1,15 @@
 /**
- * The kernel store: one sql.js database, and the only code that issues BEGIN, SAVEPOINT,
- * RELEASE, ROLLBACK and COMMIT.
+ * The kernel store: one sql.js database, and the only code that issues BEGIN, ROLLBACK
+ * and COMMIT.
  *
- * - A crank runs between `beginCrank()` and `commitCrank()`/`abortCrank()`, inside a
- *   savepoint. The savepoint always sits inside a transaction that the store opened
- *   itself (a SAVEPOINT outside a transaction would commit on release).
- * - `commit()` ends the transaction; whoever owns durability calls it, once per crank or
- *   once per group of cranks, and gets back exactly the rows those cranks changed.
+ * - A crank runs between `beginCrank()` and `commitCrank()`/`abortCrank()`, as one SQL
+ *   transaction of its own: it commits or rolls back whole, and between cranks none is
+ *   open (so the database can be exported as a checkpoint at any point between them).
+ * - The database is in memory; durability is the crank log's. The store records the net
+ *   change of every row each committed crank made and keeps them until the commit gate
+ *   takes them for the log (`takeChanges()`, once per crank or per group of cranks).
+ *   Taking them is independent of the cranks, so a write can start while a crank is
+ *   open: that crank's changes are not among them.
  * - Every write goes through `put`/`delete` on a table described in schema.ts, and only
  *   inside a crank, so the store can record the net change of each row.
  */
@@ -46,12 +49,11 @@ export class KernelStore {
   readonly #db: Database;
   readonly #tables = new Map<TableName, TableStatements>();
   readonly #queries = new Map<string, Statement>();
-  #inTransaction = false;
   #inCrank = false;
   /** Net row changes of the open crank, by table and key. */
   #crankChanges = new Map<string, RowChange>();
-  /** Net row changes of the open transaction (committed cranks only). */
-  #txnChanges = new Map<string, RowChange>();
+  /** Net row changes of the committed cranks not yet taken for the log. */
+  #pending = new Map<string, RowChange>();
 
   private constructor(db: Database) {
     this.#db = db;
@@ -78,49 +80,38 @@ export class KernelStore {
 
   beginCrank(): void {
     if (this.#inCrank) throw new StoreError('beginCrank: a crank is already open');
-    if (!this.#inTransaction) {
-      this.#db.exec('BEGIN');
-      this.#inTransaction = true;
-    }
-    this.#db.exec('SAVEPOINT crank');
+    this.#db.exec('BEGIN');
     this.#inCrank = true;
   }
 
   commitCrank(): void {
     this.#assertInCrank('commitCrank');
-    this.#db.exec('RELEASE SAVEPOINT crank');
+    this.#db.exec('COMMIT');
     this.#inCrank = false;
-    for (const [id, change] of this.#crankChanges) this.#txnChanges.set(id, change);
+    for (const [id, change] of this.#crankChanges) this.#pending.set(id, change);
     this.#crankChanges = new Map();
   }
 
   abortCrank(): void {
     this.#assertInCrank('abortCrank');
-    this.#db.exec('ROLLBACK TO SAVEPOINT crank; RELEASE SAVEPOINT crank');
+    this.#db.exec('ROLLBACK');
     this.#inCrank = false;
     this.#crankChanges = new Map();
-    // A transaction that holds no committed crank ends here, so an idle store has none open.
-    if (this.#txnChanges.size === 0) {
-      this.#db.exec('ROLLBACK');
-      this.#inTransaction = false;
-    }
   }
 
-  /** Commits the open transaction and returns the rows it changed (empty if none). */
-  commit(): RowChange[] {
-    if (this.#inCrank) throw new StoreError('commit: a crank is still open');
-    if (this.#inTransaction) {
-      this.#db.exec('COMMIT');
-      this.#inTransaction = false;
-    }
-    const changes = [...this.#txnChanges.values()];
-    this.#txnChanges = new Map();
+  /**
+   * The net change of every row written by the cranks committed since the last call
+   * (empty if none), for the crank log. A crank still open is not among them.
+   */
+  takeChanges(): RowChange[] {
+    const changes = [...this.#pending.values()];
+    this.#pending = new Map();
     return changes;
   }
 
-  /** True when committed cranks wait for `commit()`. */
-  get hasUncommitted(): boolean {
-    return this.#txnChanges.size > 0;
+  /** True when committed cranks have changes not yet taken by `takeChanges()`. */
+  get hasPendingChanges(): boolean {
+    return this.#pending.size > 0;
   }
 
   get(table: TableName, key: Row): Row | undefined {
@@ -261,9 +252,9 @@ export class KernelStore {
     }
   }
 
-  /** A byte image of the whole database (a checkpoint). Only between transactions. */
+  /** A byte image of the whole database (a checkpoint). Only between cranks. */
   export(): Uint8Array {
-    if (this.#inTransaction) throw new StoreError('export: a transaction is open');
+    if (this.#inCrank) throw new StoreError('export: a crank is open');
     // sql.js's export() closes and reopens the database, which drops prepared statements.
     this.#freeStatements();
     const image = this.#db.export();

@@ -28,7 +28,7 @@ function seeded(): KernelStore {
   }
   store.put('counters', ['crank', 2]);
   store.commitCrank();
-  store.commit();
+  store.takeChanges();
   return store;
 }
 
@@ -37,7 +37,7 @@ function writeCounter(store: KernelStore, value: number): void {
   store.beginCrank();
   store.put('counters', ['probe', value]);
   store.commitCrank();
-  expect(store.commit()).toEqual([
+  expect(store.takeChanges()).toEqual([
     { table: 'counters', key: ['probe'], row: ['probe', value] },
   ]);
   expect(store.get('counters', ['probe'])).toEqual(['probe', value]);
@@ -213,7 +213,7 @@ describe('KernelStore.inspect', () => {
     expect(
       store.inspect("SELECT value FROM counters WHERE name = 'pending'", 1).rows,
     ).toEqual([[1]]);
-    expect(store.commit()).toEqual([
+    expect(store.takeChanges()).toEqual([
       { table: 'counters', key: ['pending'], row: ['pending', 1] },
     ]);
     writeCounter(store, 3);

@@ -48,21 +48,26 @@ describe('KernelStore', () => {
     store.put('vatstore', ['v1', 'b', '3']);
     store.abortCrank();
     expect(vatstoreRows(store)).toEqual([['v1', 'a', '1']]);
-    expect(store.commit()).toEqual([
+    expect(store.takeChanges()).toEqual([
       { table: 'vatstore', key: ['v1', 'a'], row: ['v1', 'a', '1'] },
     ]);
   });
 
-  it('savepoints do not commit on their own: an uncommitted crank is lost with the database', () => {
+  it('a crank is its own transaction: an open one cannot be exported, an aborted one leaves nothing, a committed one is in the export', () => {
     const store = KernelStore.open(SQL);
     store.beginCrank();
     store.put('vatstore', ['v1', 'a', '1']);
-    store.commitCrank();
-    // No commit(): the transaction is still open, so nothing may be visible in an export.
     expect(() => store.export()).toThrow(StoreError);
-    store.commit();
-    const reopened = KernelStore.open(SQL, store.export());
-    expect(vatstoreRows(reopened)).toEqual([['v1', 'a', '1']]);
+    store.abortCrank();
+    expect(vatstoreRows(KernelStore.open(SQL, store.export()))).toEqual([]);
+    store.beginCrank();
+    store.put('vatstore', ['v1', 'b', '2']);
+    store.commitCrank();
+    // Committed, though the log has not taken its changes yet.
+    expect(store.hasPendingChanges).toBe(true);
+    expect(vatstoreRows(KernelStore.open(SQL, store.export()))).toEqual([
+      ['v1', 'b', '2'],
+    ]);
   });
 
   it('reports the net change of each row over a group of cranks', () => {
@@ -76,13 +81,13 @@ describe('KernelStore', () => {
     store.delete('vatstore', ['v1', 'b']);
     store.put('counters', ['crank', 7]);
     store.commitCrank();
-    const changes = store.commit();
+    const changes = store.takeChanges();
     expect(changes).toEqual([
       { table: 'vatstore', key: ['v1', 'a'], row: ['v1', 'a', '2'] },
       { table: 'vatstore', key: ['v1', 'b'], row: null },
       { table: 'counters', key: ['crank'], row: ['crank', 7] },
     ]);
-    expect(store.commit()).toEqual([]);
+    expect(store.takeChanges()).toEqual([]);
   });
 
   it('replays recorded changes into another database to the same rows', () => {
@@ -94,12 +99,12 @@ describe('KernelStore', () => {
     a.beginCrank();
     a.delete('vatstore', ['v1', 'x']);
     a.commitCrank();
-    const changes = a.commit();
+    const changes = a.takeChanges();
     const b = KernelStore.open(SQL);
     b.beginCrank();
     b.applyChanges(changes);
     b.commitCrank();
-    b.commit();
+    b.takeChanges();
     expect(vatstoreRows(b)).toEqual(vatstoreRows(a));
   });
 
@@ -109,7 +114,7 @@ describe('KernelStore', () => {
     store.beginCrank();
     store.put('vatstore', ['v1', 'k', 'v']);
     store.commitCrank();
-    store.commit();
+    store.takeChanges();
     expect(store.get('vatstore', ['v1', 'k'])).toEqual(['v1', 'k', 'v']);
   });
 

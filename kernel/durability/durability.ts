@@ -1,0 +1,230 @@
+/**
+ * The crank log and checkpoints as they are written: one record per commit of the gate,
+ * appended in order, and from time to time a checkpoint of the whole database after which
+ * the log before it is dropped.
+ *
+ * A write that fails (a short write, ENOSPC, EIO, a failed sync, a refused transaction)
+ * is final: nothing after it is appended, every later append rejects with it, and the
+ * kernel stops on it. What storage holds then is a prefix of what was committed, and the
+ * next start resumes from it.
+ */
+import type { KernelStore, RowChange } from '../store/index.ts';
+import { crc32Chunked } from './crc32.ts';
+import { encodeCheckpoint, encodeRecord, encodeSegmentHeader } from './format.ts';
+import type { DurableStorage } from './storage.ts';
+
+export interface DurabilityOptions {
+  /** No checkpoint before the log since the last one holds this many bytes. */
+  checkpointMinBytes?: number;
+  /** Checkpoint once the log since the last one exceeds this fraction of its size. */
+  checkpointRatio?: number;
+  now?: () => number;
+  /** Called when a checkpoint starts, after the export, before it is written. */
+  onCheckpoint?: (seq: number) => void;
+  /** On close, checkpoint if the log since the last checkpoint exceeds this many bytes. */
+  closeCheckpointMinBytes?: number;
+}
+
+export interface DurabilityStats {
+  lastSeq: number;
+  lastDurableCrank: number;
+  logRecordsSinceCheckpoint: number;
+  logBytesSinceCheckpoint: number;
+  checkpointSeq: number;
+  checkpointBytes: number;
+  checkpoints: number;
+  /** Longest time the run queue stood still for a checkpoint (the database export), ms. */
+  longestCheckpointPauseMs: number;
+  /** The write that failed, if one did (the kernel stopped on it). */
+  failure?: string;
+}
+
+/** Where recovery left the log, for the Durability that goes on from there. */
+export interface DurabilityState {
+  nextSeq: number;
+  checkpointSeq: number;
+  checkpointBytes: number;
+  segments: number[];
+  checkpoints: number[];
+  lastCrank: number;
+  logBytes: number;
+  logRecords: number;
+}
+
+export class Durability {
+  readonly #storage: DurableStorage;
+  readonly #store: KernelStore;
+  readonly #minBytes: number;
+  readonly #ratio: number;
+  readonly #now: () => number;
+  readonly #onCheckpoint: ((seq: number) => void) | undefined;
+  readonly #closeCheckpointMinBytes: number;
+  #nextSeq: number;
+  #segments: number[];
+  #checkpoints: number[];
+  #checkpointSeq: number;
+  #checkpointBytes: number;
+  #logBytes: number;
+  #logRecords: number;
+  #lastDurableCrank: number;
+  #longestPause = 0;
+  /** Storage operations that must happen in order (appends, segment rotation). */
+  #tail: Promise<void> = Promise.resolve();
+  #checkpointing: Promise<void> | undefined;
+  #failure: unknown;
+
+  constructor(
+    storage: DurableStorage,
+    store: KernelStore,
+    options: DurabilityOptions,
+    state: DurabilityState,
+  ) {
+    this.#storage = storage;
+    this.#store = store;
+    this.#minBytes = options.checkpointMinBytes ?? 4 * 1024 * 1024;
+    this.#ratio = options.checkpointRatio ?? 1;
+    this.#now = options.now ?? (() => performance.now());
+    this.#onCheckpoint = options.onCheckpoint;
+    this.#closeCheckpointMinBytes = options.closeCheckpointMinBytes ?? 64 * 1024;
+    this.#nextSeq = state.nextSeq;
+    this.#segments = state.segments;
+    this.#checkpoints = state.checkpoints;
+    this.#checkpointSeq = state.checkpointSeq;
+    this.#checkpointBytes = state.checkpointBytes;
+    this.#lastDurableCrank = state.lastCrank;
+    this.#logBytes = state.logBytes;
+    this.#logRecords = state.logRecords;
+  }
+
+  /**
+   * Appends one record with the changes the gate took from the store. Resolves when the
+   * record is durable; records become durable in order. With `betweenCranks` (no crank
+   * open, nothing committed but not appended), a checkpoint that is due starts now: the
+   * export then holds exactly the records appended so far.
+   */
+  append(
+    changes: RowChange[],
+    firstCrank: number,
+    lastCrank: number,
+    { betweenCranks = true }: { betweenCranks?: boolean } = {},
+  ): Promise<void> {
+    if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    const seq = this.#nextSeq;
+    this.#nextSeq += 1;
+    const bytes = encodeRecord({ seq, firstCrank, lastCrank, changes });
+    this.#logBytes += bytes.length;
+    this.#logRecords += 1;
+    const durable = this.#serially(() => this.#storage.appendLog(bytes)).then(() => {
+      this.#lastDurableCrank = lastCrank;
+    });
+    if (
+      betweenCranks &&
+      this.#checkpointing === undefined &&
+      this.#logBytes > Math.max(this.#minBytes, this.#ratio * this.#checkpointBytes)
+    ) {
+      this.#checkpointing = this.#checkpoint(seq)
+        .catch((error: unknown) => this.#failed(error, `checkpoint ${seq}`))
+        .finally(() => {
+          this.#checkpointing = undefined;
+        });
+    }
+    return durable;
+  }
+
+  /** Writes a checkpoint of the database as of record `seq` (already appended). */
+  async #checkpoint(seq: number): Promise<void> {
+    // The export is the only part that stops the run queue; the rest runs alongside it.
+    const started = this.#now();
+    const image = this.#store.export();
+    this.#longestPause = Math.max(this.#longestPause, this.#now() - started);
+    this.#onCheckpoint?.(seq);
+    const next = seq + 1;
+    const rotated = this.#serially(async () => {
+      await this.#storage.openLogSegment(next);
+      await this.#storage.appendLog(encodeSegmentHeader(next));
+    });
+    this.#segments.push(next);
+    this.#logBytes = 0;
+    this.#logRecords = 0;
+    const bytes = encodeCheckpoint(seq, image, await crc32Chunked(image));
+    await this.#storage.writeCheckpoint(seq, bytes);
+    await rotated;
+    // The new checkpoint is complete: the previous one and the log before it can go.
+    this.#checkpointSeq = seq;
+    this.#checkpointBytes = bytes.length;
+    for (const old of this.#checkpoints) await this.#storage.deleteCheckpoint(old);
+    this.#checkpoints = [seq];
+    for (const first of this.#segments.filter((s) => s < next)) {
+      await this.#storage.deleteLogSegment(first);
+    }
+    this.#segments = this.#segments.filter((s) => s >= next);
+  }
+
+  #serially(op: () => Promise<void>): Promise<void> {
+    const run = this.#tail.then(() => {
+      // A failed write leaves the log in an unknown state: nothing goes after it.
+      if (this.#failure !== undefined) throw this.#failure;
+      return op();
+    });
+    // The caller of the write hears of its failure (the gate stops the kernel on it).
+    this.#tail = run.catch((error: unknown) => {
+      this.#failure ??= error;
+    });
+    return run;
+  }
+
+  /** A checkpoint failed: no caller waits on it, so it is said here. */
+  #failed(error: unknown, what: string): void {
+    if (this.#failure !== undefined) return;
+    this.#failure = error;
+    console.error(
+      `cask: ${what} failed, so the kernel stops at its next commit: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+
+  /** Resolves when every append and checkpoint started so far has finished. */
+  async settled(): Promise<void> {
+    await this.#tail;
+    await this.#checkpointing;
+    if (this.#failure !== undefined) throw this.#failure;
+  }
+
+  stats(): DurabilityStats {
+    return {
+      lastSeq: this.#nextSeq - 1,
+      lastDurableCrank: this.#lastDurableCrank,
+      logRecordsSinceCheckpoint: this.#logRecords,
+      logBytesSinceCheckpoint: this.#logBytes,
+      checkpointSeq: this.#checkpointSeq,
+      checkpointBytes: this.#checkpointBytes,
+      checkpoints: this.#checkpoints.length,
+      longestCheckpointPauseMs: this.#longestPause,
+      ...(this.#failure === undefined ? {} : { failure: String(this.#failure) }),
+    };
+  }
+
+  /**
+   * Finishes pending writes and closes the storage. Call it with the store idle (no
+   * crank open). If the log since the last checkpoint holds more than
+   * `closeCheckpointMinBytes`, a checkpoint is written first, so the next start opens an
+   * image instead of replaying the log.
+   */
+  async close(): Promise<void> {
+    const failed = await this.settled().then(
+      () => false,
+      () => true,
+    );
+    if (
+      !failed &&
+      this.#logBytes > this.#closeCheckpointMinBytes &&
+      !this.#store.inCrank &&
+      !this.#store.hasPendingChanges
+    ) {
+      // Best effort: without it the next start replays the log, which is just as correct.
+      await this.#checkpoint(this.#nextSeq - 1).catch((error: unknown) => {
+        console.error('cask: no checkpoint at close:', error);
+      });
+    }
+    await this.#storage.close();
+  }
+}
