@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // The `cask` command. It runs the compiled build (made by `npm install` / `npm run build`).
+// Whatever fails, it ends with one `cask: …` line on stderr and a non-zero exit.
 import { existsSync } from 'node:fs';
 
 const entry = new URL('../build/node/cli/index.js', import.meta.url);
@@ -7,7 +8,29 @@ if (!existsSync(entry)) {
   process.stderr.write('cask: the build is missing; run `npm run build` first\n');
   process.exit(1);
 }
-// Lockdown must come before any other module: the kernel runs under SES.
-await import('../build/vat-supervisor/lockdown.js');
-const { main } = await import(entry.href);
-process.exitCode = await main(process.argv.slice(2));
+
+const oneLine = (error) =>
+  String(error instanceof Error ? error.message || error.name : error).replace(
+    /\s*\n\s*/gu,
+    ' ',
+  );
+const internal = (error) => {
+  if (process.env.CASK_DEBUG && error instanceof Error)
+    process.stderr.write(`${error.stack}\n`);
+  process.stderr.write(`cask: internal error: ${oneLine(error)}\n`);
+  process.exit(1);
+};
+
+try {
+  // Lockdown must come before any other module: the kernel runs under SES.
+  await import('../build/vat-supervisor/lockdown.js');
+  // SES reports an uncaught error with its own stack and exit code 255; say it once instead.
+  process.removeAllListeners('uncaughtException');
+  process.removeAllListeners('unhandledRejection');
+  process.on('uncaughtException', internal);
+  process.on('unhandledRejection', internal);
+  const { main } = await import(entry.href);
+  process.exitCode = await main(process.argv.slice(2));
+} catch (error) {
+  internal(error);
+}

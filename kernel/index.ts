@@ -20,7 +20,13 @@ export {
   kunser,
 } from './marshal/index.ts';
 export { PROTOCOL_VERSION, type CapData, type VatBundle } from './protocol/index.ts';
-export type { VatRecord, KRef, VatId, VatstorePage } from './state/index.ts';
+export {
+  KernelState,
+  type VatRecord,
+  type KRef,
+  type VatId,
+  type VatstorePage,
+} from './state/index.ts';
 export {
   readStore,
   recoverStore,

@@ -27,7 +27,7 @@ export interface KernelHost {
   durability: Durability;
   storage: IndexedDbStorage;
   recovery: RecoveryReport;
-  /** True if this boot found an empty store (first run of the profile). */
+  /** True if this boot found no kernel in storage (first run of the profile). */
   isNew: boolean;
   /** When this boot began (ms since the epoch) and a random id for it. */
   bootedAt: number;
@@ -65,6 +65,12 @@ export async function bootKernelHost(options: KernelHostOptions): Promise<Kernel
     throw error;
   }
   const { store, durability, report } = recovered;
+  if (report.tornTail?.cut) {
+    const t = report.tornTail;
+    console.warn(
+      `Cask: cut ${t.bytes} bytes of a torn write (${t.why}) from the end of log segment ${t.segment} at byte ${t.offset}; they are kept in ${t.cut?.location ?? 'the cutTails store'}`,
+    );
+  }
   const storeBytes = () =>
     Number(store.one('PRAGMA page_count')?.[0] ?? 0) *
     Number(store.one('PRAGMA page_size')?.[0] ?? 0);
@@ -83,7 +89,7 @@ export async function bootKernelHost(options: KernelHostOptions): Promise<Kernel
     durability,
     storage,
     recovery: report,
-    isNew: kernel.state.listVats().length === 0,
+    isNew: report.fresh,
     bootedAt,
     bootId: crypto.randomUUID(),
     SQL,

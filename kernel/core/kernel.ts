@@ -79,6 +79,11 @@ export interface KernelOptions {
   deliveryTimeoutMs?: number;
   /** Host losses in a row after which a vat is suspended rather than restarted. Default 3. */
   maxHostRestarts?: number;
+  /**
+   * Told once if the kernel stops for good (a storage failure, a kernel bug); every
+   * caller waiting is rejected with the same error. Defaults to console.error.
+   */
+  onStop?: (error: unknown) => void;
 }
 
 export interface QueueOptions {
@@ -110,18 +115,21 @@ export class Kernel {
     const state = new KernelState(options.store);
     this.#state = state;
     const resolve = makeResolver(state, this.#callers);
-    const lane = new SerialLane({
-      next: async (paused) =>
-        (await this.#warehouse.handleNextFault()) ||
-        (!paused && !this.#lane.stopping && (await this.#runner.runNext())),
-      pending: (paused) =>
-        this.#warehouse.hasFaulted || (!paused && state.runQueueLength() > 0),
-      settled: () => this.#gate.settled,
-      failed: (error) => {
-        this.#callers.failAll(error);
-        this.#gate.fail(error);
+    const lane = new SerialLane(
+      {
+        next: async (paused) =>
+          (await this.#warehouse.handleNextFault()) ||
+          (!paused && !this.#lane.stopping && (await this.#runner.runNext())),
+        pending: (paused) =>
+          this.#warehouse.hasFaulted || (!paused && state.runQueueLength() > 0),
+        settled: () => this.#gate.settled,
+        failed: (error) => {
+          this.#callers.failAll(error);
+          this.#gate.fail(error);
+        },
       },
-    });
+      { onStop: options.onStop },
+    );
     this.#lane = lane;
     this.#gate = new CommitGate(
       {

@@ -21,6 +21,11 @@ export interface LaneWork {
   failed(error: unknown): void;
 }
 
+export interface LaneOptions {
+  /** Told once, when the lane stops for good. Defaults to console.error. */
+  onStop?: ((error: unknown) => void) | undefined;
+}
+
 interface Control {
   run: () => Promise<void>;
   reject: (error: unknown) => void;
@@ -28,6 +33,7 @@ interface Control {
 
 export class SerialLane {
   readonly #work: LaneWork;
+  readonly #onStop: (error: unknown) => void;
   readonly #controls: Control[] = [];
   #idleWaiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
   #pumping = false;
@@ -37,8 +43,10 @@ export class SerialLane {
   #broken: unknown;
   #shutdown = false;
 
-  constructor(work: LaneWork) {
+  constructor(work: LaneWork, options: LaneOptions = {}) {
     this.#work = work;
+    this.#onStop =
+      options.onStop ?? ((error) => console.error('cask kernel stopped:', error));
   }
 
   get paused(): boolean {
@@ -145,7 +153,7 @@ export class SerialLane {
     for (const w of idle) w.reject(error);
     for (const control of this.#controls.splice(0)) control.reject(error);
     this.#work.failed(error);
-    console.error('cask kernel stopped:', error);
+    this.#onStop(error);
   }
 
   checkIdle(): void {

@@ -1,10 +1,42 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { openFileStorage } from '../file-storage/index.ts';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { makeNodeKernel } from '../host/index.ts';
+import { loadClusterFile } from '../cluster-file/index.ts';
 import { main } from './index.ts';
+
+const made: string[] = [];
+afterEach(async () => {
+  for (const dir of made.splice(0)) await rm(dir, { recursive: true, force: true });
+});
+
+/** A new, empty directory the test's cleanup removes. */
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'cask-cli-'));
+  made.push(dir);
+  return dir;
+}
+
+/** Every file under `dir` with a hash of its bytes: equal snapshots, equal contents. */
+async function snapshot(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  const walk = async (at: string, rel: string) => {
+    for (const entry of await readdir(at, { withFileTypes: true })) {
+      const path = join(at, entry.name);
+      if (entry.isDirectory()) await walk(path, `${rel}${entry.name}/`);
+      else
+        out[`${rel}${entry.name}`] = createHash('sha256')
+          .update(await readFile(path))
+          .digest('hex');
+    }
+  };
+  await walk(dir, '');
+  return out;
+}
 
 const root = resolve(import.meta.dirname, '../..');
 const clusters = resolve(root, 'test/clusters');
@@ -96,7 +128,7 @@ describe('cask with a data directory', () => {
   const lastLine = (out: string) => out.trim().split('\n').at(-1);
 
   it('keeps the count across separate processes: run, then send increment three times', async () => {
-    const data = await mkdtemp(join(tmpdir(), 'cask-cli-'));
+    const data = await tempDir();
     const run = bin('run', resolve(root, 'vats/counter-cluster.json'), '--data', data);
     expect(run.status, run.stderr).toBe(0);
     expect(lastLine(run.stdout)).toBe('0');
@@ -114,7 +146,7 @@ describe('cask with a data directory', () => {
   });
 
   it('explains an unknown vat, a bad JSON argument, a rejected result and a missing kernel', async () => {
-    const data = await mkdtemp(join(tmpdir(), 'cask-cli-'));
+    const data = await tempDir();
     expect((await cask('send', '--data', data, 'counter', 'increment')).stderr).toMatch(
       /holds no kernel; start one with cask run/u,
     );
@@ -137,7 +169,7 @@ describe('cask with a data directory', () => {
   });
 
   it('inspects the vats, their vatstores, the durable crank, the log and the checkpoint', async () => {
-    const data = await mkdtemp(join(tmpdir(), 'cask-cli-'));
+    const data = await tempDir();
     await cask('run', resolve(root, 'vats/counter-cluster.json'), '--data', data);
     await cask('send', '--data', data, 'counter', 'increment');
     const { code, stdout } = await cask('inspect', '--data', data);
@@ -170,7 +202,7 @@ describe('cask with a data directory', () => {
   });
 
   it('refuses a data directory that another process holds', async () => {
-    const data = await mkdtemp(join(tmpdir(), 'cask-cli-'));
+    const data = await tempDir();
     const holder = await openFileStorage(data);
     try {
       const { code, stderr } = await cask('inspect', '--data', data);
@@ -180,4 +212,264 @@ describe('cask with a data directory', () => {
       await holder.close();
     }
   });
+});
+
+describe('cask fails in one line', () => {
+  it('refuses a vat named __proto__ at validation, naming the field', async () => {
+    const { code, stderr } = await cask('run', resolve(clusters, 'reserved-name.json'));
+    expect(code).toBe(1);
+    expect(stderr).toMatch(
+      /invalid cluster config at vats\.__proto__: "__proto__" is reserved/u,
+    );
+  });
+
+  it('exits 1 naming each vat that failed to start; the others still ran', async () => {
+    const { code, stdout, stderr } = await cask(
+      'run',
+      resolve(clusters, 'failing-start.json'),
+    );
+    expect(code).toBe(1);
+    expect(stdout.at(-1)).toBe('0');
+    expect(stderr).toMatch(
+      /cask: failed to start: vat "fragile" \(v2\) is suspended: its startVat delivery failed: .*it was told to fail$/u,
+    );
+  });
+
+  it('exits 1 when the bootstrap vat itself fails to start, instead of waiting for ever', async () => {
+    const { code, stdout, stderr } = await cask(
+      'run',
+      resolve(clusters, 'failing-bootstrap.json'),
+    );
+    expect(code).toBe(1);
+    expect(stdout).toEqual([]);
+    expect(stderr).toMatch(/bootstrap of "fragile" did not run: its vat did not start/u);
+  });
+
+  it('refuses a directory that is not a kernel, and ends any other failure with one cask: line', async () => {
+    const data = await tempDir();
+    await writeFile(join(data, 'notes.txt'), 'mine');
+    const { code, stderr } = await cask(
+      'run',
+      resolve(root, 'vats/counter-cluster.json'),
+      '--data',
+      data,
+    );
+    expect(code).toBe(1);
+    const lines = stderr.trim().split('\n');
+    expect(lines.at(-1)).toMatch(/^cask: .*is not empty and holds no Cask kernel/u);
+    expect(await readdir(data)).toEqual(['notes.txt']);
+  });
+
+  it('ends an error from the separate process with one cask: line and exit 1, never an SES stack and 255', async () => {
+    const data = await tempDir();
+    await mkdir(join(data, 'log'));
+    await writeFile(
+      join(data, 'log', '0000000000000001.log'),
+      new Uint8Array(64).fill(7),
+    );
+    const run = spawnSync(
+      process.execPath,
+      [resolve(root, 'bin/cask.js'), 'inspect', '--data', data],
+      {
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
+    expect(run.status).toBe(1);
+    const lines = run.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      /^cask: log segment 1 is damaged: it starts with neither a segment header nor a record/u,
+    );
+  });
+});
+
+describe('read-only commands change nothing', () => {
+  /** A kernel with a cross-vat call queued durably and not run, as after a kill. */
+  async function withQueuedCall(): Promise<string> {
+    const data = await tempDir();
+    const host = await makeNodeKernel({ dataDir: data });
+    const { result } = await host.kernel.launchCluster(
+      await loadClusterFile(resolve(clusters, 'three.json')),
+    );
+    await result;
+    await host.kernel.whenIdle();
+    host.kernel.pauseRunQueue();
+    const ref = (name: string) => ({ $kref: host.kernel.rootOf(name) });
+    await host.kernel.enqueueMessage(host.kernel.rootOf('alice'), 'introduce', [
+      ref('bob'),
+      ref('carol'),
+      'Hey',
+    ]);
+    await host.close();
+    return data;
+  }
+
+  it('inspect runs no crank and changes no byte, even with a cross-vat call queued', async () => {
+    const data = await withQueuedCall();
+    const before = await snapshot(data);
+    const { code, stdout } = await cask('inspect', '--data', data);
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout.at(-1) ?? '') as {
+      runQueueLength: number;
+      vats: Array<{ state: string; vatstore: { keys: number } }>;
+    };
+    expect(report.runQueueLength).toBe(1);
+    expect(report.vats.map((v) => v.state)).toEqual([
+      'running',
+      'running',
+      'running',
+      'running',
+    ]);
+    expect(report.vats.every((v) => v.vatstore.keys > 0)).toBe(true);
+    expect(await snapshot(data)).toEqual(before);
+  });
+
+  it('send to an unknown vat, or with an unknown kref, runs nothing and changes nothing', async () => {
+    const data = await withQueuedCall();
+    const before = await snapshot(data);
+    const unknown = await cask('send', '--data', data, 'nobody', 'x');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/no vat named "nobody"/u);
+    const badKref = await cask(
+      'send',
+      '--data',
+      data,
+      'counter',
+      'increment',
+      '{"$kref":"ko999"}',
+    );
+    expect(badKref.code).toBe(1);
+    expect(badKref.stderr).toMatch(
+      /cask: arguments to increment refer to ko999, which the kernel does not know/u,
+    );
+    expect(await snapshot(data)).toEqual(before);
+    // The queued call was kept, and runs with the next real send; every vat still works.
+    expect(
+      (await cask('send', '--data', data, 'counter', 'increment')).stdout.at(-1),
+    ).toBe('1');
+    const inspected = JSON.parse(
+      (await cask('inspect', '--data', data)).stdout.at(-1) ?? '',
+    ) as {
+      runQueueLength: number;
+      vats: Array<{ state: string }>;
+    };
+    expect(inspected.runQueueLength).toBe(0);
+    expect(inspected.vats.every((v) => v.state === 'running')).toBe(true);
+  });
+});
+
+describe('cask restart, terminate and --timeout', () => {
+  it('restarts and terminates a vat by name; terminate keeps its vatstore unless --delete-state', async () => {
+    const data = await tempDir();
+    expect(
+      (await cask('run', resolve(root, 'vats/counter-cluster.json'), '--data', data))
+        .code,
+    ).toBe(0);
+    expect(
+      (await cask('send', '--data', data, 'counter', 'increment')).stdout.at(-1),
+    ).toBe('1');
+    const restarted = await cask('restart', '--data', data, 'counter');
+    expect(restarted.code).toBe(0);
+    expect(JSON.parse(restarted.stdout.at(-1) ?? '')).toMatchObject({
+      vat: 'counter',
+      state: 'running',
+    });
+    expect(
+      (await cask('send', '--data', data, 'counter', 'increment')).stdout.at(-1),
+    ).toBe('2');
+    const ended = await cask('terminate', '--data', data, 'counter', '--reason', 'done');
+    expect(JSON.parse(ended.stdout.at(-1) ?? '')).toMatchObject({
+      state: 'terminated',
+      reason: 'done',
+    });
+    expect(
+      (JSON.parse(ended.stdout.at(-1) ?? '') as { vatstore: { keys: number } }).vatstore
+        .keys,
+    ).toBeGreaterThan(0);
+    const refused = await cask('send', '--data', data, 'counter', 'increment');
+    expect(refused.stderr).toMatch(/cask: vat "counter" was terminated: done/u);
+    const deleted = await cask('terminate', '--data', data, 'counter', '--delete-state');
+    expect(
+      (JSON.parse(deleted.stdout.at(-1) ?? '') as { vatstore: { keys: number } }).vatstore
+        .keys,
+    ).toBe(0);
+  });
+
+  it('--timeout gives up on a delivery that takes longer, and says the message stays queued', async () => {
+    const data = await tempDir();
+    await writeFile(
+      join(data, '..', `${data.split('/').at(-1)}.json`),
+      JSON.stringify({
+        bootstrap: 'looper',
+        vats: {
+          looper: {
+            sourceSpec: resolve(root, 'test/vats/looper.js'),
+            deliveryTimeoutMs: 5000,
+          },
+        },
+      }),
+    );
+    const config = join(data, '..', `${data.split('/').at(-1)}.json`);
+    made.push(config);
+    const dir = join(data, 'kernel');
+    expect((await cask('run', config, '--data', dir)).code).toBe(1); // looper has no bootstrap method
+    const started = Date.now();
+    const { code, stderr } = await cask(
+      'send',
+      '--data',
+      dir,
+      'looper',
+      'spin',
+      '--timeout',
+      '0.5',
+    );
+    expect(code).toBe(1);
+    expect(stderr).toMatch(
+      /cask: no answer to spin within 500 ms; the message stays queued/u,
+    );
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+});
+
+describe('the lock under a crash', () => {
+  it('with a stale LOCK left by a crash, three cask send at once lose no increment', async () => {
+    const data = await tempDir();
+    expect(
+      (await cask('run', resolve(root, 'vats/counter-cluster.json'), '--data', data))
+        .code,
+    ).toBe(0);
+    await writeFile(
+      join(data, 'LOCK'),
+      `999999999 ${hostname()} 2026-01-01T00:00:00.000Z\n`,
+    );
+    const sendOnce = () =>
+      new Promise<{ code: number | null; out: string; err: string }>((done) => {
+        const child = spawn(process.execPath, [
+          resolve(root, 'bin/cask.js'),
+          'send',
+          '--data',
+          data,
+          'counter',
+          'increment',
+        ]);
+        let out = '';
+        let err = '';
+        child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+        child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+        child.on('exit', (code) => done({ code, out, err }));
+      });
+    const results = await Promise.all([sendOnce(), sendOnce(), sendOnce()]);
+    const won = results.filter((r) => r.code === 0);
+    for (const lost of results.filter((r) => r.code !== 0)) {
+      expect(lost.err).toMatch(/is in use by another cask process/u);
+    }
+    expect(won.length).toBeGreaterThan(0);
+    const counts = won.map((r) => Number(r.out.trim().split('\n').at(-1))).sort();
+    // Each success saw its own count: 1, 2, … with none printed twice.
+    expect(counts).toEqual(counts.map((_, i) => i + 1));
+    expect(
+      (await cask('send', '--data', data, 'counter', 'getCount')).stdout.at(-1),
+    ).toBe(String(won.length));
+  }, 120_000);
 });

@@ -1,12 +1,15 @@
 /**
  * The Node host: a kernel with its store in sql.js and each vat in a worker thread; with
  * a data directory, the store is durable (crank log and checkpoints in files) and a
- * kernel found there is recovered.
+ * kernel found there is recovered. `readNodeStore` opens a data directory only to read
+ * it (cask inspect): no kernel, no crank, no byte changed.
  */
 import initSqlJs from 'sql.js';
 import {
+  KernelState,
   KernelStore,
   makeKernel,
+  readStore,
   recoverStore,
   type Durability,
   type DurabilityOptions,
@@ -25,9 +28,9 @@ export interface NodeKernel {
   durability?: Durability;
   storage?: FileStorage;
   recovery?: RecoveryReport;
-  /** True if the store holds no vats yet (a new data directory, or in memory). */
+  /** True if there was no kernel yet: a new data directory, or in memory. */
   isNew: boolean;
-  /** Waits for pending commits, stops every vat worker, closes the store and storage. */
+  /** Stops the kernel (running nothing more), makes its commits durable, closes all. */
   close(): Promise<void>;
 }
 
@@ -38,6 +41,7 @@ export interface NodeKernelOptions {
   launcher?: VatLauncher;
   onCrank?: KernelOptions['onCrank'];
   onCommit?: KernelOptions['onCommit'];
+  onStop?: KernelOptions['onStop'];
   reapInterval?: number;
   deliveryTimeoutMs?: number;
   maxHostRestarts?: number;
@@ -75,20 +79,20 @@ export async function makeNodeKernel(
     ...(durability ? { commitLog: durability } : {}),
     ...(options.onCrank ? { onCrank: options.onCrank } : {}),
     ...(options.onCommit ? { onCommit: options.onCommit } : {}),
+    ...(options.onStop ? { onStop: options.onStop } : {}),
     ...(options.reapInterval ? { reapInterval: options.reapInterval } : {}),
     ...(options.deliveryTimeoutMs
       ? { deliveryTimeoutMs: options.deliveryTimeoutMs }
       : {}),
     ...(options.maxHostRestarts ? { maxHostRestarts: options.maxHostRestarts } : {}),
   });
-  const isNew = kernel.state.listVats().length === 0;
   return {
     kernel,
     store,
     ...(durability ? { durability } : {}),
     ...(storage ? { storage } : {}),
     ...(recovery ? { recovery } : {}),
-    isNew,
+    isNew: recovery ? recovery.fresh : true,
     async close() {
       await kernel.shutdown();
       await durability?.close();
@@ -96,4 +100,34 @@ export async function makeNodeKernel(
       store.close();
     },
   };
+}
+
+export interface NodeStoreReading {
+  state: KernelState;
+  store: KernelStore;
+  storage: FileStorage;
+  report: RecoveryReport;
+  close(): Promise<void>;
+}
+
+/** Opens a data directory read-only and reads its kernel state as recovery would. */
+export async function readNodeStore(dataDir: string): Promise<NodeStoreReading> {
+  const SQL = await initSqlJs();
+  const storage = await openFileStorage(dataDir, { readOnly: true });
+  try {
+    const { store, report } = await readStore(SQL, storage);
+    return {
+      state: new KernelState(store),
+      store,
+      storage,
+      report,
+      async close() {
+        store.close();
+        await storage.close();
+      },
+    };
+  } catch (error) {
+    await storage.close();
+    throw error;
+  }
 }
