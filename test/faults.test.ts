@@ -18,6 +18,7 @@ import {
   launchTestCluster,
   resolveCluster,
   sampleVat,
+  tamperNextReply,
   testVat,
   type TestCluster,
 } from './kernel-harness.ts';
@@ -252,6 +253,44 @@ describe('a vat that breaks the protocol or fails to start', () => {
     expect(vat.state).toBe('suspended');
     expect(vat.reason).toMatch(/it replied to crank 99 when no delivery was open/u);
     expect(vatstore(cluster, 'counter').some(([k]) => k === 'forged')).toBe(false);
+  });
+});
+
+describe('rules a lying vat broke (found by test/adversarial.test.ts)', () => {
+  const withSyscall = (syscall: unknown) =>
+    tamperNextReply((m) => ({ ...m, syscalls: [...(m.syscalls ?? []), syscall] }));
+
+  it('retiring an export the kernel never dropped (its root) suspends it; the root stays', async () => {
+    const { tamper, arm } = withSyscall({ kind: 'retireExports', vrefs: ['o+0'] });
+    cluster = await launchTestCluster(
+      { counter: { source: sampleVat('counter.js') } },
+      { launcher: makeInProcessLauncher(), tamper },
+    );
+    const { kernel } = cluster;
+    const root = kernel.rootOf('counter');
+    arm();
+    void kernel.queueMessage(root, 'increment', []);
+    await kernel.whenIdle();
+    const vat = kernel.state.requireVat(cluster.vatId('counter'));
+    expect(vat.state).toBe('suspended');
+    expect(vat.reason).toMatch(/it retired o\+0 \(ko\d+\), which is still reachable/u);
+    expect(kernel.state.getObject(root)).toBeDefined();
+    await kernel.restartVat(vat.vatId);
+    expect(await cluster.call('counter', 'getCount')).toBe(1);
+  });
+
+  it('abandoning its root object suspends it', async () => {
+    const { tamper, arm } = withSyscall({ kind: 'abandonExports', vrefs: ['o+0'] });
+    cluster = await launchTestCluster(
+      { counter: { source: sampleVat('counter.js') } },
+      { launcher: makeInProcessLauncher(), tamper },
+    );
+    arm();
+    void cluster.kernel.queueMessage(cluster.kernel.rootOf('counter'), 'increment', []);
+    await cluster.kernel.whenIdle();
+    expect(cluster.kernel.state.requireVat(cluster.vatId('counter')).reason).toMatch(
+      /it abandoned its root object o\+0/u,
+    );
   });
 });
 

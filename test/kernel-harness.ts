@@ -91,7 +91,7 @@ export function tamperNextReply(edit: (reply: Reply) => unknown): {
   };
 }
 
-function tamperingLauncher(inner: VatLauncher, tamper: Tamper): VatLauncher {
+export function tamperingLauncher(inner: VatLauncher, tamper: Tamper): VatLauncher {
   return {
     async launch(vatId) {
       const channel = await inner.launch(vatId);

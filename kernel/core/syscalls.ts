@@ -107,6 +107,13 @@ export function handleSyscall(ctx: SyscallContext, vatId: VatId, syscall: Syscal
       for (const vref of syscall.vrefs) {
         requireExport(vatId, vref);
         const kref = knownVatRef(state, vatId, vref, 'object');
+        // Only what the kernel has told it is dropped (dropExports) may be retired.
+        if (state.isReachableFlag(vatId, kref)) {
+          throw new CrankFault(
+            vatId,
+            `it retired ${vref} (${kref}), which is still reachable (it was never dropped)`,
+          );
+        }
         for (const importer of state.importersOf(kref)) {
           state.enqueue({ kind: 'retireImports', vatId: importer, krefs: [kref] });
         }
@@ -117,6 +124,9 @@ export function handleSyscall(ctx: SyscallContext, vatId: VatId, syscall: Syscal
     case 'abandonExports':
       for (const vref of syscall.vrefs) {
         requireExport(vatId, vref);
+        if (vref === 'o+0') {
+          throw new CrankFault(vatId, 'it abandoned its root object o+0');
+        }
         const kref = knownVatRef(state, vatId, vref, 'object');
         state.deleteClistEntry(vatId, kref, false);
         state.setObjectOwner(kref, null);
