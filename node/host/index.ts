@@ -18,7 +18,11 @@ import {
   type RecoveryReport,
   type VatLauncher,
 } from '../../kernel/index.ts';
-import { openFileStorage, type FileStorage } from '../file-storage/index.ts';
+import {
+  openFileStorage,
+  type FileStorage,
+  type FileSystem,
+} from '../file-storage/index.ts';
 import { makeNodeVatLauncher } from '../vat-worker/index.ts';
 
 export interface NodeKernel {
@@ -37,6 +41,8 @@ export interface NodeKernel {
 export interface NodeKernelOptions {
   /** Keep the kernel's state here, durably. Without it the kernel runs in memory. */
   dataDir?: string;
+  /** The file system the data directory is reached through (tests inject faults). */
+  fileSystem?: FileSystem;
   durability?: DurabilityOptions;
   launcher?: VatLauncher;
   onCrank?: KernelOptions['onCrank'];
@@ -56,7 +62,10 @@ export async function makeNodeKernel(
   let storage: FileStorage | undefined;
   let recovery: RecoveryReport | undefined;
   if (options.dataDir !== undefined) {
-    storage = await openFileStorage(options.dataDir);
+    storage = await openFileStorage(
+      options.dataDir,
+      options.fileSystem ? { fs: options.fileSystem } : {},
+    );
     try {
       ({
         store,
