@@ -41,6 +41,11 @@ export interface DurabilityStats {
 
 /** Where recovery left the log, for the Durability that goes on from there. */
 export interface DurabilityState {
+  /**
+   * The segment appends go to, opened (and given a header, if it has none) at the first
+   * append: a kernel that appends nothing changes nothing in storage.
+   */
+  segment: { first: number; needsHeader: boolean };
   nextSeq: number;
   checkpointSeq: number;
   checkpointBytes: number;
@@ -72,6 +77,10 @@ export class Durability {
   #tail: Promise<void> = Promise.resolve();
   #checkpointing: Promise<void> | undefined;
   #failure: unknown;
+  /** The segment to open before the first append, if none is open yet. */
+  #toOpen: { first: number; needsHeader: boolean } | undefined;
+  /** Whether this Durability appended anything (a checkpoint at close is then worth it). */
+  #appended = false;
 
   constructor(
     storage: DurableStorage,
@@ -86,6 +95,7 @@ export class Durability {
     this.#now = options.now ?? (() => performance.now());
     this.#onCheckpoint = options.onCheckpoint;
     this.#closeCheckpointMinBytes = options.closeCheckpointMinBytes ?? 64 * 1024;
+    this.#toOpen = state.segment;
     this.#nextSeq = state.nextSeq;
     this.#segments = state.segments;
     this.#checkpoints = state.checkpoints;
@@ -114,7 +124,17 @@ export class Durability {
     const bytes = encodeRecord({ seq, firstCrank, lastCrank, changes });
     this.#logBytes += bytes.length;
     this.#logRecords += 1;
-    const durable = this.#serially(() => this.#storage.appendLog(bytes)).then(() => {
+    this.#appended = true;
+    const toOpen = this.#toOpen;
+    this.#toOpen = undefined;
+    const durable = this.#serially(async () => {
+      if (toOpen) {
+        await this.#storage.openLogSegment(toOpen.first);
+        if (toOpen.needsHeader)
+          await this.#storage.appendLog(encodeSegmentHeader(toOpen.first));
+      }
+      await this.#storage.appendLog(bytes);
+    }).then(() => {
       this.#lastDurableCrank = lastCrank;
     });
     if (
@@ -131,19 +151,31 @@ export class Durability {
     return durable;
   }
 
-  /** Writes a checkpoint of the database as of record `seq` (already appended). */
-  async #checkpoint(seq: number): Promise<void> {
+  /**
+   * Writes a checkpoint of the database as of record `seq` (already appended). While the
+   * kernel runs, appends move to a new segment first, so they go on while the checkpoint
+   * is written; at close nothing more is appended, and the next start opens a segment.
+   */
+  async #checkpoint(
+    seq: number,
+    { rotate = true }: { rotate?: boolean } = {},
+  ): Promise<void> {
     // The export is the only part that stops the run queue; the rest runs alongside it.
     const started = this.#now();
     const image = this.#store.export();
     this.#longestPause = Math.max(this.#longestPause, this.#now() - started);
     this.#onCheckpoint?.(seq);
     const next = seq + 1;
-    const rotated = this.#serially(async () => {
-      await this.#storage.openLogSegment(next);
-      await this.#storage.appendLog(encodeSegmentHeader(next));
-    });
-    this.#segments.push(next);
+    const rotated = rotate
+      ? this.#serially(async () => {
+          await this.#storage.openLogSegment(next);
+          await this.#storage.appendLog(encodeSegmentHeader(next));
+        })
+      : Promise.resolve();
+    if (rotate) {
+      this.#segments.push(next);
+      this.#toOpen = undefined;
+    }
     this.#logBytes = 0;
     this.#logRecords = 0;
     const bytes = encodeCheckpoint(seq, image, await crc32Chunked(image));
@@ -216,14 +248,19 @@ export class Durability {
     );
     if (
       !failed &&
+      this.#appended &&
       this.#logBytes > this.#closeCheckpointMinBytes &&
       !this.#store.inCrank &&
       !this.#store.hasPendingChanges
     ) {
       // Best effort: without it the next start replays the log, which is just as correct.
-      await this.#checkpoint(this.#nextSeq - 1).catch((error: unknown) => {
-        console.error('cask: no checkpoint at close:', error);
-      });
+      await this.#checkpoint(this.#nextSeq - 1, { rotate: false }).catch(
+        (error: unknown) => {
+          console.error(
+            `cask: warning: no checkpoint at close (the next start replays the log instead): ${error instanceof Error ? error.message : String(error)}`,
+          );
+        },
+      );
     }
     await this.#storage.close();
   }

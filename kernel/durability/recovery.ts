@@ -18,7 +18,6 @@ import {
   decodeCheckpoint,
   decodeRecord,
   decodeSegmentStart,
-  encodeSegmentHeader,
   SEGMENT_HEADER_BYTES,
   tornTail,
 } from './format.ts';
@@ -87,18 +86,16 @@ export async function recoverStore(
     }
     const nextSeq = report.lastSeq + 1;
     let segments = scan.segments;
+    let segment: { first: number; needsHeader: boolean };
     if (scan.newest?.appendable) {
-      await storage.openLogSegment(scan.newest.first);
-      if (scan.newest.needsHeader) {
-        await storage.appendLog(encodeSegmentHeader(scan.newest.first));
-      }
+      segment = { first: scan.newest.first, needsHeader: scan.newest.needsHeader };
     } else {
       // No segment, or the newest ends before the checkpoint: appends start a new one.
-      await storage.openLogSegment(nextSeq);
-      await storage.appendLog(encodeSegmentHeader(nextSeq));
+      segment = { first: nextSeq, needsHeader: true };
       segments = [...segments, nextSeq];
     }
     const durability = new Durability(storage, store, options, {
+      segment,
       nextSeq,
       checkpointSeq: report.checkpointSeq,
       checkpointBytes: scan.checkpointBytes,
