@@ -178,7 +178,8 @@ browser.runtime.onMessage.addListener(
 );
 
 browser.runtime.onConnect.addListener((port) => {
-  if (port.name === EVENTS_PORT && port.sender?.id === browser.runtime.id) {
-    inspector.attach(port);
-  }
+  if (port.sender?.id !== browser.runtime.id) return;
+  // The offscreen document's, watched for its disconnect (the document gone).
+  if (launcher.acceptHostPort(port)) return;
+  if (port.name === EVENTS_PORT) inspector.attach(port);
 });

@@ -2,12 +2,31 @@
  * The kernel's VatLauncher in the service worker: vats live in sandboxed iframes of the
  * offscreen document (extension/offscreen); this asks for one over the control port and
  * wraps the MessagePort it gets back as a VatChannel.
+ *
+ * It is also where the kernel hears that a vat's host is gone (VatChannel.onExit), so
+ * that the kernel restarts the vat from its store:
+ *
+ * - one vat iframe died (its renderer crashed, it was removed): the offscreen document
+ *   notices by its heartbeat and says `vatLost`; the vat page itself says `vatExit`
+ *   when its vat worker cannot go on;
+ * - the offscreen document went away (closed, crashed, the extension's renderer gone):
+ *   every vat in it is lost, every launch asked of it fails, and the next launch makes a
+ *   new document. The document opens a runtime port to this worker with each hello and
+ *   this watches its onDisconnect, which Chrome fires as soon as the document is gone.
+ *   MessagePorts give no such signal here (no `close` event in this Chromium), and a
+ *   heartbeat would wait on this worker's own timers, which a long crank or checkpoint
+ *   holds up.
+ *
+ * Every launch also has a deadline, so that none can hang the kernel, whatever the
+ * document does.
  */
+import type { Runtime } from 'webextension-polyfill';
 import type { VatChannel, VatLauncher } from '../../kernel/index.ts';
 import type { KernelToVat } from '../../kernel/protocol/index.ts';
 import {
-  HELLO,
   RECONNECT,
+  hostIdOfPort,
+  isHello,
   isVatExit,
   parseOffscreenToWorker,
   type WorkerToOffscreen,
@@ -15,18 +34,38 @@ import {
 
 const OFFSCREEN_URL = 'offscreen.html';
 
-/** How long a vat iframe may take to load before its launch is reported failed. */
+/**
+ * How long a launch may take, from asking for the offscreen document (created if need
+ * be) to the vat iframe's port, before it is reported failed.
+ */
 const LAUNCH_TIMEOUT_MS = 30_000;
+
+/** One control port of an offscreen document (one per hello), and what it launched. */
+interface VatHost {
+  id: string;
+  control: MessagePort;
+  /** Why it is gone, once it is. */
+  lost?: string;
+  /** Its live vat channels, by launch id. */
+  channels: Map<number, PortChannel>;
+}
 
 class PortChannel implements VatChannel {
   readonly #port: MessagePort;
-  readonly #stop: () => void;
+  readonly #host: VatHost;
+  readonly #launchId: number;
+  readonly #vatId: string;
   #onExit: ((reason: string) => void) | undefined;
+  /** Why the vat exited before anyone listened. */
+  #exited: string | undefined;
   #closed = false;
 
-  constructor(port: MessagePort, stop: () => void) {
+  constructor(port: MessagePort, host: VatHost, launchId: number, vatId: string) {
     this.#port = port;
-    this.#stop = stop;
+    this.#host = host;
+    this.#launchId = launchId;
+    this.#vatId = vatId;
+    host.channels.set(launchId, this);
   }
 
   send(message: KernelToVat): void {
@@ -35,24 +74,30 @@ class PortChannel implements VatChannel {
 
   onMessage(handler: (message: unknown) => void): void {
     this.#port.onmessage = (event: MessageEvent) => {
-      // The vat page's own "I cannot go on"; anything else is the protocol (validated
-      // by the kernel's VatHandle, which terminates a vat that posts garbage).
+      // The vat's own "I cannot go on"; anything else is the protocol (validated by the
+      // kernel's VatHandle, which suspends a vat that posts garbage).
       if (isVatExit(event.data)) {
-        this.#exit(event.data.reason);
+        this.exit(event.data.reason);
         return;
       }
       handler(event.data);
     };
     this.#port.onmessageerror = () =>
-      this.#exit('it posted a message that could not be deserialised');
+      this.exit('it posted a message that could not be deserialised');
   }
 
   onExit(handler: (reason: string) => void): void {
     this.#onExit = handler;
+    const early = this.#exited;
+    // Told on a later microtask: the kernel registers this while it builds its handle.
+    if (early !== undefined) queueMicrotask(() => handler(early));
   }
 
-  #exit(reason: string): void {
-    if (this.#closed) return;
+  /** Its host is gone: tells the kernel, once. */
+  exit(reason: string): void {
+    if (this.#closed || this.#exited !== undefined) return;
+    this.#exited = reason;
+    this.#host.channels.delete(this.#launchId);
     this.#onExit?.(reason);
   }
 
@@ -60,42 +105,85 @@ class PortChannel implements VatChannel {
     if (this.#closed) return;
     this.#closed = true;
     this.#port.close();
-    this.#stop();
+    this.#host.channels.delete(this.#launchId);
+    if (this.#host.lost === undefined) {
+      const message: WorkerToOffscreen = {
+        type: 'stopVat',
+        launchId: this.#launchId,
+        vatId: this.#vatId,
+      };
+      this.#host.control.postMessage(message);
+    }
   }
 }
 
 export interface OffscreenVatLauncher extends VatLauncher {
-  /** Called with each `hello` the offscreen document posts to the worker. */
+  /** Called with each `message` event of the worker; true for a `hello` it took. */
   acceptHello(event: MessageEvent): boolean;
+  /** Called with each runtime port that connects; true for a vat host's, which it keeps. */
+  acceptHostPort(port: Runtime.Port): boolean;
 }
 
 export function makeOffscreenVatLauncher(): OffscreenVatLauncher {
-  let control: MessagePort | undefined;
-  let connected: Promise<MessagePort> | undefined;
-  let resolveConnected: ((port: MessagePort) => void) | undefined;
-  let nextRequestId = 1;
+  /** Every control port of this boot, by host id; the latest is the one launches use. */
+  const hosts = new Map<string, VatHost>();
+  let current: VatHost | undefined;
+  /** Host ids whose document went before its hello reached this worker. */
+  const goneBeforeHello = new Set<string>();
+  let connecting: Promise<VatHost> | undefined;
+  let helloWaiters: Array<(host: VatHost) => void> = [];
+  let nextLaunchId = 1;
   const pending = new Map<
     number,
-    { resolve: (port: MessagePort) => void; reject: (e: Error) => void }
+    {
+      host: VatHost;
+      vatId: string;
+      resolve: (channel: PortChannel) => void;
+      reject: (e: Error) => void;
+    }
   >();
 
-  const onControlMessage = (event: MessageEvent) => {
-    const message = parseOffscreenToWorker(event.data);
-    const request = pending.get(message.requestId);
-    if (!request) return;
-    pending.delete(message.requestId);
-    const port = event.ports[0];
-    if (message.type === 'vatLaunchFailed') request.reject(new Error(message.error));
-    else if (!port) request.reject(new Error('the offscreen document sent no vat port'));
-    else request.resolve(port);
+  const hostLost = (host: VatHost, reason: string) => {
+    if (host.lost !== undefined) return;
+    host.lost = reason;
+    host.control.close();
+    if (current === host) current = undefined;
+    for (const [launchId, request] of pending) {
+      if (request.host !== host) continue;
+      pending.delete(launchId);
+      request.reject(new Error(`${reason} before vat ${request.vatId} was launched`));
+    }
+    for (const channel of [...host.channels.values()]) channel.exit(reason);
   };
 
-  /** The control port of this boot; creates the offscreen document or asks it to reconnect. */
-  const connect = (): Promise<MessagePort> => {
-    connected ??= (async () => {
-      const port = new Promise<MessagePort>((resolve) => {
-        resolveConnected = resolve;
-      });
+  const onControlMessage = (host: VatHost, event: MessageEvent) => {
+    if (host.lost !== undefined) return;
+    const message = parseOffscreenToWorker(event.data);
+    if (message.type === 'vatLost') {
+      host.channels.get(message.launchId)?.exit(message.reason);
+      return;
+    }
+    const port = event.ports[0];
+    const request = pending.get(message.launchId);
+    if (!request || request.host !== host) {
+      // A launch given up on (its deadline passed): its iframe is of no use.
+      if (port) new PortChannel(port, host, message.launchId, message.vatId).close();
+      return;
+    }
+    pending.delete(message.launchId);
+    if (message.type === 'vatLaunchFailed') request.reject(new Error(message.error));
+    else if (!port) request.reject(new Error('the offscreen document sent no vat port'));
+    else request.resolve(new PortChannel(port, host, message.launchId, message.vatId));
+  };
+
+  /** Asks for a control port: creates the offscreen document, or asks it to reconnect. */
+  const openHost = async (): Promise<VatHost> => {
+    let take: (host: VatHost) => void = () => undefined;
+    const hello = new Promise<VatHost>((resolve) => {
+      take = resolve;
+    });
+    helloWaiters.push(take);
+    try {
       // The `hello` of a document created now comes when it loads; a document that
       // outlived the previous worker is asked for a fresh control port.
       if (await chrome.offscreen.hasDocument()) {
@@ -113,60 +201,89 @@ export function makeOffscreenVatLauncher(): OffscreenVatLauncher {
             await chrome.runtime.sendMessage({ type: RECONNECT });
           });
       }
-      return port;
-    })();
-    return connected;
+    } catch (error) {
+      helloWaiters = helloWaiters.filter((waiter) => waiter !== take);
+      throw error;
+    }
+    return hello;
   };
 
-  const post = (message: WorkerToOffscreen) => control?.postMessage(message);
+  /** The control port launches go to: the latest, if its document is still there. */
+  const liveHost = (): Promise<VatHost> => {
+    if (current && current.lost === undefined) return Promise.resolve(current);
+    connecting ??= openHost().finally(() => {
+      connecting = undefined;
+    });
+    return connecting;
+  };
+
+  const launchOn = async (
+    launchId: number,
+    vatId: string,
+    launch: { givenUp: boolean },
+  ): Promise<PortChannel> => {
+    const host = await liveHost();
+    if (host.lost !== undefined) throw new Error(host.lost);
+    if (launch.givenUp) throw new Error(`the launch of vat ${vatId} was given up`);
+    return new Promise<PortChannel>((resolve, reject) => {
+      pending.set(launchId, { host, vatId, resolve, reject });
+      const message: WorkerToOffscreen = { type: 'launchVat', launchId, vatId };
+      host.control.postMessage(message);
+    });
+  };
 
   return {
     acceptHello(event) {
-      if ((event.data as { type?: unknown } | null)?.type !== HELLO) return false;
       const port = event.ports[0];
-      if (!port) return false;
-      control?.close();
-      control = port;
-      port.onmessage = onControlMessage;
-      // Launches asked of the previous control port will never be answered.
-      for (const request of pending.values()) {
-        request.reject(new Error('the offscreen document reconnected during the launch'));
-      }
-      pending.clear();
-      resolveConnected?.(port);
-      resolveConnected = undefined;
+      if (!isHello(event.data) || !port) return false;
+      const host: VatHost = { id: event.data.hostId, control: port, channels: new Map() };
+      hosts.set(host.id, host);
+      const previous = current;
+      current = host;
+      port.onmessage = (e: MessageEvent) => onControlMessage(host, e);
+      // A new control port: the document has removed the iframes of the previous one.
+      if (previous) hostLost(previous, 'the offscreen document reconnected');
+      if (goneBeforeHello.delete(host.id))
+        hostLost(host, 'the offscreen document closed');
+      const waiters = helloWaiters;
+      helloWaiters = [];
+      for (const waiter of waiters) waiter(host);
+      return true;
+    },
+
+    acceptHostPort(port) {
+      const hostId = hostIdOfPort(port.name);
+      if (hostId === undefined) return false;
+      port.onDisconnect.addListener(() => {
+        const host = hosts.get(hostId);
+        if (host) hostLost(host, 'the offscreen document closed');
+        else goneBeforeHello.add(hostId);
+      });
       return true;
     },
 
     async launch(vatId) {
-      // The latest control port: the offscreen document may have said hello again since
-      // the first one (each hello replaces the port).
-      const first = await connect();
-      const port = control ?? first;
-      const requestId = nextRequestId++;
-      const vatPort = await new Promise<MessagePort>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          pending.delete(requestId);
-          reject(
-            new Error(
-              `vat ${vatId}'s iframe did not load within ${LAUNCH_TIMEOUT_MS} ms`,
+      const launchId = nextLaunchId++;
+      const launch = { givenUp: false };
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(
+              new Error(
+                `vat ${vatId}'s iframe did not load within ${LAUNCH_TIMEOUT_MS} ms`,
+              ),
             ),
-          );
-        }, LAUNCH_TIMEOUT_MS);
-        pending.set(requestId, {
-          resolve: (p) => {
-            clearTimeout(timer);
-            resolve(p);
-          },
-          reject: (e) => {
-            clearTimeout(timer);
-            reject(e);
-          },
-        });
-        const message: WorkerToOffscreen = { type: 'launchVat', requestId, vatId };
-        port.postMessage(message);
+          LAUNCH_TIMEOUT_MS,
+        );
       });
-      return new PortChannel(vatPort, () => post({ type: 'stopVat', vatId }));
+      try {
+        return await Promise.race([launchOn(launchId, vatId, launch), deadline]);
+      } finally {
+        launch.givenUp = true;
+        clearTimeout(timer);
+        pending.delete(launchId);
+      }
     },
   };
 }
