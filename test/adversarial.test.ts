@@ -410,6 +410,9 @@ describe(`a kernel under attack (seed ${SEED})`, () => {
         throw new Error('no bundles here');
       },
       defaultCluster: async () => undefined,
+      restartKernel: async () => {
+        throw new Error('not here');
+      },
       inspector: () =>
         ({ recent: () => [], delta: () => undefined }) as unknown as ReturnType<
           SurfaceHooks['inspector']
@@ -478,6 +481,7 @@ describe(`a kernel under attack (seed ${SEED})`, () => {
       'launchCluster',
       'terminateVat',
       'restartVat',
+      'restartKernel',
     ]);
     const requestArb = fc.record({
       method: fc.oneof(

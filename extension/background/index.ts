@@ -84,8 +84,29 @@ current.catch((error: unknown) =>
   console.error('Cask: the kernel failed to boot:', error),
 );
 
+/**
+ * Stops the kernel of this worker (it runs nothing more; what committed is made durable
+ * where storage still allows) and boots it again from storage: after a storage failure
+ * stopped the kernel, it resumes at the last durable crank once the fault is gone.
+ */
+function reboot(): Promise<KernelHost> {
+  const previous = current;
+  const next = (async () => {
+    const host = await previous.catch(() => undefined);
+    if (host) {
+      await host.kernel.shutdown().catch(() => undefined);
+      await host.durability.close().catch(() => undefined);
+    }
+    inspector.reset();
+    return boot();
+  })();
+  current = next;
+  return next;
+}
+
 const hooks: SurfaceHooks = {
   host: () => current,
+  restartKernel: reboot,
   resolveCluster,
   async defaultCluster() {
     await savingDefaultCluster;

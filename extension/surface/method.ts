@@ -36,6 +36,8 @@ export interface SurfaceHooks {
   defaultCluster(): Promise<DefaultClusterReport | undefined>;
   /** The recent cranks and their deltas. */
   inspector(): CrankHistory;
+  /** Stops the kernel and boots it again from storage; resolves to the new boot. */
+  restartKernel(): Promise<SurfaceHost>;
 }
 
 export interface SurfaceMethod<P, R> {

@@ -5,6 +5,7 @@ import { promiseStatus } from './promise-status.ts';
 import { query } from './query.ts';
 import { readVatstore } from './read-vatstore.ts';
 import { recentCranks } from './recent-cranks.ts';
+import { restartKernel } from './restart-kernel.ts';
 import { restartVat } from './restart-vat.ts';
 import { setPaused } from './run-queue.ts';
 import { send } from './send.ts';
@@ -22,6 +23,7 @@ export const METHODS = [
   readVatstore,
   terminateVat,
   restartVat,
+  restartKernel,
   setPaused,
   whenIdle,
   recentCranks,
