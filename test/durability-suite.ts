@@ -466,6 +466,64 @@ export function durabilitySuite(
       );
     });
 
+    it('recovers when a checkpoint was written while its last record was torn, and a crash then kept the old segments and checkpoints (found by SIGKILL at every step)', async () => {
+      const fixture = await newFixture();
+      await writeMany(fixture, 8);
+      // Checkpoint 8 reached the disk, record 8 did not: the segment ends at seq 7.
+      const storage = await fixture.open();
+      const { store } = await readStore(SQL, storage);
+      const image = store.export();
+      store.close();
+      const { encodeCheckpoint } = await import('../kernel/durability/format.ts');
+      const { crc32 } = await import('../kernel/durability/crc32.ts');
+      await storage.writeCheckpoint(8, encodeCheckpoint(8, image, crc32(image)));
+      const [segment] = await storage.listLogSegments();
+      const bytes = await storage.readLogSegment(segment as number);
+      await storage.truncateLogSegment(
+        segment as number,
+        recordOffsets(bytes).at(-1) as number,
+      );
+      await storage.close();
+      // The next life writes on, checkpointing, and dies before deleting anything old.
+      const keepAll = await fixture.open();
+      const undeleting = {
+        ...keepAll,
+        deleteLogSegment: async () => undefined,
+        deleteCheckpoint: async () => undefined,
+      };
+      const life = await recoverStore(SQL, undeleting, CHECKPOINT_OFTEN);
+      expect(writesIn(life.store)).toBe(8);
+      for (let i = 9; i <= 20; i += 1) {
+        await write(life.store, life.durability, i, {
+          [`k${i}`]: `v${i}`,
+          [`k${i - 1}`]: `w${i - 1}`,
+        });
+      }
+      await life.durability.close();
+      life.store.close();
+      const left = await fixture.open();
+      expect((await left.listCheckpoints()).length).toBeGreaterThan(2);
+      expect((await left.listLogSegments()).length).toBeGreaterThan(2);
+      await left.close();
+      // It recovers, and its next checkpoint deletes every older checkpoint and segment.
+      const { store: after, durability } = await recover(fixture, CHECKPOINT_OFTEN);
+      expect(writesIn(after)).toBe(20);
+      for (let i = 21; i <= 30; i += 1) {
+        await write(after, durability, i, {
+          [`k${i}`]: `v${i}`,
+          [`k${i - 1}`]: `w${i - 1}`,
+        });
+      }
+      await durability.close();
+      after.close();
+      const check = await fixture.open();
+      expect(await check.listCheckpoints()).toHaveLength(1);
+      await check.close();
+      const again = await recover(fixture);
+      expect(writesIn(again.store)).toBe(30);
+      await again.durability.close();
+    });
+
     it('refuses a checkpoint from a newer schema version, naming both versions', async () => {
       const fixture = await newFixture();
       const options = { checkpointMinBytes: 2_000, checkpointRatio: 0 };

@@ -59,6 +59,8 @@ interface Scan {
   report: RecoveryReport;
   checkpointBytes: number;
   segments: number[];
+  /** The stored checkpoints up to and including the one used. */
+  checkpoints: number[];
   /** Bytes of records after the checkpoint (the log a next checkpoint will replace). */
   logBytes: number;
   /** Whether the newest segment can take appends as it is, and if it needs a header. */
@@ -100,7 +102,9 @@ export async function recoverStore(
       checkpointSeq: report.checkpointSeq,
       checkpointBytes: scan.checkpointBytes,
       segments,
-      checkpoints: report.checkpointSeq > 0 ? [report.checkpointSeq] : [],
+      // Every checkpoint up to the one used: the next checkpoint deletes them all (older
+      // ones stay when a crash came between a checkpoint's rename and their deletion).
+      checkpoints: scan.checkpoints,
       lastCrank: report.lastCrank,
       logBytes: scan.logBytes,
       logRecords: report.recordsReplayed,
@@ -151,7 +155,8 @@ async function scanStorage(SQL: SqlJsStatic, storage: DurableStorage): Promise<S
   try {
     const scanned = await scanLog(storage, store, report);
     report.fresh = listed.length === 0 && report.lastSeq === 0;
-    return { store, report, checkpointBytes, ...scanned };
+    const checkpoints = listed.filter((seq) => seq <= report.checkpointSeq && seq > 0);
+    return { store, report, checkpointBytes, checkpoints, ...scanned };
   } catch (error) {
     store.close();
     throw error;
@@ -163,7 +168,7 @@ async function scanLog(
   storage: DurableStorage,
   store: KernelStore,
   report: RecoveryReport,
-): Promise<Omit<Scan, 'store' | 'report' | 'checkpointBytes'>> {
+): Promise<Omit<Scan, 'store' | 'report' | 'checkpointBytes' | 'checkpoints'>> {
   const checkpointSeq = report.checkpointSeq;
   const segments = (await storage.listLogSegments()).sort((a, b) => a - b);
   const first = segments[0];
@@ -185,17 +190,21 @@ async function scanLog(
       `no usable checkpoint: checkpoint ${skipped?.seq} is ${skipped?.reason}, and there is no crank log to recover from`,
     );
   }
-  let prev = first === undefined ? checkpointSeq : first - 1;
+  // A segment whose successor starts at or before the seq after the checkpoint holds
+  // only what the checkpoint holds (old segments a crash kept from being deleted, perhaps
+  // ending short of the checkpoint when it was written while its last record was torn):
+  // it is not read, and the chain starts with the first segment that holds more.
+  const from = segments.findIndex(
+    (s, i) =>
+      i === segments.length - 1 || (segments[i + 1] as number) > checkpointSeq + 1,
+  );
+  const needed = from < 0 ? [] : segments.slice(from);
+  let prev = needed[0] === undefined ? checkpointSeq : needed[0] - 1;
   let logBytes = 0;
   let newest: Scan['newest'];
-  for (const [index, segment] of segments.entries()) {
-    const isNewest = index === segments.length - 1;
-    // A segment follows the record before it; or, when the log before it stops short of
-    // the checkpoint (a checkpoint written while its last record was torn), it starts
-    // right after the checkpoint, which holds what is missing.
-    const follows =
-      segment === prev + 1 || (prev < checkpointSeq && segment === checkpointSeq + 1);
-    if (!follows) {
+  for (const [index, segment] of needed.entries()) {
+    const isNewest = index === needed.length - 1;
+    if (segment !== prev + 1) {
       throw new RecoveryError(
         `the crank log is broken: segment ${segment} does not follow seq ${prev} (records ${prev + 1} to ${segment - 1} are missing, or a segment before it is empty)`,
       );
@@ -225,7 +234,6 @@ async function scanLog(
         why: 'a segment header cut short',
       };
     }
-    if (segment === checkpointSeq + 1) prev = Math.max(prev, checkpointSeq);
     const before = prev;
     while (start.kind !== 'torn' && offset < bytes.length) {
       const decoded = decodeRecord(bytes, offset);
