@@ -486,10 +486,21 @@ export function durabilitySuite(
       await storage.close();
       // The next life writes on, checkpointing, and dies before deleting anything old.
       const keepAll = await fixture.open();
-      const undeleting = {
-        ...keepAll,
-        deleteLogSegment: async () => undefined,
+      // A storage whose deletions never happen (methods bound: it may be a class).
+      const undeleting: DurableStorage = {
+        listCheckpoints: () => keepAll.listCheckpoints(),
+        readCheckpoint: (seq) => keepAll.readCheckpoint(seq),
+        writeCheckpoint: (seq, b) => keepAll.writeCheckpoint(seq, b),
         deleteCheckpoint: async () => undefined,
+        listLogSegments: () => keepAll.listLogSegments(),
+        readLogSegment: (first) => keepAll.readLogSegment(first),
+        truncateLogSegment: (first, n) => keepAll.truncateLogSegment(first, n),
+        openLogSegment: (first) => keepAll.openLogSegment(first),
+        appendLog: (b) => keepAll.appendLog(b),
+        deleteLogSegment: async () => undefined,
+        saveCutTail: (seg, off, b) => keepAll.saveCutTail(seg, off, b),
+        listCutTails: () => keepAll.listCutTails(),
+        close: () => keepAll.close(),
       };
       const life = await recoverStore(SQL, undeleting, CHECKPOINT_OFTEN);
       expect(writesIn(life.store)).toBe(8);
