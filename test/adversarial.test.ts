@@ -260,12 +260,12 @@ let liars = 0;
 const lies = fc.sample(lieArb, { numRuns: MESSAGES, seed: SEED });
 let nextLie = 0;
 
-/** Waits until the kernel is idle, failing (instead of hanging) past `ms`. */
-async function settle(what: string, ms = 10_000): Promise<void> {
+/** `promise`, failing (instead of hanging) past `ms`. */
+async function within<T>(promise: Promise<T>, what: string, ms = 10_000): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    kernel.whenIdle(),
-    new Promise((_, reject) => {
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
       timer = setTimeout(
         () => reject(new Error(`seed ${SEED}: the kernel hung after ${what}`)),
         ms,
@@ -274,27 +274,33 @@ async function settle(what: string, ms = 10_000): Promise<void> {
   ]).finally(() => clearTimeout(timer));
 }
 
+/** Waits until the kernel is idle. */
+const settle = (what: string) => within(kernel.whenIdle(), what);
+
 async function newLiar(): Promise<string> {
   liars += 1;
   const name = `liar${liars}`;
   // The next vat id the kernel hands out is the liar's.
   launcher.liarIds.add(`v${kernel.state.peekCounter('vat')}`);
-  await kernel.launchCluster({
-    bootstrap: name,
-    vats: {
-      // The liar ignores its bundle: a tiny one keeps its restarts cheap.
-      [name]: {
-        bundle: {
-          moduleFormat: 'endoZipBase64',
-          endoZipBase64: '',
-          endoZipBase64Sha512: 'liar',
+  await within(
+    kernel.launchCluster({
+      bootstrap: name,
+      vats: {
+        // The liar ignores its bundle: a tiny one keeps its restarts cheap.
+        [name]: {
+          bundle: {
+            moduleFormat: 'endoZipBase64',
+            endoZipBase64: '',
+            endoZipBase64Sha512: 'liar',
+          },
+          parameters: {},
+          globals: [],
+          deliveryTimeoutMs: LIAR_DEADLINE_MS,
         },
-        parameters: {},
-        globals: [],
-        deliveryTimeoutMs: LIAR_DEADLINE_MS,
       },
-    },
-  });
+    }),
+    `launching ${name}`,
+  );
   await settle(`launching ${name}`);
   return name;
 }
@@ -357,6 +363,10 @@ describe(`a kernel under attack (seed ${SEED})`, () => {
       void kernel.queueMessage(vat.rootKref, 'poke', args);
       await settle(`lie ${i}`);
       const after = kernel.state.requireVat(vat.vatId);
+      expect(
+        kernel.state.getVatByName('counter')?.state,
+        `seed ${SEED}, lie ${i}: a lie faulted the honest vat it reached`,
+      ).toBe('running');
       if (after.state === 'suspended') {
         faults += 1;
         held += kernel.state.heldCount(vat.vatId);
@@ -377,7 +387,10 @@ describe(`a kernel under attack (seed ${SEED})`, () => {
       }
       if (i % 500 === 0) {
         expect(auditKernelTables(store), `seed ${SEED}, after lie ${i}`).toEqual([]);
-        const s = await kernel.queueMessage(counter, 'getCount', []);
+        const s = await within(
+          kernel.queueMessage(counter, 'getCount', []),
+          `asking the counter after lie ${i}`,
+        );
         expect(s.rejected, `seed ${SEED}: the counter stopped answering`).toBe(false);
       }
     }

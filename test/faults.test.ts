@@ -294,6 +294,47 @@ describe('rules a lying vat broke (found by test/adversarial.test.ts)', () => {
   });
 });
 
+describe('capdata a vat sends on', () => {
+  it.each([
+    ['a body that is not smallcaps', { body: '#!A[N+w', slots: [] }, /does not decode/u],
+    [
+      'a slot index past its slots',
+      { body: '#["poke",["$3"]]', slots: [] },
+      /does not decode/u,
+    ],
+    [
+      'a message that is not [method, args]',
+      { body: '#{"a":1}', slots: [] },
+      /not \[method, args\]/u,
+    ],
+  ])(
+    '%s suspends the sender, and nothing reaches the receiver',
+    async (_, methargs, reason) => {
+      const { tamper, arm } = tamperNextReply((m) => ({
+        ...m,
+        syscalls: [
+          ...(m.syscalls ?? []),
+          { kind: 'send', target: 'o+0', methargs, result: null },
+        ],
+      }));
+      cluster = await launchTestCluster(
+        { counter: { source: sampleVat('counter.js') } },
+        { launcher: makeInProcessLauncher(), tamper },
+      );
+      const { kernel } = cluster;
+      arm();
+      void kernel.queueMessage(kernel.rootOf('counter'), 'increment', []);
+      await kernel.whenIdle();
+      const vat = kernel.state.requireVat(cluster.vatId('counter'));
+      expect(vat.state).toBe('suspended');
+      expect(vat.reason).toMatch(reason);
+      expect(kernel.state.heldCount(vat.vatId)).toBe(1);
+      await kernel.restartVat(vat.vatId);
+      expect(await cluster.call('counter', 'getCount')).toBe(1);
+    },
+  );
+});
+
 describe('callers and shutdown', () => {
   it('a caller waiting on a suspended vat can give up; the message stays and is delivered on restart', async () => {
     const launcher = makeInProcessLauncher();

@@ -19,7 +19,7 @@ export function handleSyscall(ctx: SyscallContext, vatId: VatId, syscall: Syscal
   switch (syscall.kind) {
     case 'send': {
       const target = vatRefToKref(state, vatId, syscall.target);
-      const methargs = capdataFromVat(state, vatId, syscall.methargs);
+      const methargs = capdataFromVat(state, vatId, syscall.methargs, 'message');
       let result: KRef | null = null;
       if (syscall.result !== null) {
         if (!syscall.result.startsWith('p+')) {

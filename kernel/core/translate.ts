@@ -2,6 +2,7 @@
  * C-list translation between kernel references (ko12, kp7) and one vat's references
  * (o+3 exported by the vat, o-4 imported into it, p+5, p-6).
  */
+import { kunser } from '../marshal/index.ts';
 import type { CapData } from '../protocol/index.ts';
 import type { VatFaultKind } from '../vat-handle/index.ts';
 import {
@@ -78,12 +79,45 @@ export function vatRefToKref(state: KernelState, vatId: VatId, vref: VRef): KRef
   return kp;
 }
 
-export function capdataFromVat(state: KernelState, vatId: VatId, data: CapData): CapData {
+/**
+ * The vat's capdata with krefs for its vrefs. The kernel does not read bodies, but it
+ * hands them on: a body that does not decode (or a message that is not `[method, args]`)
+ * would fault the vat it reaches instead of the vat that wrote it, so it is refused here.
+ */
+export function capdataFromVat(
+  state: KernelState,
+  vatId: VatId,
+  data: CapData,
+  what: 'message' | 'value' = 'value',
+): CapData {
+  assertDecodes(vatId, data, what);
   if (data.slots.length === 0) return data;
   return {
     body: data.body,
     slots: data.slots.map((vref) => vatRefToKref(state, vatId, vref)),
   };
+}
+
+function assertDecodes(vatId: VatId, data: CapData, what: 'message' | 'value'): void {
+  let value: unknown;
+  try {
+    value = kunser(data);
+  } catch (error) {
+    throw new CrankFault(
+      vatId,
+      `it sent a ${what} whose capdata does not decode (${(error as Error).message})`,
+    );
+  }
+  if (what === 'message') {
+    const [method, args] = Array.isArray(value) ? (value as unknown[]) : [];
+    const named = ['string', 'symbol', 'undefined'].includes(typeof method);
+    if (!Array.isArray(value) || value.length !== 2 || !named || !Array.isArray(args)) {
+      throw new CrankFault(
+        vatId,
+        'it sent a message whose capdata is not [method, args]',
+      );
+    }
+  }
 }
 
 /** The kref of a vref the vat must already know, of the expected kind. */
