@@ -3,9 +3,10 @@
  * on (still aimed at it; routing follows its resolution), and a caller outside waiting on
  * it hears of it once the crank is durable.
  */
-import type { CapData } from '../protocol/index.ts';
-import type { KernelState, KRef } from '../state/index.ts';
+import type { CapData, Resolution } from '../protocol/index.ts';
+import { isPromiseKref, type KernelState, type KRef, type VatId } from '../state/index.ts';
 import type { OutsideCallers } from './outside-callers.ts';
+import { capdataToVat } from './translate.ts';
 
 export type Resolver = (kpid: KRef, rejected: boolean, data: CapData) => void;
 
@@ -19,4 +20,41 @@ export function makeResolver(state: KernelState, callers: OutsideCallers): Resol
     for (const message of queued) state.enqueue({ kind: 'send', target: kpid, message });
     callers.noteSettled(kpid, { rejected, data });
   };
+}
+
+/**
+ * What `vatId` is told when `kpid` (a promise it knows) has settled: its resolution and,
+ * as SwingSet does, those of every settled promise its data reaches, transitively, in one
+ * batch. liveslots subscribes to each new promise it meets in a notify, so telling them
+ * one crank at a time would make promises that refer to each other ping-pong between
+ * subscribe and notify for ever. A promise comes after the one whose data names it
+ * (liveslots ignores a resolution for a promise it has not yet imported); each is
+ * translated while every vref is still in the c-list, then the c-list forgets them all.
+ */
+export function resolutionsFor(state: KernelState, vatId: VatId, kpid: KRef): Resolution[] {
+  const resolutions: Resolution[] = [];
+  const seen = new Set<KRef>([kpid]);
+  const pending = [kpid];
+  for (let next = pending.shift(); next !== undefined; next = pending.shift()) {
+    const p = state.getPromise(next);
+    if (!p?.data || p.state === 'unresolved') continue;
+    const vpid = state.krefToVref(vatId, next);
+    if (vpid === undefined) continue;
+    resolutions.push({
+      vpid,
+      rejected: p.state === 'rejected',
+      data: capdataToVat(state, vatId, p.data),
+    });
+    for (const slot of p.data.slots) {
+      if (isPromiseKref(slot) && !seen.has(slot)) {
+        seen.add(slot);
+        pending.push(slot);
+      }
+    }
+  }
+  for (const r of resolutions) {
+    const kref = state.vrefToKref(vatId, r.vpid);
+    if (kref !== undefined) state.deleteClistEntry(vatId, kref, true);
+  }
+  return resolutions;
 }
