@@ -4,7 +4,12 @@
  * it hears of it once the crank is durable.
  */
 import type { CapData, Resolution } from '../protocol/index.ts';
-import { isPromiseKref, type KernelState, type KRef, type VatId } from '../state/index.ts';
+import {
+  isPromiseKref,
+  type KernelState,
+  type KRef,
+  type VatId,
+} from '../state/index.ts';
 import type { OutsideCallers } from './outside-callers.ts';
 import { capdataToVat } from './translate.ts';
 
@@ -31,7 +36,11 @@ export function makeResolver(state: KernelState, callers: OutsideCallers): Resol
  * (liveslots ignores a resolution for a promise it has not yet imported); each is
  * translated while every vref is still in the c-list, then the c-list forgets them all.
  */
-export function resolutionsFor(state: KernelState, vatId: VatId, kpid: KRef): Resolution[] {
+export function resolutionsFor(
+  state: KernelState,
+  vatId: VatId,
+  kpid: KRef,
+): Resolution[] {
   const resolutions: Resolution[] = [];
   const seen = new Set<KRef>([kpid]);
   const pending = [kpid];
