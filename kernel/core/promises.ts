@@ -1,7 +1,7 @@
 /**
  * Settling a kernel promise: its subscribers are notified, the messages queued on it flow
  * on (still aimed at it; routing follows its resolution), and a caller outside waiting on
- * it hears of it once the crank is durable.
+ * it hears of it once the crank is durable, holding (pinning) the krefs it is handed.
  */
 import type { CapData, Resolution } from '../protocol/index.ts';
 import {
@@ -15,7 +15,14 @@ import { capdataToVat } from './translate.ts';
 
 export type Resolver = (kpid: KRef, rejected: boolean, data: CapData) => void;
 
-export function makeResolver(state: KernelState, callers: OutsideCallers): Resolver {
+/**
+ * @param maxPins - how many krefs one outside caller may hold (KernelOptions.maxPinsPerCaller).
+ */
+export function makeResolver(
+  state: KernelState,
+  callers: OutsideCallers,
+  maxPins: number,
+): Resolver {
   return (kpid, rejected, data) => {
     const { subscribers, queued } = state.resolvePromise(kpid, rejected, data);
     for (const vatId of subscribers) {
@@ -23,7 +30,11 @@ export function makeResolver(state: KernelState, callers: OutsideCallers): Resol
       state.enqueue({ kind: 'notify', vatId, kpid });
     }
     for (const message of queued) state.enqueue({ kind: 'send', target: kpid, message });
-    callers.noteSettled(kpid, { rejected, data });
+    // What a caller outside is handed stays reachable until it lets go (releasePins):
+    // pinned in the crank that settles it, so the pin is as durable as the answer.
+    for (const caller of callers.noteSettled(kpid, { rejected, data })) {
+      for (const kref of new Set(data.slots)) state.pin(caller, kref, maxPins);
+    }
   };
 }
 
