@@ -81,6 +81,10 @@ export interface ResolvedVatConfig {
 export interface ResolvedCluster {
   bootstrap: string;
   vats: Record<string, ResolvedVatConfig>;
+  /** Kernel services handed to bootstrap as its second argument, by name. */
+  services?: string[];
+  /** Bundles stored under a name, for vats the vat admin creates later. */
+  bundles?: Record<string, VatBundle>;
 }
 
 export class ClusterConfigError extends Error {

@@ -19,6 +19,7 @@ import { collectGarbage, gcVrefs, ReapPolicy } from './gc.ts';
 import type { OutsideCallers } from './outside-callers.ts';
 import { resolutionsFor, type Resolver } from './promises.ts';
 import { methodOf, routeSend, type Route } from './router.ts';
+import type { ServiceRegistry } from './services.ts';
 import { handleSyscall, type SyscallContext } from './syscalls.ts';
 import { CrankFault, capdataToVat, krefToVatRef } from './translate.ts';
 import type { Cranks, VatWarehouse } from './vat-warehouse.ts';
@@ -65,6 +66,7 @@ export interface CrankRunnerOptions {
   onCrank?: ((record: CrankRecord) => void) | undefined;
   /** Deliveries to a vat between two bringOutYourDead deliveries. */
   reapInterval: number;
+  services: ServiceRegistry;
 }
 
 export class CrankRunner implements Cranks {
@@ -78,6 +80,8 @@ export class CrankRunner implements Cranks {
   readonly reap: ReapPolicy;
   /** Vats that asked to exit during the open crank; terminated once it commits. */
   #exits: Array<[VatId, string]> = [];
+  /** What kernel services asked to do once the open crank commits (start a new vat, …). */
+  #afterCommit: Array<() => Promise<void> | void> = [];
   /** The open crank's delta, as onCrank reports it. */
   #delta: { keys: number; bytes: number; record?: CrankDeltaRecord } = {
     keys: 0,
@@ -171,6 +175,7 @@ export class CrankRunner implements Cranks {
       this.#store.abortCrank();
       this.#callers.dropSettled();
       this.#exits = [];
+      this.#afterCommit = [];
       if (!(error instanceof CrankFault)) throw error;
       await this.#faulted(crank, item, seq, error, started);
       return;
@@ -184,6 +189,9 @@ export class CrankRunner implements Cranks {
     const exits = this.#exits;
     this.#exits = [];
     for (const [vatId, reason] of exits) await this.#warehouse.terminate(vatId, reason);
+    const after = this.#afterCommit;
+    this.#afterCommit = [];
+    for (const fn of after) await fn();
   }
 
   /** The crank was rolled back because its vat faulted: what follows, in steps of its own. */
@@ -344,6 +352,25 @@ export class CrankRunner implements Cranks {
           method,
           outcome: 'no-delivery',
         };
+      case 'service': {
+        const { rejected, data } = this.#options.services.answer(
+          state,
+          route.service,
+          route.facet,
+          message.methargs,
+          (fn) => this.#afterCommit.push(fn),
+        );
+        if (message.result) this.#resolve(message.result, rejected, data);
+        state.decrefMessage(target, message);
+        return {
+          crank,
+          kind: 'send',
+          vatId: null,
+          method,
+          outcome: 'ok',
+          detail: `kernel service ${route.service}${route.facet ? `:${route.facet}` : ''}${rejected ? ' (rejected)' : ''}`,
+        };
+      }
       case 'vat': {
         const { vatId } = route;
         const targetVref = state.krefToVref(vatId, route.target);

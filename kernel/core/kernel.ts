@@ -13,8 +13,12 @@
  */
 import type { KernelPlatform } from '../platform/index.ts';
 import { timerOf } from '../platform/index.ts';
-import type { CapData } from '../protocol/index.ts';
-import type { ResolvedCluster, ResolvedVatConfig } from '../cluster/index.ts';
+import type { CapData, VatBundle } from '../protocol/index.ts';
+import {
+  RESERVED_VAT_NAMES,
+  type ResolvedCluster,
+  type ResolvedVatConfig,
+} from '../cluster/index.ts';
 import { CommitGate, type CommitLog } from '../durability/index.ts';
 import { jsonToCapdata, kser, kslot } from '../marshal/index.ts';
 import {
@@ -31,11 +35,15 @@ import { KernelError } from './errors.ts';
 import { SerialLane } from './lane.ts';
 import { OutsideCallers, type Settlement } from './outside-callers.ts';
 import { makeResolver } from './promises.ts';
+import { ServiceRegistry, type KernelService } from './services.ts';
+import { createVat, makeVatAdmin, VAT_ADMIN } from './vat-admin.ts';
 import { VatWarehouse } from './vat-warehouse.ts';
 
 export type { CrankDeltaRecord, CrankRecord } from './crank-runner.ts';
 export type { Settlement } from './outside-callers.ts';
 export { KernelError } from './errors.ts';
+export type { KernelService, ServiceCall } from './services.ts';
+export { VAT_ADMIN } from './vat-admin.ts';
 
 /** What the kernel knows of a promise; `data` once it is settled. */
 export interface PromiseStatus {
@@ -89,6 +97,11 @@ export interface KernelOptions {
    * the caller's oldest pins are released. Default 1,000.
    */
   maxPinsPerCaller?: number;
+  /**
+   * Kernel services this host offers, by name, besides the kernel's own (`vatAdmin`). A
+   * cluster's `services` list hands them to its bootstrap vat.
+   */
+  services?: Record<string, KernelService>;
 }
 
 const DEFAULT_MAX_PINS = 1000;
@@ -125,6 +138,7 @@ export class Kernel {
   readonly #runner: CrankRunner;
   readonly #lane: SerialLane;
   readonly #setTimer: ReturnType<typeof timerOf>;
+  readonly #services = new ServiceRegistry();
 
   constructor(options: KernelOptions) {
     this.#setTimer = timerOf(options.platform);
@@ -182,8 +196,23 @@ export class Kernel {
       now: () => options.platform.now(),
       onCrank: options.onCrank,
       reapInterval: options.reapInterval ?? 200,
+      services: this.#services,
     });
     this.#warehouse.useCranks(this.#runner);
+    this.#services.register(
+      VAT_ADMIN,
+      makeVatAdmin({
+        startWorkers: (vats) => this.#warehouse.startWorkers(vats),
+        terminate: (vatId, reason) => this.#warehouse.terminate(vatId, reason),
+        services: this.#services,
+        isReservedName: (name) => RESERVED_VAT_NAMES.has(name),
+        queueBootstrap: (root, roots, services) =>
+          this.#runner.queueSend(root, kser(['bootstrap', [roots, services]])),
+      }),
+    );
+    for (const [name, service] of Object.entries(options.services ?? {})) {
+      this.#services.register(name, service);
+    }
   }
 
   get state(): KernelState {
@@ -227,11 +256,19 @@ export class Kernel {
         const roots = Object.fromEntries(
           vats.map((v) => [v.name, kslot(v.rootKref, 'root')]),
         );
+        const services = Object.fromEntries(
+          Object.entries(
+            this.#services.objectsFor(this.#state, cluster.services ?? []),
+          ).map(([name, kref]) => [name, kslot(kref, name)]),
+        );
+        for (const [name, bundle] of Object.entries(cluster.bundles ?? {})) {
+          this.#installBundle(bundle, name);
+        }
         return {
           created: vats,
           kpid: this.#runner.queueSend(
             bootstrapVat.rootKref,
-            kser(['bootstrap', [roots, {}]]),
+            kser(['bootstrap', [roots, services]]),
           ),
         };
       });
@@ -330,6 +367,24 @@ export class Kernel {
         return wanted;
       });
     });
+  }
+
+  /**
+   * Stores a bundle (under `name`, if given, replacing what that name meant) so vats can
+   * be created from it at run time through the vat admin; resolves to its id.
+   */
+  async installBundle(bundle: VatBundle, name?: string): Promise<string> {
+    if (name !== undefined && !/^[A-Za-z0-9_.:@/-]{1,256}$/u.test(name)) {
+      throw new KernelError(`${JSON.stringify(name)} cannot name a bundle`);
+    }
+    return this.#lane.control(async () =>
+      this.#runner.step(() => this.#installBundle(bundle, name)),
+    );
+  }
+
+  /** The kernel services this kernel offers, by name. */
+  serviceNames(): string[] {
+    return this.#services.names();
   }
 
   /** The krefs `caller` holds pinned, oldest first. */
@@ -536,17 +591,20 @@ export class Kernel {
   }
 
   #createVat(name: string, config: ResolvedVatConfig): VatRecord {
-    const bundleId = config.bundle.endoZipBase64Sha512;
-    this.#state.putBundle(bundleId, JSON.stringify(config.bundle));
-    const vat = this.#state.createVat({
+    return createVat(this.#state, {
       name,
-      bundleId,
-      parameters: kser(structuredClone(config.parameters)),
-      globals: [...config.globals],
+      bundleId: this.#installBundle(config.bundle),
+      parameters: config.parameters,
+      globals: config.globals,
       deliveryTimeoutMs: config.deliveryTimeoutMs,
     });
-    this.#state.enqueue({ kind: 'startVat', vatId: vat.vatId });
-    return vat;
+  }
+
+  #installBundle(bundle: VatBundle, name?: string): string {
+    const bundleId = bundle.endoZipBase64Sha512;
+    this.#state.putBundle(bundleId, JSON.stringify(bundle));
+    if (name !== undefined) this.#state.nameBundle(name, bundleId);
+    return bundleId;
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * Where a message goes: to the vat that owns its target object (or, while that vat is
- * suspended, into the messages held for it), onto the queue of the unresolved promise it
+ * suspended, into the messages held for it), to a kernel service, onto the queue of the unresolved promise it
  * is aimed at (pipelining), or to a rejection of its result. Pure
  * over the kernel state: it reads, decides and changes nothing.
  */
@@ -18,6 +18,8 @@ export type Route =
   | { to: 'vat'; vatId: VatId; target: KRef }
   /** Hold for `vatId`, which owns `target` but is suspended: it waits for the vat. */
   | { to: 'hold'; vatId: VatId }
+  /** Answer in the kernel: `target` stands for `facet` of kernel service `service`. */
+  | { to: 'service'; service: string; facet: string; target: KRef }
   /** Queue on `kpid`, which is unresolved. */
   | { to: 'promise'; kpid: KRef }
   /** Reject the message's result with `data`; `vatId` is the owner, if there was one. */
@@ -47,6 +49,8 @@ export function routeSend(
     }
     to = next;
   }
+  const service = state.serviceOf(to);
+  if (service) return { to: 'service', ...service, target: to };
   const object = state.getObject(to);
   const owner = object?.owner ? state.getVat(object.owner) : undefined;
   if (owner?.state === 'suspended') return { to: 'hold', vatId: owner.vatId };

@@ -136,6 +136,46 @@ export class KernelState {
     return str(row[1]);
   }
 
+  /** Names a stored bundle, so vats can be created from it by name (vat admin). */
+  nameBundle(name: string, bundleId: string): void {
+    this.getBundle(bundleId);
+    this.#store.put('bundle_names', [name, bundleId]);
+  }
+
+  bundleIdNamed(name: string): string | undefined {
+    const row = this.#store.get('bundle_names', [name]);
+    return row ? str(row[1]) : undefined;
+  }
+
+  hasBundle(bundleId: string): boolean {
+    return this.#store.get('bundles', [bundleId]) !== undefined;
+  }
+
+  // ---- kernel services ----
+
+  /**
+   * The kernel object standing for `facet` of kernel service `service` ('' is the service
+   * itself), made on first use. It has no owning vat; the service table holds it alive.
+   */
+  serviceObject(service: string, facet: string): KRef {
+    const row = this.#store.one(
+      'SELECT kref FROM service_objects WHERE service = ? AND facet = ?',
+      [service, facet],
+    );
+    if (row) return str(row[0]);
+    const kref = `ko${this.#next('object')}`;
+    this.#putObject({ kref, owner: null, reachable: 0, recognizable: 0 });
+    this.incref(kref);
+    this.#store.put('service_objects', [kref, service, facet]);
+    return kref;
+  }
+
+  /** The service and facet `kref` stands for, if it is a service object. */
+  serviceOf(kref: KRef): { service: string; facet: string } | undefined {
+    const row = this.#store.get('service_objects', [kref]);
+    return row ? { service: str(row[1]), facet: str(row[2]) } : undefined;
+  }
+
   // ---- vats ----
 
   createVat(spec: {

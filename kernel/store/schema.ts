@@ -136,9 +136,22 @@ CREATE INDEX held_queue_by_vat ON held_queue (held_for, seq);
 
 /**
  * Version 3: krefs an outside caller (the CLI, the panel) was handed stay reachable until
- * that caller releases them; `seq` orders a caller's pins, oldest first.
+ * that caller releases them (`seq` orders a caller's pins, oldest first); kernel objects
+ * that stand for a kernel service rather than a vat's export; bundles by name.
  */
 export const SCHEMA_V3 = `
+CREATE TABLE service_objects (
+  kref TEXT PRIMARY KEY,
+  service TEXT NOT NULL,
+  facet TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX service_objects_by_facet ON service_objects (service, facet);
+
+CREATE TABLE bundle_names (
+  name TEXT PRIMARY KEY,
+  bundle_id TEXT NOT NULL
+) WITHOUT ROWID;
+
 CREATE TABLE pins (
   caller TEXT NOT NULL,
   kref TEXT NOT NULL,
@@ -219,6 +232,8 @@ export const TABLES = {
   ]),
   vatstore: table('vatstore', 2, ['vat_id', 'key', 'value']),
   pins: table('pins', 2, ['caller', 'kref', 'seq']),
+  service_objects: table('service_objects', 1, ['kref', 'service', 'facet']),
+  bundle_names: table('bundle_names', 1, ['name', 'bundle_id']),
 } as const;
 
 export type TableName = keyof typeof TABLES;

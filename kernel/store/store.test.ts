@@ -19,6 +19,7 @@ describe('KernelStore', () => {
       .all("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
       .map((r) => r[0]);
     expect(tables).toEqual([
+      'bundle_names',
       'bundles',
       'clist',
       'counters',
@@ -29,6 +30,7 @@ describe('KernelStore', () => {
       'promise_subscribers',
       'promises',
       'run_queue',
+      'service_objects',
       'vats',
       'vatstore',
     ]);

@@ -51,6 +51,8 @@ export interface NodeKernelOptions {
   reapInterval?: number;
   deliveryTimeoutMs?: number;
   maxHostRestarts?: number;
+  /** Kernel services this host offers besides the kernel's own (KernelOptions.services). */
+  services?: KernelOptions['services'];
   /** KernelOptions.maxPinsPerCaller. */
   maxPinsPerCaller?: number;
 }
@@ -97,6 +99,7 @@ export async function makeNodeKernel(
       : {}),
     ...(options.maxHostRestarts ? { maxHostRestarts: options.maxHostRestarts } : {}),
     ...(options.maxPinsPerCaller ? { maxPinsPerCaller: options.maxPinsPerCaller } : {}),
+    ...(options.services ? { services: options.services } : {}),
   });
   return {
     kernel,
