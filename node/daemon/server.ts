@@ -177,13 +177,15 @@ function serve(s: Serving): Daemon {
     stopping ??= (async () => {
       server.close();
       await unlink(s.socket).catch(() => undefined);
-      await host.close();
+      // Runs nothing more; every committed crank durable. Read before the store closes.
+      await kernel.shutdown();
       const status = kernel.status();
       const report = {
         crank: status.crank,
         durableCrank: status.durableCrank,
         runQueueLength: kernel.state.runQueueLength(),
       };
+      await host.close();
       s.log(
         `cask: daemon stopped at crank ${report.crank} (durable ${report.durableCrank}); ${report.runQueueLength} item(s) stay queued`,
       );

@@ -91,7 +91,7 @@ async function foreground(
   const code = await daemon.stopped;
   process.off('SIGTERM', stop);
   process.off('SIGINT', stop);
-  process.disconnect?.();
+  if (process.connected) process.disconnect();
   return code;
 }
 
