@@ -92,6 +92,9 @@ async function foreground(
   process.off('SIGTERM', stop);
   process.off('SIGINT', stop);
   if (process.connected) process.disconnect();
+  // The kernel is closed; a timer left behind (a send's --timeout) must not keep the
+  // process up. Unref'd: it fires only if something still holds the event loop.
+  setTimeout(() => process.exit(code), 1000).unref();
   return code;
 }
 
