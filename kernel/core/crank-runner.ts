@@ -17,7 +17,7 @@ import type { KernelState, KRef, Message, RunQueueItem, VatId } from '../state/i
 import { KernelError } from './errors.ts';
 import { collectGarbage, gcVrefs, ReapPolicy } from './gc.ts';
 import type { OutsideCallers } from './outside-callers.ts';
-import type { Resolver } from './promises.ts';
+import { resolutionsFor, type Resolver } from './promises.ts';
 import { methodOf, routeSend, type Route } from './router.ts';
 import { handleSyscall, type SyscallContext } from './syscalls.ts';
 import { CrankFault, capdataToVat, krefToVatRef } from './translate.ts';
@@ -287,11 +287,9 @@ export class CrankRunner implements Cranks {
         if (!this.#isLive(item.vatId) || vref === undefined || !p?.data) {
           return outcome(item.vatId, 'no-delivery');
         }
-        const data = capdataToVat(state, item.vatId, p.data);
-        state.deleteClistEntry(item.vatId, item.kpid, true);
         await this.#deliver(crank, item.vatId, {
           kind: 'notify',
-          resolutions: [{ vpid: vref, rejected: p.state === 'rejected', data }],
+          resolutions: resolutionsFor(state, item.vatId, item.kpid),
         });
         return outcome(item.vatId, 'ok');
       }

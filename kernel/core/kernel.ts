@@ -84,7 +84,17 @@ export interface KernelOptions {
    * caller waiting is rejected with the same error. Defaults to console.error.
    */
   onStop?: (error: unknown) => void;
+  /**
+   * How many krefs one outside caller may hold pinned (see QueueOptions.caller); past it
+   * the caller's oldest pins are released. Default 1,000.
+   */
+  maxPinsPerCaller?: number;
 }
+
+const DEFAULT_MAX_PINS = 1000;
+
+/** A caller outside the kernel that holds what it is handed: "cli", "panel", … */
+const CALLER_NAME = /^[A-Za-z0-9_.:-]{1,64}$/u;
 
 export interface QueueOptions {
   /**
@@ -92,6 +102,13 @@ export interface QueueOptions {
    * (a message to a suspended vat waits for the vat).
    */
   timeoutMs?: number;
+  /**
+   * The caller outside the kernel that sends this: every kref in the settlement it is
+   * handed is pinned for it (kept reachable, stored with the kernel) until
+   * releasePins(caller, …), so it can send to or pass on what it was given, even after
+   * a restart. Without it nothing is pinned and returned objects may be collected at once.
+   */
+  caller?: string;
 }
 
 export interface TerminateOptions {
@@ -114,7 +131,11 @@ export class Kernel {
     this.#store = options.store;
     const state = new KernelState(options.store);
     this.#state = state;
-    const resolve = makeResolver(state, this.#callers);
+    const resolve = makeResolver(
+      state,
+      this.#callers,
+      options.maxPinsPerCaller ?? DEFAULT_MAX_PINS,
+    );
     const lane = new SerialLane(
       {
         next: async (paused) =>
@@ -232,9 +253,10 @@ export class Kernel {
   ): Promise<Settlement> {
     // Wrapped in an object: a control that returned the promise itself would adopt it
     // and hold the serial lane until the message settled.
+    const caller = callerOf(options);
     const { settled } = await this.#lane.control(async () => {
       const kpid = this.#queueFromOutside(target, method, args);
-      return { settled: this.#callers.waitFor(kpid) };
+      return { settled: this.#callers.waitFor(kpid, caller) };
     });
     const { timeoutMs } = options;
     if (timeoutMs === undefined) return settled;
@@ -274,14 +296,45 @@ export class Kernel {
     target: KRef,
     method: string,
     args: unknown[],
+    options: Pick<QueueOptions, 'caller'> = {},
   ): Promise<{ kpid: KRef }> {
+    const caller = callerOf(options);
     const { acked } = await this.#lane.control(async () => {
       const kpid = this.#queueFromOutside(target, method, args);
       // Kept for promiseStatus once released, i.e. once its crank is durable.
-      this.#callers.keepResult(kpid);
+      this.#callers.keepResult(kpid, caller);
       return { acked: this.#gate.whenDurable({ kpid }) };
     });
     return acked;
+  }
+
+  /**
+   * Lets go of krefs `caller` holds (all of them without `krefs`), in a committed step;
+   * what nothing else refers to is then collected. Resolves to the krefs released.
+   * Refuses, changing nothing, if `caller` does not hold one of `krefs`.
+   */
+  async releasePins(caller: string, krefs?: readonly KRef[]): Promise<KRef[]> {
+    const name = callerOf({ caller }) as string;
+    return this.#lane.control(async () => {
+      const held = this.#state.pinsOf(name);
+      const wanted = krefs === undefined ? held : [...new Set(krefs)];
+      const notHeld = wanted.filter((kref) => !held.includes(kref));
+      if (notHeld.length > 0) {
+        throw new KernelError(
+          `${name} holds no pin on ${notHeld.join(', ')} (it holds ${held.length ? held.join(', ') : 'none'})`,
+        );
+      }
+      if (wanted.length === 0) return [];
+      return this.#runner.step(() => {
+        for (const kref of wanted) this.#state.unpin(name, kref);
+        return wanted;
+      });
+    });
+  }
+
+  /** The krefs `caller` holds pinned, oldest first. */
+  pinsOf(caller: string): KRef[] {
+    return this.#state.pinsOf(callerOf({ caller }) as string);
   }
 
   /**
@@ -495,6 +548,16 @@ export class Kernel {
     this.#state.enqueue({ kind: 'startVat', vatId: vat.vatId });
     return vat;
   }
+}
+
+function callerOf({ caller }: { caller?: string | undefined }): string | undefined {
+  if (caller === undefined) return undefined;
+  if (typeof caller !== 'string' || !CALLER_NAME.test(caller)) {
+    throw new KernelError(
+      `a caller is named by 1 to 64 letters, digits, "_", ".", ":" or "-"; got ${JSON.stringify(caller)}`,
+    );
+  }
+  return caller;
 }
 
 export function makeKernel(options: KernelOptions): Kernel {

@@ -18,6 +18,8 @@ export interface Settlement {
 interface Waiter {
   resolve: (s: Settlement) => void;
   reject: (e: unknown) => void;
+  /** Who waits, if it holds what it is handed (pins); see Kernel.queueMessage. */
+  caller?: string | undefined;
 }
 
 /** How many settlements of enqueueMessage results are kept (the newest). */
@@ -30,15 +32,16 @@ export class OutsideCallers {
   readonly #kept = new Map<KRef, Settlement>();
 
   /** Resolves with the promise's settlement once the crank that made it is durable. */
-  waitFor(kpid: KRef): Promise<Settlement> {
-    return new Promise((resolve, reject) => this.#add(kpid, { resolve, reject }));
+  waitFor(kpid: KRef, caller?: string): Promise<Settlement> {
+    return new Promise((resolve, reject) => this.#add(kpid, { resolve, reject, caller }));
   }
 
   /** Keeps the promise's settlement, once released, for `kept`. */
-  keepResult(kpid: KRef): void {
+  keepResult(kpid: KRef, caller?: string): void {
     this.#add(kpid, {
       resolve: (settlement) => this.#keep(kpid, settlement),
       reject: () => undefined,
+      caller,
     });
   }
 
@@ -50,9 +53,17 @@ export class OutsideCallers {
     return this.#kept.get(kpid);
   }
 
-  /** The open crank settled a promise; noted if anyone outside waits on it. */
-  noteSettled(kpid: KRef, settlement: Settlement): void {
-    if (this.#waiters.has(kpid)) this.#settledInCrank.push([kpid, settlement]);
+  /**
+   * The open crank settled a promise; noted if anyone outside waits on it. Returns the
+   * callers that will be handed the settlement and pin what it refers to.
+   */
+  noteSettled(kpid: KRef, settlement: Settlement): string[] {
+    const waiters = this.#waiters.get(kpid);
+    if (!waiters) return [];
+    this.#settledInCrank.push([kpid, settlement]);
+    const callers = new Set<string>();
+    for (const w of waiters) if (w.caller !== undefined) callers.add(w.caller);
+    return [...callers];
   }
 
   /** The open crank committed: its settlements, each as a release to run once durable. */

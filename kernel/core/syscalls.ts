@@ -43,7 +43,10 @@ export function handleSyscall(ctx: SyscallContext, vatId: VatId, syscall: Syscal
       return;
     }
     case 'resolve': {
-      for (const { vpid, rejected, data } of syscall.resolutions) {
+      // One unit: every resolution is checked and translated before any takes effect,
+      // since a resolution's data may name a promise resolved earlier in the same batch
+      // (promises resolved to each other, or to data holding themselves).
+      const batch = syscall.resolutions.map(({ vpid, rejected, data }) => {
         const kpid = knownVatRef(state, vatId, vpid, 'promise');
         const p = state.requirePromise(kpid);
         if (p.state !== 'unresolved') {
@@ -58,14 +61,15 @@ export function handleSyscall(ctx: SyscallContext, vatId: VatId, syscall: Syscal
             `it resolved ${vpid} (${kpid}), which it does not decide`,
           );
         }
-        const kdata = capdataFromVat(state, vatId, data);
-        if (kdata.slots.includes(kpid)) {
-          throw new CrankFault(vatId, `it resolved ${vpid} (${kpid}) to itself`);
-        }
-        ctx.resolve(kpid, rejected, kdata);
-        // liveslots forgets a promise once it has resolved it.
-        state.deleteClistEntry(vatId, kpid, true);
+        return { kpid, rejected, data: capdataFromVat(state, vatId, data) };
+      });
+      const kpids = new Set(batch.map((r) => r.kpid));
+      if (kpids.size !== batch.length) {
+        throw new CrankFault(vatId, 'it resolved the same promise twice in one batch');
       }
+      for (const { kpid, rejected, data } of batch) ctx.resolve(kpid, rejected, data);
+      // liveslots forgets a promise once it has resolved it.
+      for (const kpid of kpids) state.deleteClistEntry(vatId, kpid, true);
       return;
     }
     case 'subscribe': {

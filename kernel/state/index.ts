@@ -495,6 +495,51 @@ export class KernelState {
     if (p.data) this.decrefSlots(p.data.slots);
   }
 
+  // ---- pins: krefs held by callers outside the kernel ----
+
+  /**
+   * Keeps `kref` reachable for `caller` until released. A caller holds at most
+   * `maxPins`; past that its oldest pins are released. Returns the krefs released so.
+   */
+  pin(caller: string, kref: KRef, maxPins: number): KRef[] {
+    if (this.#store.get('pins', [caller, kref])) return [];
+    this.incref(kref);
+    this.#store.put('pins', [caller, kref, this.#next('pin')]);
+    const excess = this.#store.all(
+      'SELECT kref FROM pins WHERE caller = ? ORDER BY seq LIMIT max(0, (SELECT count(*) FROM pins WHERE caller = ?) - ?)',
+      [caller, caller, maxPins],
+    );
+    const evicted = excess.map((r) => str(r[0]));
+    for (const old of evicted) this.unpin(caller, old);
+    return evicted;
+  }
+
+  /** Releases one pin; false if `caller` did not hold `kref`. */
+  unpin(caller: string, kref: KRef): boolean {
+    if (!this.#store.get('pins', [caller, kref])) return false;
+    this.#store.delete('pins', [caller, kref]);
+    this.decref(kref);
+    return true;
+  }
+
+  isPinned(caller: string, kref: KRef): boolean {
+    return this.#store.get('pins', [caller, kref]) !== undefined;
+  }
+
+  /** A caller's pins, oldest first. */
+  pinsOf(caller: string): KRef[] {
+    return this.#store
+      .all('SELECT kref FROM pins WHERE caller = ? ORDER BY seq', [caller])
+      .map((r) => str(r[0]));
+  }
+
+  /** Every caller holding a pin on `kref`. */
+  pinnersOf(kref: KRef): string[] {
+    return this.#store
+      .all('SELECT caller FROM pins WHERE kref = ? ORDER BY caller', [kref])
+      .map((r) => str(r[0]));
+  }
+
   // ---- c-lists ----
 
   krefToVref(vatId: VatId, kref: KRef): VRef | undefined {

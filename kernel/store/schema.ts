@@ -6,7 +6,7 @@
  * generic path that records the exact rows a crank changed (the crank log replays them).
  */
 
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 export const SCHEMA_V1 = `
 CREATE TABLE counters (
@@ -134,8 +134,22 @@ CREATE TABLE held_queue (
 CREATE INDEX held_queue_by_vat ON held_queue (held_for, seq);
 `;
 
+/**
+ * Version 3: krefs an outside caller (the CLI, the panel) was handed stay reachable until
+ * that caller releases them; `seq` orders a caller's pins, oldest first.
+ */
+export const SCHEMA_V3 = `
+CREATE TABLE pins (
+  caller TEXT NOT NULL,
+  kref TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  PRIMARY KEY (caller, kref)
+) WITHOUT ROWID;
+CREATE INDEX pins_by_age ON pins (caller, seq);
+`;
+
 /** Migrations from version N-1 to N, in order; index 0 creates version 1 from empty. */
-export const MIGRATIONS: readonly string[] = [SCHEMA_V1, SCHEMA_V2];
+export const MIGRATIONS: readonly string[] = [SCHEMA_V1, SCHEMA_V2, SCHEMA_V3];
 
 export interface TableDef {
   readonly name: string;
@@ -204,6 +218,7 @@ export const TABLES = {
     'krefs',
   ]),
   vatstore: table('vatstore', 2, ['vat_id', 'key', 'value']),
+  pins: table('pins', 2, ['caller', 'kref', 'seq']),
 } as const;
 
 export type TableName = keyof typeof TABLES;

@@ -24,6 +24,7 @@ describe('KernelStore', () => {
       'counters',
       'held_queue',
       'objects',
+      'pins',
       'promise_queue',
       'promise_subscribers',
       'promises',
@@ -137,7 +138,7 @@ describe('KernelStore transactions when idle', () => {
   });
 });
 
-describe('migration to schema version 2', () => {
+describe('migration from schema version 1', () => {
   /** A database exactly as schema version 1 left it, with one vat of each state. */
   function versionOneImage(): Uint8Array {
     const db = new SQL.Database();
@@ -172,9 +173,10 @@ describe('migration to schema version 2', () => {
     return image;
   }
 
-  it('keeps every vat, its termination reason as its reason, and adds held_queue', () => {
+  it('keeps every vat, its termination reason as its reason, and adds held_queue and pins', () => {
     const store = KernelStore.open(SQL, versionOneImage());
-    expect(store.one('PRAGMA user_version')?.[0]).toBe(2);
+    expect(store.one('PRAGMA user_version')?.[0]).toBe(SCHEMA_VERSION);
+    expect(store.all('SELECT * FROM pins')).toEqual([]);
     expect(store.all('SELECT * FROM vats ORDER BY vat_id')).toEqual([
       ['v1', 'alice', 'b1', '{}', '[]', 0, 'running', 'ko1', 1, null, null],
       ['v2', 'bob', 'b1', '{}', '[]', 2, 'terminated', 'ko2', 3, 'asked to', null],

@@ -51,6 +51,8 @@ export interface NodeKernelOptions {
   reapInterval?: number;
   deliveryTimeoutMs?: number;
   maxHostRestarts?: number;
+  /** KernelOptions.maxPinsPerCaller. */
+  maxPinsPerCaller?: number;
 }
 
 export async function makeNodeKernel(
@@ -94,6 +96,7 @@ export async function makeNodeKernel(
       ? { deliveryTimeoutMs: options.deliveryTimeoutMs }
       : {}),
     ...(options.maxHostRestarts ? { maxHostRestarts: options.maxHostRestarts } : {}),
+    ...(options.maxPinsPerCaller ? { maxPinsPerCaller: options.maxPinsPerCaller } : {}),
   });
   return {
     kernel,

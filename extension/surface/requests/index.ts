@@ -1,6 +1,7 @@
 import { crankDelta } from './crank-delta.ts';
 import { launchCluster } from './launch-cluster.ts';
 import { listVats } from './list-vats.ts';
+import { listPins, releasePins } from './pins.ts';
 import { promiseStatus } from './promise-status.ts';
 import { query } from './query.ts';
 import { readVatstore } from './read-vatstore.ts';
@@ -19,6 +20,8 @@ export const METHODS = [
   listVats,
   launchCluster,
   send,
+  listPins,
+  releasePins,
   promiseStatus,
   readVatstore,
   terminateVat,

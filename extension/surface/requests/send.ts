@@ -14,6 +14,9 @@ import type { KRef } from '../../../kernel/index.ts';
 import { defineMethod } from '../method.ts';
 import { settlementToJson } from './settlement.ts';
 
+/** Who holds what the surface's callers are handed, unless they name themselves. */
+export const SURFACE_CALLER = 'surface';
+
 const Target = union([
   object({ vat: size(string(), 1, 64) }),
   object({ kref: size(string(), 2, 32) }),
@@ -26,7 +29,8 @@ const Target = union([
  * that settled it is durable (or, with `timeoutMs`, an error once that long has passed:
  * the message stays queued, as a message to a suspended vat waits for it); `wait:
  * 'queued'` answers with the result promise's kpid once the message is durably on the
- * run queue.
+ * run queue. Every kref in the result is pinned for `caller` (default "surface") until a
+ * `releasePins` request lets go of it, so what a call hands back can be called next.
  */
 export const send = defineMethod({
   name: 'send',
@@ -36,12 +40,16 @@ export const send = defineMethod({
     args: defaulted(array(unknown()), []),
     wait: defaulted(enums(['settled', 'queued']), 'settled'),
     timeoutMs: exactOptional(size(integer(), 1, 3_600_000)),
+    caller: defaulted(size(string(), 1, 64), SURFACE_CALLER),
   }),
-  async handler(hooks, { target, method, args, wait, timeoutMs }) {
+  async handler(hooks, { target, method, args, wait, timeoutMs, caller }) {
     const { kernel } = await hooks.host();
     const kref: KRef = 'vat' in target ? kernel.rootOf(target.vat) : target.kref;
     if (wait === 'queued') {
-      return { target: kref, ...(await kernel.enqueueMessage(kref, method, args)) };
+      return {
+        target: kref,
+        ...(await kernel.enqueueMessage(kref, method, args, { caller })),
+      };
     }
     return {
       target: kref,
@@ -50,7 +58,7 @@ export const send = defineMethod({
           kref,
           method,
           args,
-          timeoutMs === undefined ? {} : { timeoutMs },
+          timeoutMs === undefined ? { caller } : { timeoutMs, caller },
         ),
       ),
     };
