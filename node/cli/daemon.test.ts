@@ -10,7 +10,6 @@ import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Kernel } from '../../kernel/index.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const caskJs = resolve(root, 'bin/cask.js');
@@ -471,12 +470,7 @@ describe('commands against a daemon', () => {
   }, 120_000);
 });
 
-/** Whether kernel/core pins what it hands outside callers yet (issue 10, point 2). */
-const kernelPins =
-  typeof (Kernel.prototype as unknown as { releasePins?: unknown }).releasePins ===
-  'function';
-
-describe.skipIf(!kernelPins)('references printed by cask send stay callable', () => {
+describe('references printed by cask send stay callable', () => {
   const kref = (run: Run) => (run.json as { $kref: string }).$kref;
 
   it('through a daemon: call a heap object by kref, pass it as an argument, release it', async () => {
@@ -512,7 +506,12 @@ describe.skipIf(!kernelPins)('references printed by cask send stay callable', ()
     // The same pin serves a daemon started later.
     await startForeground(data);
     expect((await send(data, note, 'read')).json).toBe('hello');
-    expect((await cask(['release', '--data', data, '--all'])).code).toBe(0);
+    const stranger = await cask(['release', '--data', data, 'ko999', note]);
+    expect(stranger.code).toBe(1);
+    expect(stranger.stderr).toMatch(/cask holds no pin on ko999 .*; nothing was released/u);
+    const all = await cask(['release', '--data', data, '--all']);
+    expect(all.code, all.stderr).toBe(0);
+    expect(all.json).toMatchObject({ released: [note], pinned: [], all: true });
     expect((await cask(['stop', '--data', data])).code).toBe(0);
   }, 120_000);
 });

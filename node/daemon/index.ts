@@ -37,4 +37,4 @@ export {
   parseWith,
 } from './protocol.ts';
 export { LOG_NAME, SOCKET_NAME, socketPlace, realDataDir } from './socket-path.ts';
-export { CLI_CALLER, kernelPins } from './pins.ts';
+export { CLI_CALLER } from './pins.ts';

@@ -16,7 +16,7 @@ import { KREF } from './send.ts';
 /**
  * Lets go of krefs the kernel handed to `cask send` (pinned for the CLI), or all of
  * them: the kernel may then collect them. Naming a kref that is not pinned is refused,
- * and releases nothing.
+ * and releases nothing (before any vat starts).
  */
 export const release = defineMethod({
   name: 'release',
@@ -28,20 +28,18 @@ export const release = defineMethod({
   deadlineMs: () => SHORT_DEADLINE_MS * 6,
   async handler(hooks, params) {
     const { kernel } = await hooks.host();
-    const krefs = 'krefs' in params ? [...new Set(params.krefs)] : undefined;
-    if (krefs) {
-      const pinned = new Set(await cliPins(kernel));
-      const strangers = krefs.filter((kref) => !pinned.has(kref));
-      if (strangers.length > 0) {
-        throw new RequestError(
-          `${strangers.join(', ')} ${strangers.length === 1 ? 'is' : 'are'} not pinned for cask (pinned: ${[...pinned].join(', ') || 'none'}); nothing was released`,
-        );
-      }
+    const krefs = 'krefs' in params ? params.krefs : undefined;
+    const pinned = new Set(cliPins(kernel));
+    const strangers = (krefs ?? []).filter((kref) => !pinned.has(kref));
+    if (strangers.length > 0) {
+      throw new RequestError(
+        `cask holds no pin on ${strangers.join(', ')} (it holds ${[...pinned].join(', ') || 'none'}); nothing was released`,
+      );
     }
     // The drops a release causes are delivered to the vats that exported them.
     await hooks.resume();
     const released = await releaseCliPins(kernel, krefs);
     if (!hooks.keepsHeap) await kernel.whenIdle();
-    return { released, pinned: await cliPins(kernel), all: krefs === undefined };
+    return { released, pinned: cliPins(kernel), all: krefs === undefined };
   },
 });

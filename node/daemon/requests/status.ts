@@ -37,7 +37,7 @@ export const status = defineMethod({
       vats: kernel.state
         .listVats()
         .map((v) => ({ name: v.name, vatId: v.vatId, state: v.state })),
-      pins: await cliPins(kernel),
+      pins: cliPins(kernel),
     };
   },
 });
