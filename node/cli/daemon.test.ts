@@ -508,7 +508,9 @@ describe('references printed by cask send stay callable', () => {
     expect((await send(data, note, 'read')).json).toBe('hello');
     const stranger = await cask(['release', '--data', data, 'ko999', note]);
     expect(stranger.code).toBe(1);
-    expect(stranger.stderr).toMatch(/cask holds no pin on ko999 .*; nothing was released/u);
+    expect(stranger.stderr).toMatch(
+      /cask holds no pin on ko999 .*; nothing was released/u,
+    );
     const all = await cask(['release', '--data', data, '--all']);
     expect(all.code, all.stderr).toBe(0);
     expect(all.json).toMatchObject({ released: [note], pinned: [], all: true });
