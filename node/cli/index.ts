@@ -6,9 +6,13 @@
  */
 import { UsageError } from './args.ts';
 import { inspect } from './commands/inspect.ts';
+import { release } from './commands/release.ts';
 import { restart } from './commands/restart.ts';
 import { run } from './commands/run.ts';
 import { send } from './commands/send.ts';
+import { start } from './commands/start.ts';
+import { status } from './commands/status.ts';
+import { stop } from './commands/stop.ts';
 import { terminate } from './commands/terminate.ts';
 import { CommandFailed, type CliIo } from './io.ts';
 
@@ -22,10 +26,24 @@ commands:
       With --data, the kernel's state is kept durably in DIR; if DIR already holds a
       kernel, it is resumed instead (bootstrap is not called again). Exits 1, naming
       each one, if a vat failed to start.
-  send --data DIR VAT METHOD [JSON_ARG...] [--timeout SECONDS]
-      Resume the kernel in DIR, send METHOD(...args) to the root object of the vat named
-      VAT, and print the result. Arguments are JSON; {"$kref":"ko3"} passes a reference.
-      With --timeout, give up after that long (the message stays queued).
+  start --data DIR [--foreground]
+      Run the kernel of DIR as a daemon on a local socket (owner-only), so vats and
+      their heaps stay up between commands. Prints its pid and socket once it answers;
+      with --foreground it runs in this process until stopped.
+  stop --data DIR
+      Stop the daemon of DIR: no crank runs after it takes the request (what is queued
+      stays queued); everything it acknowledged is durable. Exits 3 if none runs.
+  status --data DIR
+      Whether a daemon runs on DIR: its pid, socket, uptime, vats and crank. Exits 3
+      if none runs.
+  send --data DIR TARGET METHOD [JSON_ARG...] [--timeout SECONDS]
+      Send METHOD(...args) to TARGET, the root object of the vat of that name or a
+      kref an earlier send printed (ko7), and print the result. Arguments are JSON;
+      {"$kref":"ko3"} passes a reference. Objects in the result stay callable until
+      released. With --timeout, give up after that long (the message stays queued).
+  release --data DIR (KREF... | --all)
+      Let go of objects and promises earlier sends printed, so the kernel may collect
+      them.
   inspect --data DIR
       Show the vats (and why any is suspended), their vatstores, the last durable crank,
       the log and checkpoint, and anything recovery found. Reads only: changes nothing.
@@ -38,8 +56,12 @@ commands:
   help
       Show this help.
 
+Every command with --data DIR but start talks to the daemon of DIR when one runs, and
+opens DIR itself when none does.
+
 Results are printed as JSON on the last line of stdout; exit status 0 on success,
-1 on a failure (with the reason on stderr), 2 on bad usage.`;
+1 on a failure (with the reason on stderr), 2 on bad usage, 3 from stop and status
+when no daemon runs.`;
 
 const processIo: CliIo = {
   stdout: (line) => process.stdout.write(`${line}\n`),
@@ -48,7 +70,11 @@ const processIo: CliIo = {
 
 const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> = {
   run,
+  start,
+  stop,
+  status,
   send,
+  release,
   inspect,
   restart,
   terminate,

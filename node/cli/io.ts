@@ -2,12 +2,7 @@
  * What the CLI says, and how: results as JSON on the last line of stdout, everything else
  * on stderr, each failure as one `cask: …` line.
  */
-import {
-  capdataToJson,
-  type KernelState,
-  type RecoveryReport,
-  type Settlement,
-} from '../../kernel/index.ts';
+import type { RecoveryReport } from '../../kernel/index.ts';
 import type { FileStorage } from '../file-storage/index.ts';
 
 export interface CliIo {
@@ -25,9 +20,19 @@ export class CommandFailed extends Error {
   }
 }
 
+/** A settlement as JSON: its value, references as `{ "$kref": "ko3" }`. */
+export interface SettlementJson {
+  rejected: boolean;
+  value: unknown;
+}
+
 /** Prints a settlement: the value on stdout, or the rejection as one `cask:` line. */
-export function printSettlement(settlement: Settlement, what: string, io: CliIo): number {
-  const value = capdataToJson(settlement.data);
+export function printSettlement(
+  settlement: SettlementJson,
+  what: string,
+  io: CliIo,
+): number {
+  const { value } = settlement;
   if (settlement.rejected) {
     const message =
       typeof value === 'object' && value !== null && '$error' in value
@@ -68,18 +73,15 @@ export function printRecoveryNotes(
 
 /** One line per suspended vat, with what to do about it. */
 export function suspendedLines(
-  state: KernelState,
+  vats: Array<{ name: string; vatId: string; reason: string | null }>,
   dataDir: string | undefined,
 ): string[] {
-  return state
-    .listVats()
-    .filter((v) => v.state === 'suspended')
-    .map(
-      (v) =>
-        `vat "${v.name}" (${v.vatId}) is suspended: ${v.reason ?? ''}${
-          dataDir === undefined
-            ? ''
-            : `; restart it with: cask restart --data ${dataDir} ${v.name} (or cask terminate)`
-        }`,
-    );
+  return vats.map(
+    (v) =>
+      `vat "${v.name}" (${v.vatId}) is suspended: ${v.reason ?? ''}${
+        dataDir === undefined
+          ? ''
+          : `; restart it with: cask restart --data ${dataDir} ${v.name} (or cask terminate)`
+      }`,
+  );
 }

@@ -41,11 +41,3 @@ export async function withExistingKernel<T>(
     return use(host);
   });
 }
-
-/**
- * Resolves after every promise job already due has run (on the next macrotask): once the
- * kernel is idle, a result it released has reached its caller by then.
- */
-export function afterPromiseJobs(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}

@@ -14,6 +14,9 @@ export class DataDirectoryError extends Error {
 export const LOCK = 'LOCK';
 export const LOG = 'log';
 export const CHECKPOINTS = 'checkpoints';
+/** A daemon's socket (node/daemon) and its log; neither is kernel state. */
+export const DAEMON_SOCKET = 'daemon.sock';
+export const DAEMON_LOG = 'daemon.log';
 
 const pad = (n: number) => String(n).padStart(16, '0');
 export const segmentName = (first: number) => `${pad(first)}.log`;
@@ -46,11 +49,11 @@ interface Folder {
 }
 
 const TOP = {
-  files: [/^LOCK$/u],
+  files: [/^LOCK$/u, /^daemon\.log$/u],
   leftovers: [[/^LOCK\.tmp$/u, 'an interrupted write of LOCK']] as Array<
     [RegExp, string]
   >,
-  holds: 'LOCK, log/ and checkpoints/',
+  holds: "LOCK, log/, checkpoints/ and a daemon's daemon.sock and daemon.log",
 };
 
 const FOLDERS: Folder[] = [
@@ -97,8 +100,12 @@ export function checkTopLevel(dir: string, entries: Dirent[]): { hasLog: boolean
   const known = (e: Dirent) =>
     e.name === LOG || e.name === CHECKPOINTS
       ? e.isDirectory() || e.isSymbolicLink()
-      : e.isFile() &&
-        [...TOP.files, ...TOP.leftovers.map(([re]) => re)].some((re) => re.test(e.name));
+      : e.name === DAEMON_SOCKET
+        ? e.isSocket() // a daemon's, or left by one that was killed
+        : e.isFile() &&
+          [...TOP.files, ...TOP.leftovers.map(([re]) => re)].some((re) =>
+            re.test(e.name),
+          );
   const strangers = entries.filter((e) => !known(e)).map((e) => e.name);
   const hasLog = entries.some((e) => e.name === LOG && !strangers.includes(LOG));
   if (strangers.length > 0) {

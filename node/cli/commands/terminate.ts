@@ -5,8 +5,7 @@
  */
 import { parse, requireData } from '../args.ts';
 import type { CliIo } from '../io.ts';
-import { withExistingKernel } from '../kernel.ts';
-import { vatNamed } from './vat-named.ts';
+import { callKernel } from '../session.ts';
 
 export async function terminate(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parse(
@@ -19,29 +18,11 @@ export async function terminate(args: string[], io: CliIo): Promise<number> {
     { min: 1, max: 1, names: 'VAT' },
   );
   const dataDir = requireData(values.data, 'terminate');
-  const deleteState = values['delete-state'] === true;
-  return withExistingKernel(dataDir, io, async ({ kernel }) => {
-    const vat = vatNamed(kernel.state, positionals[0] as string, dataDir, {
-      terminated: deleteState,
-    });
-    await kernel.resume();
-    await kernel.terminateVat(
-      vat.vatId,
-      values.reason ?? 'terminated with cask terminate',
-      {
-        deleteState,
-      },
-    );
-    await kernel.whenIdle();
-    const after = kernel.state.requireVat(vat.vatId);
-    io.stdout(
-      JSON.stringify({
-        vat: after.name,
-        state: after.state,
-        reason: after.reason,
-        vatstore: kernel.state.vatstoreStats(vat.vatId),
-      }),
-    );
-    return 0;
+  const after = await callKernel(dataDir, io, 'terminate', {
+    vat: positionals[0] as string,
+    ...(values.reason === undefined ? {} : { reason: values.reason }),
+    deleteState: values['delete-state'] === true,
   });
+  io.stdout(JSON.stringify(after));
+  return 0;
 }

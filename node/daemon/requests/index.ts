@@ -1,0 +1,34 @@
+/** Every request the daemon answers (and a CLI process answers for itself). */
+import { inspect } from './inspect.ts';
+import { release } from './release.ts';
+import { restart } from './restart.ts';
+import { run } from './run.ts';
+import { send } from './send.ts';
+import { status } from './status.ts';
+import { stop } from './stop.ts';
+import { terminate } from './terminate.ts';
+
+export const METHODS = {
+  status,
+  stop,
+  send,
+  inspect,
+  restart,
+  terminate,
+  release,
+  run,
+} as const;
+
+export type Methods = typeof METHODS;
+export type MethodName = keyof Methods;
+export type ParamsOf<M extends MethodName> = Parameters<Methods[M]['handler']>[1];
+export type ResultOf<M extends MethodName> = Awaited<ReturnType<Methods[M]['handler']>>;
+
+export { KREF } from './send.ts';
+export {
+  defineMethod,
+  type DaemonMethod,
+  type DaemonSelf,
+  type InspectionSource,
+  type RequestHooks,
+} from './method.ts';
