@@ -8,4 +8,5 @@ export {
   type KernelStatus,
   type PromiseStatus,
   type Settlement,
+  type VatLogEntry,
 } from './kernel.ts';

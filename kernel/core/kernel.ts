@@ -13,7 +13,7 @@
  */
 import type { KernelPlatform } from '../platform/index.ts';
 import { timerOf } from '../platform/index.ts';
-import type { CapData } from '../protocol/index.ts';
+import type { CapData, VatLogLevel } from '../protocol/index.ts';
 import type { ResolvedCluster, ResolvedVatConfig } from '../cluster/index.ts';
 import { CommitGate, type CommitLog } from '../durability/index.ts';
 import { jsonToCapdata, kser, kslot } from '../marshal/index.ts';
@@ -41,6 +41,16 @@ export { KernelError } from './errors.ts';
 export interface PromiseStatus {
   state: 'unresolved' | 'fulfilled' | 'rejected';
   data?: CapData;
+}
+
+/** One line a vat logged, as the kernel hands it to its host. */
+export interface VatLogEntry {
+  vatId: VatId;
+  /** The vat's name in its cluster. */
+  vatName: string;
+  level: VatLogLevel;
+  tags: string[];
+  text: string;
 }
 
 export interface KernelStatus {
@@ -79,6 +89,13 @@ export interface KernelOptions {
   deliveryTimeoutMs?: number;
   /** Host losses in a row after which a vat is suspended rather than restarted. Default 3. */
   maxHostRestarts?: number;
+  /**
+   * Told each line a vat logs (`vatPowers.logger`, `testLog`: level `test`), bounded
+   * (kernel/protocol VAT_LOG_LIMITS). Not part of any crank: nothing is stored, and a
+   * line may arrive while the crank that logged it is still running or is later rolled
+   * back. Without it vat log lines are dropped.
+   */
+  onVatLog?: (entry: VatLogEntry) => void;
   /**
    * Told once if the kernel stops for good (a storage failure, a kernel bug); every
    * caller waiting is rejected with the same error. Defaults to console.error.
@@ -119,9 +136,12 @@ export class Kernel {
       {
         next: async (paused) =>
           (await this.#warehouse.handleNextFault()) ||
+          (!this.#lane.stopping && this.#warehouse.queueSettles()) ||
           (!paused && !this.#lane.stopping && (await this.#runner.runNext())),
         pending: (paused) =>
-          this.#warehouse.hasFaulted || (!paused && state.runQueueLength() > 0),
+          this.#warehouse.hasFaulted ||
+          this.#warehouse.hasSettleRequests ||
+          (!paused && state.runQueueLength() > 0),
         settled: () => this.#gate.settled,
         failed: (error) => {
           this.#callers.failAll(error);
@@ -150,6 +170,8 @@ export class Kernel {
       maxHostRestarts: options.maxHostRestarts,
       onFault: () => lane.pump(),
       onStopped: (vatId) => this.#runner.reap.forget(vatId),
+      onSettleRequest: () => lane.pump(),
+      ...(options.onVatLog ? { onLog: this.#logOf(options.onVatLog) } : {}),
     });
     this.#runner = new CrankRunner({
       store: options.store,
@@ -482,6 +504,19 @@ export class Kernel {
     return false;
   }
 
+  /** Names each vat's lines; a host's failing hook never reaches the vat or a crank. */
+  #logOf(
+    onVatLog: (entry: VatLogEntry) => void,
+  ): (vatId: VatId, line: Omit<VatLogEntry, 'vatId' | 'vatName'>) => void {
+    return (vatId, line) => {
+      try {
+        onVatLog({ vatId, vatName: this.#state.getVat(vatId)?.name ?? vatId, ...line });
+      } catch {
+        // A log line is worth less than the crank it came from.
+      }
+    };
+  }
+
   #createVat(name: string, config: ResolvedVatConfig): VatRecord {
     const bundleId = config.bundle.endoZipBase64Sha512;
     this.#state.putBundle(bundleId, JSON.stringify(config.bundle));
@@ -490,6 +525,7 @@ export class Kernel {
       bundleId,
       parameters: kser(structuredClone(config.parameters)),
       globals: [...config.globals],
+      network: config.network,
       deliveryTimeoutMs: config.deliveryTimeoutMs,
     });
     this.#state.enqueue({ kind: 'startVat', vatId: vat.vatId });
