@@ -7,6 +7,10 @@ import {
   makeEndowments,
 } from './endowments.ts';
 
+interface TestCrypto {
+  subtle: { digest(algorithm: string, data: Uint8Array): Promise<ArrayBuffer> };
+}
+
 const context = (hostGlobals: Record<string, unknown> = {}) => ({
   network: { allowedHosts: ['example.test'] },
   hostGlobals,
@@ -34,8 +38,8 @@ describe('vat endowments', () => {
   it('gives each vat a crypto of its own, whose subtle completes through its completions', async () => {
     const asked: number[] = [];
     const completions = new HostCompletions(() => asked.push(1));
-    const a = makeEndowments(['crypto'], { ...context(), completions }).crypto as Crypto;
-    const b = makeEndowments(['crypto'], context()).crypto as Crypto;
+    const a = makeEndowments(['crypto'], { ...context(), completions }).crypto as TestCrypto;
+    const b = makeEndowments(['crypto'], context()).crypto as TestCrypto;
     expect(a).not.toBe(b);
     expect(Object.isFrozen(a) && Object.isFrozen(a.subtle)).toBe(true);
     let settled = false;
