@@ -19,9 +19,12 @@ import {
   type ResolvedCluster,
   type VatLogEntry,
 } from '../kernel/index.ts';
-import { VAT_LOG_LIMITS } from '../kernel/protocol/index.ts';
+import { VAT_LOG_LIMITS, parseVatToKernel } from '../kernel/protocol/index.ts';
 import { bundleVatSource } from '../node/bundles/index.ts';
 import { formatVatLog, makeNodeKernel, type NodeKernel } from '../node/host/index.ts';
+import { makeNodeSupervisorPlatform } from '../node/vat-worker/index.ts';
+import { makeVatSupervisor } from '../vat-supervisor/index.ts';
+import { callRoot, initVat, startVat } from './fixtures/vat-harness.ts';
 import { testVat } from './kernel-harness.ts';
 
 interface VatSpec {
@@ -37,7 +40,11 @@ interface Running {
   cranks: CrankRecord[];
   call(vat: string, method: string, ...args: unknown[]): Promise<unknown>;
   /** The settlement, rejected or not, as JSON. */
-  settle(vat: string, method: string, ...args: unknown[]): Promise<{ rejected: boolean; value: unknown }>;
+  settle(
+    vat: string,
+    method: string,
+    ...args: unknown[]
+  ): Promise<{ rejected: boolean; value: unknown }>;
 }
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -59,10 +66,7 @@ async function resolveVats(vats: Record<string, VatSpec>): Promise<ResolvedClust
 }
 
 /** Opens a kernel (in memory, or on `dataDir`), launching `vats` if it is new. */
-async function open(
-  vats: Record<string, VatSpec>,
-  dataDir?: string,
-): Promise<Running> {
+async function open(vats: Record<string, VatSpec>, dataDir?: string): Promise<Running> {
   const logs: VatLogEntry[] = [];
   const cranks: CrankRecord[] = [];
   const host = await makeNodeKernel({
@@ -113,7 +117,9 @@ async function tempDir(): Promise<string> {
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
 /** A local HTTP server on port 0; closed after the test. */
-async function serve(handler: Handler): Promise<{ origin: string; host: string; port: number }> {
+async function serve(
+  handler: Handler,
+): Promise<{ origin: string; host: string; port: number }> {
   const server = createServer(handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   cleanups.push(
@@ -202,7 +208,9 @@ describe('vatPowers.logger (ocap-kernel)', () => {
     await k.call('greeter', 'long', 10_000);
     const warn = k.logs.find((e) => e.level === 'warn');
     const note = '… (10000 characters in all)';
-    expect(warn?.text).toBe(`${'x'.repeat(VAT_LOG_LIMITS.textLength - note.length)}${note}`);
+    expect(warn?.text).toBe(
+      `${'x'.repeat(VAT_LOG_LIMITS.textLength - note.length)}${note}`,
+    );
   });
 
   it('never breaks the crank: values that cannot be rendered are shown as such', async () => {
@@ -326,7 +334,13 @@ describe('endowments', () => {
   });
 
   it('codecs, a real clock, Math.random, crypto and crypto.subtle work', async () => {
-    const k = await open({ all: { source: testVat('powers-endowments.js'), globals: ALL_GLOBALS, network: { allowedHosts: [] } } });
+    const k = await open({
+      all: {
+        source: testVat('powers-endowments.js'),
+        globals: ALL_GLOBALS,
+        network: { allowedHosts: [] },
+      },
+    });
     expect(await k.call('all', 'codecs')).toEqual({
       bytes: 6,
       text: 'héllo',
@@ -336,7 +350,10 @@ describe('endowments', () => {
       unb64: 'hi',
     });
     const before = Date.now();
-    const { now, random } = (await k.call('all', 'clock')) as { now: number; random: number };
+    const { now, random } = (await k.call('all', 'clock')) as {
+      now: number;
+      random: number;
+    };
     expect(now).toBeGreaterThanOrEqual(before);
     expect(now).toBeLessThanOrEqual(Date.now());
     expect(random).toBeGreaterThanOrEqual(0);
@@ -349,7 +366,13 @@ describe('endowments', () => {
   });
 
   it("one vat cannot change what another sees: what is shared is frozen, the rest the vat's own", async () => {
-    const k = await open({ all: { source: testVat('powers-endowments.js'), globals: ALL_GLOBALS, network: { allowedHosts: [] } } });
+    const k = await open({
+      all: {
+        source: testVat('powers-endowments.js'),
+        globals: ALL_GLOBALS,
+        network: { allowedHosts: [] },
+      },
+    });
     expect(await k.call('all', 'tamper')).toEqual({
       encoderPrototype: 'refused',
       urlPrototype: 'refused',
@@ -455,7 +478,9 @@ describe('fetch', () => {
     const host = await makeNodeKernel({ onVatLog: () => undefined });
     cleanups.push(() => host.close());
     await host.kernel.launchCluster(
-      await resolveVats({ net: { source: testVat('powers-endowments.js'), globals: ['fetch'] } }),
+      await resolveVats({
+        net: { source: testVat('powers-endowments.js'), globals: ['fetch'] },
+      }),
     );
     await host.kernel.whenIdle();
     expect(host.kernel.state.getVatByName('net')?.reason).toMatch(
@@ -493,5 +518,37 @@ describe('fetch', () => {
     expect(await k.call('net', 'present', ['fetch'])).toEqual(['fetch']);
     await k.kernel.whenIdle();
     expect(k.cranks.slice(before).filter((c) => c.kind === 'settle')).toEqual([]);
+  });
+});
+
+describe('logging in a vat, at the supervisor', () => {
+  it('posts each line on its own, before the reply, and none in the reply', async () => {
+    const posted: unknown[] = [];
+    const supervisor = makeVatSupervisor({
+      post: (message) => posted.push(parseVatToKernel(message)),
+      platform: makeNodeSupervisorPlatform(),
+    });
+    await supervisor.handle(
+      initVat('v1', await bundleVatSource(testVat('powers-logger.js'))),
+    );
+    await supervisor.handle(startVat(1));
+    posted.length = 0;
+    await supervisor.handle(callRoot(2, 'flood', [2], 'p-1'));
+    expect(posted.map((m) => (m as { type: string }).type)).toEqual([
+      'vatLog',
+      'vatLog',
+      'delivered',
+    ]);
+    const reply = posted[2] as { syscalls: Array<{ kind: string }> };
+    // The only syscall is the result's resolution: a log line is not one.
+    expect(reply.syscalls.map((s) => s.kind)).toEqual(['resolve']);
+    posted.length = 0;
+    await supervisor.handle(
+      callRoot(3, 'flood', [VAT_LOG_LIMITS.linesPerDelivery * 2], 'p-2'),
+    );
+    const logs = posted.filter((m) => (m as { type: string }).type === 'vatLog');
+    // Within the kernel's budget, the count of dropped lines included.
+    expect(logs).toHaveLength(VAT_LOG_LIMITS.linesPerDelivery);
+    expect(logs.at(-1)).toMatchObject({ level: 'warn', tags: ['cask'] });
   });
 });

@@ -24,7 +24,10 @@ export function vatError(error: unknown, what: string): Error {
   const name = error instanceof Error ? error.name : 'Error';
   // The host's error (a DOMException, an undici error with a cause chain) is of a class
   // from outside the vat's reach; only its name and message cross.
-  const made = name === 'TypeError' ? TypeError(`${what}: ${message}`) : Error(`${what}: ${message}`);
+  const made =
+    name === 'TypeError'
+      ? TypeError(`${what}: ${message}`)
+      : Error(`${what}: ${message}`);
   if (name !== 'Error' && name !== 'TypeError') {
     Object.defineProperty(made, 'name', { value: name });
   }
@@ -53,11 +56,7 @@ export class HostCompletions {
    * the host's value into what the vat sees; it runs inside the settle crank. A failure
    * reaches the vat as `vatError(…, what)`.
    */
-  defer<T, R>(
-    what: string,
-    start: () => Promise<T>,
-    adapt: (value: T) => R,
-  ): Promise<R> {
+  defer<T, R>(what: string, start: () => Promise<T>, adapt: (value: T) => R): Promise<R> {
     let resolve!: (value: R) => void;
     let reject!: (reason: unknown) => void;
     const forVat = new Promise<R>((res, rej) => {

@@ -38,7 +38,8 @@ describe('vat endowments', () => {
   it('gives each vat a crypto of its own, whose subtle completes through its completions', async () => {
     const asked: number[] = [];
     const completions = new HostCompletions(() => asked.push(1));
-    const a = makeEndowments(['crypto'], { ...context(), completions }).crypto as TestCrypto;
+    const a = makeEndowments(['crypto'], { ...context(), completions })
+      .crypto as TestCrypto;
     const b = makeEndowments(['crypto'], context()).crypto as TestCrypto;
     expect(a).not.toBe(b);
     expect(Object.isFrozen(a) && Object.isFrozen(a.subtle)).toBe(true);

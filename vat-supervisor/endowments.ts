@@ -39,7 +39,9 @@ const realm = globalThis as unknown as Record<string, unknown>;
 function fromRealm(name: string): unknown {
   const value = realm[name];
   if (value === undefined) {
-    throw new EndowmentError(`global ${JSON.stringify(name)} is not offered by this host`);
+    throw new EndowmentError(
+      `global ${JSON.stringify(name)} is not offered by this host`,
+    );
   }
   return value;
 }
@@ -108,7 +110,10 @@ const hardenKeys = (value: unknown): unknown => {
 interface HostCrypto {
   getRandomValues<T>(array: T): T;
   randomUUID(): string;
-  subtle: Record<(typeof SUBTLE_METHODS)[number], (...args: unknown[]) => Promise<unknown>>;
+  subtle: Record<
+    (typeof SUBTLE_METHODS)[number],
+    (...args: unknown[]) => Promise<unknown>
+  >;
 }
 
 function makeCrypto({ completions }: EndowmentContext): unknown {
@@ -118,7 +123,7 @@ function makeCrypto({ completions }: EndowmentContext): unknown {
     subtle[method] = (...args: unknown[]) =>
       completions.defer(
         `crypto.subtle.${method}`,
-        () => host.subtle[method].apply(host.subtle, args),
+        () => host.subtle[method](...args),
         hardenKeys,
       );
   }

@@ -35,17 +35,18 @@ function wrapCompartment(
   withheld: readonly string[],
 ): CompartmentClass {
   // Named Compartment so that its `name` reads as the real one's.
-  const VatCompartment = function Compartment(
-    this: unknown,
-    ...args: unknown[]
-  ): object {
+  const VatCompartment = function Compartment(this: unknown, ...args: unknown[]): object {
     if (new.target === undefined) {
       throw TypeError('Compartment must be called as a constructor');
     }
-    const made = Reflect.construct(Base, args, new.target) as InstanceType<CompartmentClass>;
+    const made = Reflect.construct(
+      Base,
+      args,
+      new.target,
+    ) as InstanceType<CompartmentClass>;
     // Compartments the vat makes are wrapped the same way.
     made.globalThis.Compartment = VatCompartment;
-    for (const name of withheld) delete made.globalThis[name];
+    for (const name of withheld) Reflect.deleteProperty(made.globalThis, name);
     for (const key of Reflect.ownKeys(inescapable)) {
       Object.defineProperty(made.globalThis, key, {
         value: inescapable[key],

@@ -32,7 +32,6 @@ export interface VatLogger {
   subLogger(options?: LoggerOptions | string): VatLogger;
 }
 
-
 /** One argument as text: strings as they are, errors by their stack, the rest as JSON. */
 export function renderArg(arg: unknown): string {
   try {
@@ -115,7 +114,10 @@ function mergeTags(tags: readonly string[], more: readonly string[]): string[] {
     .map((tag) => tag.slice(0, VAT_LOG_LIMITS.tagLength));
 }
 
-export function makeVatLogger(budget: LogBudget, tags: readonly string[] = []): VatLogger {
+export function makeVatLogger(
+  budget: LogBudget,
+  tags: readonly string[] = [],
+): VatLogger {
   const method =
     (level: VatLogLevel) =>
     (...args: unknown[]): void => {

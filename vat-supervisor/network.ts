@@ -40,7 +40,9 @@ export interface VatResponse {
 
 function checkHost(url: URL, allowedHosts: readonly string[]): void {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw TypeError(`fetch to ${url.protocol} URLs is not allowed for vats (http and https only)`);
+    throw TypeError(
+      `fetch to ${url.protocol} URLs is not allowed for vats (http and https only)`,
+    );
   }
   // An entry names a host (any port, as ocap-kernel's) or a host:port.
   if (!allowedHosts.includes(url.hostname) && !allowedHosts.includes(url.host)) {
@@ -70,7 +72,17 @@ function requestInit(init: unknown): RequestInit {
   if (typeof init !== 'object') throw TypeError('fetch: init must be an object');
   const given = init as Record<string, unknown>;
   const picked: Record<string, unknown> = {};
-  for (const key of ['method', 'headers', 'body', 'signal', 'cache', 'credentials', 'referrer', 'integrity', 'keepalive']) {
+  for (const key of [
+    'method',
+    'headers',
+    'body',
+    'signal',
+    'cache',
+    'credentials',
+    'referrer',
+    'integrity',
+    'keepalive',
+  ]) {
     if (given[key] !== undefined) picked[key] = given[key];
   }
   return picked as RequestInit;
@@ -100,7 +112,10 @@ export function makeVatFetch(
       url = new URL(location, url);
       checkHost(url, hosts);
       const method = (options.method ?? 'GET').toUpperCase();
-      if (response.status === 303 || ((response.status === 301 || response.status === 302) && method === 'POST')) {
+      if (
+        response.status === 303 ||
+        ((response.status === 301 || response.status === 302) && method === 'POST')
+      ) {
         const { body: _body, ...rest } = options;
         options = { ...rest, method: 'GET' };
       }
@@ -108,8 +123,11 @@ export function makeVatFetch(
   }
 
   function vatResponse(response: Response, redirected: boolean): VatResponse {
-    const read = <T, R>(what: string, take: (r: Response) => Promise<T>, adapt: (v: T) => R) =>
-      completions.defer(`response.${what}()`, () => take(response), adapt);
+    const read = <T, R>(
+      what: string,
+      take: (r: Response) => Promise<T>,
+      adapt: (v: T) => R,
+    ) => completions.defer(`response.${what}()`, () => take(response), adapt);
     return harden({
       ok: response.ok,
       status: response.status,
@@ -117,11 +135,30 @@ export function makeVatFetch(
       url: response.url,
       redirected,
       headers: vatHeaders(response.headers),
-      text: () => read('text', (r) => r.text(), (v) => v),
-      json: () => read('json', (r) => r.json() as Promise<unknown>, (v) => v),
-      arrayBuffer: () => read('arrayBuffer', (r) => r.arrayBuffer(), (v) => v),
+      text: () =>
+        read(
+          'text',
+          (r) => r.text(),
+          (v) => v,
+        ),
+      json: () =>
+        read(
+          'json',
+          (r) => r.json() as Promise<unknown>,
+          (v) => v,
+        ),
+      arrayBuffer: () =>
+        read(
+          'arrayBuffer',
+          (r) => r.arrayBuffer(),
+          (v) => v,
+        ),
       bytes: () =>
-        read('bytes', (r) => r.arrayBuffer(), (v) => new Uint8Array(v)),
+        read(
+          'bytes',
+          (r) => r.arrayBuffer(),
+          (v) => new Uint8Array(v),
+        ),
     });
   }
 

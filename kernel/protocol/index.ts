@@ -223,7 +223,10 @@ export const VAT_LOG_LIMITS = Object.freeze({
 });
 
 /** A log line's text cut to the limit, saying how long it was; at most `max` long. */
-export function cutLogText(text: string, max: number = VAT_LOG_LIMITS.textLength): string {
+export function cutLogText(
+  text: string,
+  max: number = VAT_LOG_LIMITS.textLength,
+): string {
   if (text.length <= max) return text;
   const note = `… (${text.length} characters in all)`;
   return `${text.slice(0, Math.max(0, max - note.length))}${note}`;

@@ -744,7 +744,8 @@ function globalsColumn({ globals, network }: VatRecord): string {
 }
 
 function globalsFromColumn(text: string): Pick<VatRecord, 'globals' | 'network'> {
-  const parsed = JSON.parse(text) as string[] | { globals: string[]; network: VatNetwork };
+  const parsed = JSON.parse(text) as
+    string[] | { globals: string[]; network: VatNetwork };
   return Array.isArray(parsed)
     ? { globals: parsed, network: null }
     : { globals: parsed.globals, network: parsed.network };

@@ -53,7 +53,10 @@ export function buildRootObject(vatPowers) {
       return pending;
     },
     async digest(text) {
-      const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
+      const digest = await crypto.subtle.digest(
+        'SHA-256',
+        new TextEncoder().encode(text),
+      );
       return hex(digest);
     },
     async signAndVerify(text) {
@@ -111,7 +114,7 @@ export function buildRootObject(vatPowers) {
         try {
           attempt();
           result[name] = 'changed';
-        } catch (error) {
+        } catch {
           result[name] = 'refused';
         }
       }

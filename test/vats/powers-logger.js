@@ -8,7 +8,10 @@ export function buildRootObject(vatPowers) {
   return Far('root', {
     bootstrap() {},
     hello(name) {
-      logger.subLogger({ tags: ['greeter'] }).subLogger('inner').log('hello', name, { n: 1 });
+      logger
+        .subLogger({ tags: ['greeter'] })
+        .subLogger('inner')
+        .log('hello', name, { n: 1 });
       vatPowers.testLog('said hello to ', name, ' ', { times: 1 });
       return `hi ${name}`;
     },

@@ -17,7 +17,9 @@ export function Logs({ state }: { state: FeedState }) {
             <li key={i} class={`vat-log ${line.level}`} data-testid="vat-log-line">
               <time>{formatTime(line.at, true)}</time> <b>{line.vatName}</b>{' '}
               <span class="level">{line.level}</span>
-              {line.tags.length > 0 ? <span class="tags"> [{line.tags.join(', ')}]</span> : null}
+              {line.tags.length > 0 ? (
+                <span class="tags"> [{line.tags.join(', ')}]</span>
+              ) : null}
               : <span class="text">{line.text}</span>
             </li>
           ))}
