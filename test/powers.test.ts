@@ -11,7 +11,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   capdataToJson,
   type CrankRecord,
@@ -172,6 +172,24 @@ describe('vatPowers.logger (ocap-kernel)', () => {
     expect(hello && formatVatLog(hello)).toBe(
       '[greeter] log [ocap-style, greeter, inner]: hello alice {"n":1}',
     );
+  });
+
+  it('the Node host prints each line on stderr, by default', async () => {
+    const host = await makeNodeKernel();
+    cleanups.push(() => host.close());
+    const written: string[] = [];
+    const write = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+      written.push(String(chunk));
+      return true;
+    });
+    cleanups.push(async () => write.mockRestore());
+    const { result } = await host.kernel.launchCluster(
+      await resolveVats({ greeter: { source: testVat('powers-logger.js') } }),
+    );
+    await result;
+    await host.kernel.whenIdle();
+    write.mockRestore();
+    expect(written).toContain('[greeter] info [ocap-style]: built\n');
   });
 
   it('is not a syscall: a crank that only logs changes nothing', async () => {

@@ -123,7 +123,11 @@ function makeCrypto({ completions }: EndowmentContext): unknown {
     subtle[method] = (...args: unknown[]) =>
       completions.defer(
         `crypto.subtle.${method}`,
-        () => host.subtle[method](...args),
+        // A page that is not a secure context has no crypto.subtle.
+        () =>
+          typeof host.subtle?.[method] === 'function'
+            ? host.subtle[method](...args)
+            : Promise.reject(Error('this host offers no crypto.subtle')),
         hardenKeys,
       );
   }
