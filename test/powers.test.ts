@@ -25,6 +25,7 @@ import { formatVatLog, makeNodeKernel, type NodeKernel } from '../node/host/inde
 import { makeNodeSupervisorPlatform } from '../node/vat-worker/index.ts';
 import { makeVatSupervisor } from '../vat-supervisor/index.ts';
 import { callRoot, initVat, startVat } from './fixtures/vat-harness.ts';
+import { makeInProcessLauncher } from './fixtures/in-process-vats.ts';
 import { testVat } from './kernel-harness.ts';
 
 interface VatSpec {
@@ -402,6 +403,41 @@ describe('endowments', () => {
     expect(await k.call('all', 'timeoutSignal')).toMatch(
       /AbortSignal.timeout is not available to vats/u,
     );
+  });
+});
+
+describe('endowments in one realm', () => {
+  it('vats that share a realm (in process) cannot change what the other sees', async () => {
+    const host = await makeNodeKernel({
+      launcher: makeInProcessLauncher(),
+      onVatLog: () => undefined,
+    });
+    cleanups.push(() => host.close());
+    const spec = {
+      source: testVat('powers-endowments.js'),
+      // The in-process harness offers no fetch.
+      globals: ALL_GLOBALS.filter((name) => name !== 'fetch'),
+    };
+    const { result } = await host.kernel.launchCluster(
+      await resolveVats({ a: spec, b: spec }),
+    );
+    await result;
+    const call = async (vat: string, method: string) =>
+      capdataToJson(
+        (await host.kernel.queueMessage(host.kernel.rootOf(vat), method, [])).data,
+      );
+    expect(await call('a', 'tamper')).toMatchObject({
+      encoderPrototype: 'refused',
+      urlPrototype: 'refused',
+      abortSignal: 'refused',
+      crypto: 'refused',
+      subtle: 'refused',
+    });
+    expect(await call('b', 'codecs')).toMatchObject({
+      bytes: 6,
+      url: 'https://example.test/a?b=1&c=2',
+    });
+    expect(await call('b', 'randomBytes')).toBe(8);
   });
 });
 
