@@ -55,11 +55,13 @@ describe('vat supervisor, in process', () => {
 
   it('endows fetch only when the host offers it', async () => {
     const bundle = await bundleFixture('counter-vat');
-    const offered = await inProcessDriver().request(initVat('v1', bundle, [], ['fetch']));
+    const withHosts = {
+      ...initVat('v1', bundle, [], ['fetch']),
+      network: { allowedHosts: ['example.test'] },
+    };
+    const offered = await inProcessDriver().request(withHosts);
     expect(offered.type).toBe('vatReady');
-    const refused = await inProcessDriver({ offerFetch: false }).request(
-      initVat('v1', bundle, [], ['fetch']),
-    );
+    const refused = await inProcessDriver({ offerFetch: false }).request(withHosts);
     expect(refused).toMatchObject({ type: 'vatInitFailed', vatId: 'v1' });
     expect((refused as { error: string }).error).toMatch(/"fetch" is not offered/);
   });

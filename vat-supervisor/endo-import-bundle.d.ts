@@ -13,3 +13,9 @@ declare module '@endo/import-bundle' {
     powers?: { computeSha512?: (bytes: string | Uint8Array) => string },
   ): Promise<Record<string, unknown>>;
 }
+
+// @endo/base64 ships no type declarations either.
+declare module '@endo/base64' {
+  export function decodeBase64(string: string): Uint8Array;
+  export function encodeBase64(bytes: Uint8Array): string;
+}

@@ -10,7 +10,7 @@
  * The realm must already be locked down (import ./lockdown.ts first in the entry point).
  */
 import { makeLiveSlots } from '@agoric/swingset-liveslots';
-import { importBundle } from '@endo/import-bundle';
+import { makeMarshal } from '@endo/marshal';
 import {
   PROTOCOL_VERSION,
   ProtocolError,
@@ -24,11 +24,15 @@ import {
   type Syscall,
   type VatToKernel,
 } from '../kernel/protocol/index.ts';
-import { selectGlobals } from './endowments.ts';
+import { HostCompletions } from './completions.ts';
+import { WITHHELD_GLOBALS, makeEndowments } from './endowments.ts';
+import { loadBundle } from './load-bundle.ts';
+import { LogBudget, makeTestLog, makeVatLogger } from './logger.ts';
 import { VatstoreCache } from './vatstore-cache.ts';
 
-export { ALLOWED_GLOBALS, EndowmentError } from './endowments.ts';
+export { ALLOWED_GLOBALS, EndowmentError, checkGlobalNames } from './endowments.ts';
 export { VatstoreCache } from './vatstore-cache.ts';
+export type { VatLogger } from './logger.ts';
 
 /** What a host gives the supervisor; everything that differs between Node and a browser. */
 export interface SupervisorPlatform {
@@ -106,6 +110,11 @@ function toVatDeliveryObject(delivery: Delivery): VatDeliveryObject {
       return ['startVat', delivery.parameters];
     case 'stopVat':
       return ['stopVat', delivery.disconnect];
+    case 'settle':
+      // The supervisor settles its host completions first (see deliver); to liveslots
+      // this is a delivery that does nothing, so that it waits for the vat's reactions
+      // to finish and flushes its state, as after any delivery.
+      return ['retireExports', []];
   }
 }
 
@@ -219,6 +228,19 @@ export function makeVatSupervisor({
   let failedCrank: number | undefined;
   /** Syscalls made since the last reply, in order. */
   let syscalls: Syscall[] = [];
+  /** Log lines go to the kernel as they are written, bounded per crank. */
+  const logBudget = new LogBudget((line) => post({ type: 'vatLog', ...line }));
+  /** What the host finishes for the vat waits here for a settle delivery. */
+  const completions = new HostCompletions(() => post({ type: 'settleRequest' }));
+  /**
+   * The powers every vat gets (liveslots adds D, exitVat and exitVatWithFailure): a
+   * logger in ocap-kernel's shape, SwingSet's testLog and makeMarshal.
+   */
+  const vatPowers = harden({
+    logger: makeVatLogger(logBudget),
+    testLog: makeTestLog(logBudget),
+    makeMarshal,
+  });
 
   const cache = (): VatstoreCache => {
     if (store === undefined) throw Error('vatstore used before initVat');
@@ -277,7 +299,11 @@ export function makeVatSupervisor({
     }
     let extraGlobals: Record<string, unknown>;
     try {
-      extraGlobals = selectGlobals(message.globals, platform.hostGlobals);
+      extraGlobals = makeEndowments(message.globals, {
+        network: message.network,
+        hostGlobals: platform.hostGlobals ?? {},
+        completions,
+      });
     } catch (error) {
       initFailed(message.vatId, describeError(error));
       return;
@@ -292,15 +318,16 @@ export function makeVatSupervisor({
       if (bundle === undefined) throw Error('vat namespace already built');
       const toImport = bundle;
       bundle = undefined;
-      return importBundle(toImport, {
+      return loadBundle(toImport, {
         bundleUrl,
-        endowments: {
+        globals: {
           ...extraGlobals,
           console: vatConsole,
           assert: globalThis.assert,
           ...vatGlobals,
         },
         inescapableGlobalProperties,
+        withheld: WITHHELD_GLOBALS,
       });
     };
     store = new VatstoreCache(message.state);
@@ -308,7 +335,7 @@ export function makeVatSupervisor({
       ({ dispatch } = makeLiveSlots(
         syscall,
         message.vatId,
-        harden({}),
+        vatPowers,
         {},
         gcTools,
         vatConsole,
@@ -349,6 +376,8 @@ export function makeVatSupervisor({
     running = crank;
     let reply: DeliveryReply;
     try {
+      // The vat's reactions to them run in this crank, before liveslots sees it quiet.
+      if (delivery.kind === 'settle') completions.settleAll();
       const result = await dispatch(toVatDeliveryObject(delivery));
       reply = {
         type: 'delivered',
@@ -373,6 +402,7 @@ export function makeVatSupervisor({
     syscalls = [];
     // Cleared before posting: an in-process kernel may deliver again from inside post.
     running = undefined;
+    logBudget.endCrank();
     post(reply);
   }
 

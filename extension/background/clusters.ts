@@ -56,6 +56,7 @@ export async function resolveCluster(config: ClusterConfig): Promise<ResolvedClu
       bundle,
       parameters: vat.parameters ?? {},
       globals: vat.globals ?? [],
+      ...(vat.network ? { network: vat.network } : {}),
       ...(vat.deliveryTimeoutMs === undefined
         ? {}
         : { deliveryTimeoutMs: vat.deliveryTimeoutMs }),

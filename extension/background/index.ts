@@ -59,6 +59,7 @@ async function boot(): Promise<KernelHost> {
       keepAlive.busy(booted.kernel);
     },
     onDurable: () => inspector.statusChanged(),
+    onVatLog: (entry) => inspector.recordVatLog(entry),
   });
   if (host.isNew) {
     await saveDefaultCluster({ state: 'launching' });

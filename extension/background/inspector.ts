@@ -7,12 +7,14 @@
  * kept in the history are cut at 4 KiB.
  */
 import type { Runtime } from 'webextension-polyfill';
-import type { CrankDeltaRecord, CrankRecord } from '../../kernel/index.ts';
+import type { CrankDeltaRecord, CrankRecord, VatLogEntry } from '../../kernel/index.ts';
 import {
   HISTORY,
+  LOG_HISTORY,
   type CrankHistory,
   type CrankInfo,
   type KernelEvent,
+  type VatLogInfo,
 } from '../surface-protocol/index.ts';
 
 const MAX_VALUE = 4096;
@@ -28,6 +30,8 @@ export class Inspector implements CrankHistory {
   readonly #cranks: CrankInfo[] = [];
   readonly #deltas = new Map<number, CrankDeltaRecord>();
   readonly #ports = new Set<Runtime.Port>();
+  /** The newest vat log lines (at most LOG_HISTORY), oldest first. */
+  readonly #logs: VatLogInfo[] = [];
   readonly #status: () => Promise<unknown>;
   #statusTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -60,6 +64,18 @@ export class Inspector implements CrankHistory {
     this.statusChanged();
   }
 
+  /** kernel onVatLog hook: kept, and sent to the panels. */
+  recordVatLog(entry: VatLogEntry): void {
+    const line: VatLogInfo = { ...entry, at: Date.now() };
+    this.#logs.push(line);
+    if (this.#logs.length > LOG_HISTORY) this.#logs.shift();
+    this.#broadcast({ type: 'vatLog', line });
+  }
+
+  recentVatLogs(limit: number): VatLogInfo[] {
+    return this.#logs.slice(-limit);
+  }
+
   recentCranks(limit: number): CrankInfo[] {
     return this.#cranks.slice(-limit);
   }
@@ -90,12 +106,17 @@ export class Inspector implements CrankHistory {
       (status) => port.postMessage({ type: 'status', status } satisfies KernelEvent),
       () => undefined,
     );
+    // A panel opened later still sees what vats logged lately.
+    for (const line of this.#logs) {
+      port.postMessage({ type: 'vatLog', line } satisfies KernelEvent);
+    }
   }
 
   /** Forgets the history (the kernel's state was replaced). */
   reset(): void {
     this.#cranks.length = 0;
     this.#deltas.clear();
+    this.#logs.length = 0;
   }
 
   #broadcast(event: KernelEvent): void {

@@ -14,6 +14,7 @@ import {
   type Kernel,
   type KernelStore,
   type RecoveryReport,
+  type VatLogEntry,
 } from '../../kernel/index.ts';
 import { openIndexedDbStorage, type IndexedDbStorage } from '../storage/index.ts';
 import type { OffscreenVatLauncher } from './vat-launcher.ts';
@@ -44,6 +45,8 @@ export interface KernelHostOptions {
   onCrank?: (record: CrankRecord, host: KernelHost) => void;
   /** Called when the durable crank advances. */
   onDurable?: () => void;
+  /** A line a vat logged (vatPowers.logger, testLog). */
+  onVatLog?: (entry: VatLogEntry) => void;
 }
 
 export async function bootKernelHost(options: KernelHostOptions): Promise<KernelHost> {
@@ -81,6 +84,7 @@ export async function bootKernelHost(options: KernelHostOptions): Promise<Kernel
     commitLog: durability,
     ...(onCrank ? { onCrank: (record: CrankRecord) => onCrank(record, host) } : {}),
     ...(options.onDurable ? { onDurable: options.onDurable } : {}),
+    ...(options.onVatLog ? { onVatLog: options.onVatLog } : {}),
   });
   kernel.captureDeltas = true;
   const host: KernelHost = {

@@ -12,6 +12,7 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import { KernelFeed, useFeed, type FeedState } from './kernel.ts';
 import { formatTime } from './ui.tsx';
 import { Cranks } from './views/cranks.tsx';
+import { Logs } from './views/logs.tsx';
 import { Metrics } from './views/metrics.tsx';
 import { Overview } from './views/overview.tsx';
 import { Send } from './views/send.tsx';
@@ -25,6 +26,7 @@ const VIEWS = {
   vats: 'Vats',
   vatstore: 'Vatstore',
   cranks: 'Cranks',
+  logs: 'Logs',
   send: 'Send',
   sql: 'SQL',
   metrics: 'Metrics',
@@ -81,6 +83,7 @@ function App() {
         {view === 'vats' && <Vats feed={feed} />}
         {view === 'vatstore' && <Vatstore />}
         {view === 'cranks' && <Cranks state={state} />}
+        {view === 'logs' && <Logs state={state} />}
         {view === 'send' && <Send />}
         {view === 'sql' && <Sql />}
         {view === 'metrics' && <Metrics state={state} />}

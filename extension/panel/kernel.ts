@@ -11,10 +11,14 @@ import {
   type CrankInfo,
   type KernelEvent,
   type StatusReport,
+  type VatLogInfo,
   type VatReport,
 } from '../surface-client/index.ts';
 
-export type { CrankInfo };
+export type { CrankInfo, VatLogInfo };
+
+/** The most vat log lines kept in memory. */
+export const MAX_VAT_LOGS = 500;
 
 /** The `status` request's result (and a `status` event's). */
 export type KernelStatus = StatusReport;
@@ -46,6 +50,8 @@ export interface FeedState {
   connectionError: string | null;
   /** When the next reconnection attempt runs (epoch ms), while disconnected. */
   reconnectAt: number | null;
+  /** What vats logged, oldest first, at most MAX_VAT_LOGS (the worker sends its recent ones on connect). */
+  vatLogs: readonly VatLogInfo[];
 }
 
 /**
@@ -62,6 +68,7 @@ export class KernelFeed {
     connection: 'connecting',
     connectionError: null,
     reconnectAt: null,
+    vatLogs: [],
   };
 
   readonly #listeners = new Set<() => void>();
@@ -91,6 +98,8 @@ export class KernelFeed {
   /** (Re)opens the stream and reloads; `reset` forgets the cranks seen so far. */
   connect({ reset = false } = {}): void {
     this.#stop();
+    // The worker sends its recent log lines again with the new stream.
+    this.#set({ vatLogs: [] });
     if (reset) this.#set({ status: null, cranks: [] });
     const generation = ++this.#generation;
     const current = () => generation === this.#generation;
@@ -106,6 +115,8 @@ export class KernelFeed {
       if (event.type === 'status') {
         statusEvent = true;
         this.#set({ status: event.status as KernelStatus, statusError: null });
+      } else if (event.type === 'vatLog') {
+        this.#set({ vatLogs: [...this.state.vatLogs, event.line].slice(-MAX_VAT_LOGS) });
       } else {
         if (pending) pending.push(event.crank);
         else this.#set({ cranks: appendCrank(this.state.cranks, event.crank) });

@@ -13,6 +13,7 @@ import {
 export type {
   CrankInfo,
   KernelEvent,
+  VatLogInfo,
   StatusReport,
   VatReport,
 } from '../surface-protocol/index.ts';

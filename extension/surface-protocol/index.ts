@@ -9,6 +9,7 @@ import type {
   DurabilityStats,
   KernelStatus,
   RecoveryReport,
+  VatLogEntry,
 } from '../../kernel/index.ts';
 
 /** `type` of a request: `chrome.runtime.sendMessage({ type: REQUEST, method, params })`. */
@@ -38,8 +39,18 @@ export interface CrankInfo {
   storeBytes: number;
 }
 
+/** A line a vat logged (vatPowers.logger, testLog as level `test`), and when. */
+export interface VatLogInfo extends VatLogEntry {
+  at: number;
+}
+
+/** Vat log lines the worker keeps, and sends a panel when it connects. */
+export const LOG_HISTORY = 500;
+
 export type KernelEvent =
-  { type: 'crank'; crank: CrankInfo } | { type: 'status'; status: unknown };
+  | { type: 'crank'; crank: CrankInfo }
+  | { type: 'status'; status: unknown }
+  | { type: 'vatLog'; line: VatLogInfo };
 
 /** What the surface asks of the worker's crank history. */
 export interface CrankHistory {

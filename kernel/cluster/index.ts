@@ -60,6 +60,8 @@ export const VatConfigStruct = object({
   /** The watchdog: how long one delivery to this vat may take, in ms (default 30 s). */
   deliveryTimeoutMs: exactOptional(size(integer(), 1, 24 * 60 * 60 * 1000)),
   creationOptions: exactOptional(record(string(), unknown())),
+  /** ocap-kernel's: the hosts an endowed `fetch` may reach (by hostname, or host:port). */
+  network: exactOptional(object({ allowedHosts: array(string()) })),
 });
 export type VatConfig = Infer<typeof VatConfigStruct>;
 
@@ -75,6 +77,8 @@ export interface ResolvedVatConfig {
   bundle: VatBundle;
   parameters: Record<string, unknown>;
   globals: string[];
+  /** The hosts an endowed `fetch` may reach. */
+  network?: { allowedHosts: string[] };
   deliveryTimeoutMs?: number;
 }
 

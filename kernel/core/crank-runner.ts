@@ -12,7 +12,7 @@
 import type { CommitGate } from '../durability/index.ts';
 import type { CapData, CrankDelta, Delivery, DeliveryReply } from '../protocol/index.ts';
 import type { KernelStore } from '../store/index.ts';
-import { kerror } from '../marshal/index.ts';
+import { capdataToJson, kerror } from '../marshal/index.ts';
 import type { KernelState, KRef, Message, RunQueueItem, VatId } from '../state/index.ts';
 import { KernelError } from './errors.ts';
 import { collectGarbage, gcVrefs, ReapPolicy } from './gc.ts';
@@ -314,6 +314,12 @@ export class CrankRunner implements Cranks {
         if (!this.#isLive(item.vatId)) return outcome(item.vatId, 'no-delivery');
         await this.#deliver(crank, item.vatId, { kind: 'bringOutYourDead' });
         return outcome(item.vatId, 'ok');
+      case 'settle':
+        // Whatever its host finished for it is settled inside this crank. A settle
+        // asked for by an earlier incarnation finds nothing to settle: harmless.
+        if (!this.#isLive(item.vatId)) return outcome(item.vatId, 'no-delivery');
+        await this.#deliver(crank, item.vatId, { kind: 'settle' });
+        return outcome(item.vatId, 'ok');
       case 'dropExports':
       case 'retireExports':
       case 'retireImports': {
@@ -430,8 +436,8 @@ export class CrankRunner implements Cranks {
       resolve: this.#resolve,
       requestExit: (exiting, failure, info) => {
         const reason = failure
-          ? `it exited with failure: ${info.body}`
-          : `it exited: ${info.body}`;
+          ? `it exited with failure: ${describeCapdata(info)}`
+          : `it exited: ${describeCapdata(info)}`;
         this.#exits.push([exiting, reason]);
       },
     };
@@ -468,5 +474,14 @@ export class CrankRunner implements Cranks {
 
   #isLive(vatId: VatId): boolean {
     return this.#state.getVat(vatId)?.state === 'running';
+  }
+}
+
+/** What a vat exited with, as JSON (`{ "$kref": … }` for references), for its reason. */
+function describeCapdata(data: CapData): string {
+  try {
+    return JSON.stringify(capdataToJson(data)) ?? data.body;
+  } catch {
+    return data.body;
   }
 }

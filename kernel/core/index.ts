@@ -11,4 +11,5 @@ export {
   type KernelStatus,
   type PromiseStatus,
   type Settlement,
+  type VatLogEntry,
 } from './kernel.ts';

@@ -13,7 +13,7 @@
  */
 import type { KernelPlatform } from '../platform/index.ts';
 import { timerOf } from '../platform/index.ts';
-import type { CapData, VatBundle } from '../protocol/index.ts';
+import type { CapData, VatBundle, VatLogLevel } from '../protocol/index.ts';
 import {
   RESERVED_VAT_NAMES,
   type ResolvedCluster,
@@ -49,6 +49,16 @@ export { VAT_ADMIN } from './vat-admin.ts';
 export interface PromiseStatus {
   state: 'unresolved' | 'fulfilled' | 'rejected';
   data?: CapData;
+}
+
+/** One line a vat logged, as the kernel hands it to its host. */
+export interface VatLogEntry {
+  vatId: VatId;
+  /** The vat's name in its cluster. */
+  vatName: string;
+  level: VatLogLevel;
+  tags: string[];
+  text: string;
 }
 
 export interface KernelStatus {
@@ -87,6 +97,13 @@ export interface KernelOptions {
   deliveryTimeoutMs?: number;
   /** Host losses in a row after which a vat is suspended rather than restarted. Default 3. */
   maxHostRestarts?: number;
+  /**
+   * Told each line a vat logs (`vatPowers.logger`, `testLog`: level `test`), bounded
+   * (kernel/protocol VAT_LOG_LIMITS). Not part of any crank: nothing is stored, and a
+   * line may arrive while the crank that logged it is still running or is later rolled
+   * back. Without it vat log lines are dropped.
+   */
+  onVatLog?: (entry: VatLogEntry) => void;
   /**
    * Told once if the kernel stops for good (a storage failure, a kernel bug); every
    * caller waiting is rejected with the same error. Defaults to console.error.
@@ -154,9 +171,12 @@ export class Kernel {
       {
         next: async (paused) =>
           (await this.#warehouse.handleNextFault()) ||
+          (!this.#lane.stopping && this.#warehouse.queueSettles()) ||
           (!paused && !this.#lane.stopping && (await this.#runner.runNext())),
         pending: (paused) =>
-          this.#warehouse.hasFaulted || (!paused && state.runQueueLength() > 0),
+          this.#warehouse.hasFaulted ||
+          this.#warehouse.hasSettleRequests ||
+          (!paused && state.runQueueLength() > 0),
         settled: () => this.#gate.settled,
         failed: (error) => {
           this.#callers.failAll(error);
@@ -185,6 +205,8 @@ export class Kernel {
       maxHostRestarts: options.maxHostRestarts,
       onFault: () => lane.pump(),
       onStopped: (vatId) => this.#runner.reap.forget(vatId),
+      onSettleRequest: () => lane.pump(),
+      ...(options.onVatLog ? { onLog: this.#logOf(options.onVatLog) } : {}),
     });
     this.#runner = new CrankRunner({
       store: options.store,
@@ -590,12 +612,26 @@ export class Kernel {
     return false;
   }
 
+  /** Names each vat's lines; a host's failing hook never reaches the vat or a crank. */
+  #logOf(
+    onVatLog: (entry: VatLogEntry) => void,
+  ): (vatId: VatId, line: Omit<VatLogEntry, 'vatId' | 'vatName'>) => void {
+    return (vatId, line) => {
+      try {
+        onVatLog({ vatId, vatName: this.#state.getVat(vatId)?.name ?? vatId, ...line });
+      } catch {
+        // A log line is worth less than the crank it came from.
+      }
+    };
+  }
+
   #createVat(name: string, config: ResolvedVatConfig): VatRecord {
     return createVat(this.#state, {
       name,
       bundleId: this.#installBundle(config.bundle),
       parameters: config.parameters,
       globals: config.globals,
+      network: config.network,
       deliveryTimeoutMs: config.deliveryTimeoutMs,
     });
   }

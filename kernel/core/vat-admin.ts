@@ -27,6 +27,7 @@ import {
   validate,
   type Struct,
 } from '@metamask/superstruct';
+import type { ResolvedVatConfig } from '../cluster/index.ts';
 import { kser, kslot } from '../marshal/index.ts';
 import type { KernelState, VatId, VatRecord } from '../state/index.ts';
 import { KernelError } from './errors.ts';
@@ -40,6 +41,8 @@ export interface NewVat {
   bundleId: string;
   parameters: Record<string, unknown>;
   globals: string[];
+  /** The hosts an endowed fetch may reach (see docs/vats.md, Endowments). */
+  network?: ResolvedVatConfig['network'];
   deliveryTimeoutMs?: number | undefined;
 }
 
@@ -63,6 +66,7 @@ export function createVat(state: KernelState, spec: NewVat): VatRecord {
     bundleId: spec.bundleId,
     parameters,
     globals: [...spec.globals],
+    network: spec.network,
     deliveryTimeoutMs: spec.deliveryTimeoutMs,
   });
   state.enqueue({ kind: 'startVat', vatId: vat.vatId });

@@ -15,7 +15,7 @@
  * deadline.
  */
 import { timerOf, type KernelPlatform } from '../platform/index.ts';
-import type { Delivery, DeliveryReply, VatBundle } from '../protocol/index.ts';
+import type { Delivery, DeliveryReply, VatBundle, VatLog } from '../protocol/index.ts';
 import { kerror } from '../marshal/index.ts';
 import {
   isObjectKref,
@@ -63,6 +63,10 @@ export interface VatWarehouseOptions {
   onFault: () => void;
   /** The vat's worker went away (its deliveries start counting afresh). */
   onStopped: (vatId: VatId) => void;
+  /** A line a vat logged (vatPowers.logger, testLog). */
+  onLog?: ((vatId: VatId, line: Omit<VatLog, 'type'>) => void) | undefined;
+  /** A vat asked for a settle delivery; the kernel's loop should queue it (queueSettles). */
+  onSettleRequest?: (() => void) | undefined;
 }
 
 export class VatWarehouse {
@@ -76,6 +80,8 @@ export class VatWarehouse {
   readonly #handles = new Map<VatId, VatHandle>();
   /** Faults of workers between cranks, with the handle that faulted. */
   readonly #faulted = new Map<VatId, { handle: VatHandle; fault: VatFault }>();
+  /** Vats whose current worker asked for a settle delivery not yet queued. */
+  readonly #settleRequests = new Set<VatId>();
   /** Host losses in a row, per vat; a delivery that goes through clears it. */
   readonly #losses = new Map<VatId, number>();
   #cranks: Cranks | undefined;
@@ -111,6 +117,28 @@ export class VatWarehouse {
   /** True if a worker faulted between cranks and waits to be dealt with. */
   get hasFaulted(): boolean {
     return this.#faulted.size > 0;
+  }
+
+  /** True if a vat asked for a settle delivery that is not queued yet. */
+  get hasSettleRequests(): boolean {
+    return this.#settleRequests.size > 0;
+  }
+
+  /**
+   * Queues a `settle` item for every running vat that asked for one, in one committed
+   * step; false if none asked. (Queued, not run at once: it takes its turn with the
+   * rest of the run queue.)
+   */
+  queueSettles(): boolean {
+    if (this.#settleRequests.size === 0) return false;
+    const vats = [...this.#settleRequests].filter((vatId) => this.#isRunning(vatId));
+    this.#settleRequests.clear();
+    if (vats.length > 0) {
+      this.#steps.step(() => {
+        for (const vatId of vats) this.#state.enqueue({ kind: 'settle', vatId });
+      });
+    }
+    return true;
   }
 
   /** Deals with one worker that faulted between cranks; false if there was none. */
@@ -321,6 +349,8 @@ export class VatWarehouse {
     const handle = this.#handles.get(vatId);
     this.#handles.delete(vatId);
     this.#faulted.delete(vatId);
+    // What the old worker was waiting for died with its heap.
+    this.#settleRequests.delete(vatId);
     this.#options.onStopped(vatId);
     await handle?.close(STOP_DEADLINE_MS);
   }
@@ -349,6 +379,7 @@ export class VatWarehouse {
       incarnation: vat.incarnation,
       bundle: JSON.parse(this.#state.getBundle(vat.bundleId)) as VatBundle,
       globals: vat.globals,
+      ...(vat.network ? { network: vat.network } : {}),
       state: this.#state.loadVatstore(vat.vatId),
     };
     let channel;
@@ -367,6 +398,12 @@ export class VatWarehouse {
       onFault: (fault) => {
         this.#faulted.set(vat.vatId, { handle, fault });
         this.#options.onFault();
+      },
+      onLog: (line) => this.#options.onLog?.(vat.vatId, line),
+      onSettleRequest: () => {
+        if (this.#handles.get(vat.vatId) !== handle) return;
+        this.#settleRequests.add(vat.vatId);
+        this.#options.onSettleRequest?.();
       },
     });
     this.#handles.set(vat.vatId, handle);

@@ -144,8 +144,8 @@ const ODD_VALUES: readonly unknown[] = [
   'o+1\n',
   ' o+1',
   'one of: initVat, deliver',
-  'one of: vatReady, vatInitFailed, delivered, deliveryFailed',
-  'one of: message, notify, dropExports, retireExports, retireImports, bringOutYourDead, startVat, stopVat',
+  'one of: vatReady, vatInitFailed, delivered, deliveryFailed, vatLog, settleRequest',
+  'one of: message, notify, dropExports, retireExports, retireImports, bringOutYourDead, startVat, stopVat, settle',
   [],
   ['a'],
   ['a', 'b'],
@@ -288,14 +288,14 @@ describe('fast protocol checks', () => {
         type: 'deliver',
         crank: 1,
         delivery: {
-          kind: 'one of: message, notify, dropExports, retireExports, retireImports, bringOutYourDead, startVat, stopVat',
+          kind: 'one of: message, notify, dropExports, retireExports, retireImports, bringOutYourDead, startVat, stopVat, settle',
         },
       }),
     ).toThrow(
       /^invalid message from kernel at delivery\.kind: At path: delivery\.kind -- Expected the literal `"one of: message, /,
     );
     expect(() => parseVatToKernel({ type: 'reboot' })).toThrow(
-      'invalid message from vat at type: At path: type -- Expected the literal `"one of: vatReady, vatInitFailed, delivered, deliveryFailed"`, but received: "reboot"',
+      'invalid message from vat at type: At path: type -- Expected the literal `"one of: vatReady, vatInitFailed, delivered, deliveryFailed, vatLog, settleRequest"`, but received: "reboot"',
     );
   });
 });

@@ -29,6 +29,7 @@ import {
   min,
   unknown,
   exactOptional,
+  enums,
 } from '@metamask/superstruct';
 import {
   VPID_PATTERN,
@@ -104,6 +105,12 @@ export const DeliveryStruct = tagged('kind', {
   bringOutYourDead: object({ kind: literal('bringOutYourDead') }),
   startVat: object({ kind: literal('startVat'), parameters: CapDataStruct }),
   stopVat: object({ kind: literal('stopVat'), disconnect: CapDataStruct }),
+  /**
+   * Cask's own: a crank in which the supervisor settles what the host finished for the
+   * vat since it asked (an endowed fetch's response, a body read, crypto.subtle), so
+   * the vat's reactions run inside a crank. The vat asked for it with `settleRequest`.
+   */
+  settle: object({ kind: literal('settle') }),
 });
 export type Delivery = Infer<typeof DeliveryStruct>;
 
@@ -141,6 +148,8 @@ export const InitVatStruct = object({
   bundle: BundleStruct,
   /** Names of extra globals the vat's config allows (see vat-supervisor/endowments). */
   globals: array(string()),
+  /** The vat config's `network`: the hosts an endowed `fetch` may reach. */
+  network: exactOptional(object({ allowedHosts: array(string()) })),
   state: array(tuple([string(), string()])),
 });
 export type InitVat = Infer<typeof InitVatStruct>;
@@ -193,11 +202,58 @@ export const DeliveryFailedStruct = object({
   delta: DeltaStruct,
 });
 
+/** Levels of a vat's log line; `test` is SwingSet's testLog (test output). */
+export const VAT_LOG_LEVELS = ['debug', 'log', 'info', 'warn', 'error', 'test'] as const;
+export type VatLogLevel = (typeof VAT_LOG_LEVELS)[number];
+
+/**
+ * One line a vat logged through `vatPowers.logger` or `testLog`. Sent on its own, at
+ * any time, outside the crank's reply: a log line is not a syscall and changes no state.
+ */
+/**
+ * Bounds on a vat's logging, kept by the supervisor and enforced again by the kernel: a
+ * line's text (UTF-16 code units) and tags are cut, and lines past `linesPerDelivery` in
+ * one crank are dropped and counted.
+ */
+export const VAT_LOG_LIMITS = Object.freeze({
+  textLength: 4096,
+  tags: 16,
+  tagLength: 64,
+  linesPerDelivery: 256,
+});
+
+/** A log line's text cut to the limit, saying how long it was; at most `max` long. */
+export function cutLogText(
+  text: string,
+  max: number = VAT_LOG_LIMITS.textLength,
+): string {
+  if (text.length <= max) return text;
+  const note = `… (${text.length} characters in all)`;
+  return `${text.slice(0, Math.max(0, max - note.length))}${note}`;
+}
+
+export const VatLogStruct = object({
+  type: literal('vatLog'),
+  level: enums(VAT_LOG_LEVELS),
+  tags: array(string()),
+  text: string(),
+});
+export type VatLog = Infer<typeof VatLogStruct>;
+
+/**
+ * The vat's host finished something the vat waits on (an endowed fetch…): the vat asks
+ * for a `settle` delivery, in which the supervisor hands the vat the results. Sent at
+ * any time; the kernel queues at most one settle delivery per request.
+ */
+export const SettleRequestStruct = object({ type: literal('settleRequest') });
+
 export const VatToKernelStruct = tagged('type', {
   vatReady: VatReadyStruct,
   vatInitFailed: VatInitFailedStruct,
   delivered: DeliveredStruct,
   deliveryFailed: DeliveryFailedStruct,
+  vatLog: VatLogStruct,
+  settleRequest: SettleRequestStruct,
 });
 export type VatToKernel = Infer<typeof VatToKernelStruct>;
 export type DeliveryReply =

@@ -19,12 +19,18 @@ export type VRef = string;
  */
 export type VatLifecycle = 'running' | 'suspended' | 'terminated';
 
+export interface VatNetwork {
+  allowedHosts: string[];
+}
+
 export interface VatRecord {
   vatId: VatId;
   name: string;
   bundleId: string;
   parameters: CapData;
   globals: string[];
+  /** The hosts an endowed `fetch` may reach (vat config `network`), or null. */
+  network: VatNetwork | null;
   incarnation: number;
   state: VatLifecycle;
   rootKref: KRef;
@@ -70,7 +76,9 @@ export type RunQueueItem =
   | { kind: 'notify'; vatId: VatId; kpid: KRef }
   | { kind: 'startVat'; vatId: VatId }
   | { kind: GcKind; vatId: VatId; krefs: KRef[] }
-  | { kind: 'bringOutYourDead'; vatId: VatId };
+  | { kind: 'bringOutYourDead'; vatId: VatId }
+  /** A vat asked for its host's completions (an endowed fetch…) to be delivered. */
+  | { kind: 'settle'; vatId: VatId };
 
 /** A run-queue item with its place in the queue. */
 export interface QueuedItem {
@@ -183,6 +191,7 @@ export class KernelState {
     bundleId: string;
     parameters: CapData;
     globals: string[];
+    network?: VatNetwork | undefined;
     deliveryTimeoutMs?: number | undefined;
   }): VatRecord {
     if (this.getVatByName(spec.name)) {
@@ -196,6 +205,7 @@ export class KernelState {
       bundleId: spec.bundleId,
       parameters: spec.parameters,
       globals: spec.globals,
+      network: spec.network ?? null,
       incarnation: 0,
       state: 'running',
       rootKref,
@@ -216,7 +226,7 @@ export class KernelState {
       vat.name,
       vat.bundleId,
       JSON.stringify(vat.parameters),
-      JSON.stringify(vat.globals),
+      globalsColumn(vat),
       vat.incarnation,
       vat.state,
       vat.rootKref,
@@ -810,6 +820,22 @@ export class KernelState {
   }
 }
 
+/**
+ * The `globals` column: the list of names, as it always was; with a `network`, an object
+ * holding both (read either way, so no migration).
+ */
+function globalsColumn({ globals, network }: VatRecord): string {
+  return JSON.stringify(network === null ? globals : { globals, network });
+}
+
+function globalsFromColumn(text: string): Pick<VatRecord, 'globals' | 'network'> {
+  const parsed = JSON.parse(text) as
+    string[] | { globals: string[]; network: VatNetwork };
+  return Array.isArray(parsed)
+    ? { globals: parsed, network: null }
+    : { globals: parsed.globals, network: parsed.network };
+}
+
 const VAT_COLUMNS =
   'vat_id, name, bundle_id, parameters, globals, incarnation, state, root_kref, next_import, reason, delivery_timeout_ms';
 
@@ -819,7 +845,7 @@ function vatFromRow(row: Row): VatRecord {
     name: str(row[1]),
     bundleId: str(row[2]),
     parameters: JSON.parse(str(row[3])) as CapData,
-    globals: JSON.parse(str(row[4])) as string[],
+    ...globalsFromColumn(str(row[4])),
     incarnation: num(row[5]),
     state: str(row[6]) as VatLifecycle,
     rootKref: str(row[7]),
@@ -849,6 +875,7 @@ function itemColumns(item: RunQueueItem): Row {
       return ['notify', item.vatId, item.kpid, null, null, null, null];
     case 'startVat':
     case 'bringOutYourDead':
+    case 'settle':
       return [item.kind, item.vatId, null, null, null, null, null];
     default:
       return [item.kind, item.vatId, null, null, null, null, JSON.stringify(item.krefs)];
@@ -868,6 +895,7 @@ function itemFromColumns(row: Row, what: string): RunQueueItem {
       return { kind, vatId: str(row[1]), kpid: str(row[2]) };
     case 'startVat':
     case 'bringOutYourDead':
+    case 'settle':
       return { kind, vatId: str(row[1]) };
     case 'dropExports':
     case 'retireExports':

@@ -7,10 +7,13 @@
 import type { VatChannel } from '../platform/index.ts';
 import {
   PROTOCOL_VERSION,
+  VAT_LOG_LIMITS,
+  cutLogText,
   parseVatToKernel,
   type Delivery,
   type DeliveryReply,
   type InitVat,
+  type VatLog,
 } from '../protocol/index.ts';
 
 /**
@@ -54,6 +57,10 @@ export interface VatHandleOptions {
    */
   onFault: (fault: VatFault) => void;
   setTimer: SetTimer;
+  /** A line the vat logged (already bounded: see VAT_LOG_LIMITS). */
+  onLog?: ((line: Omit<VatLog, 'type'>) => void) | undefined;
+  /** The vat asked for a `settle` delivery. */
+  onSettleRequest?: (() => void) | undefined;
 }
 
 export class VatHandle {
@@ -65,12 +72,19 @@ export class VatHandle {
   #cancelDeadline: (() => void) | undefined;
   #fault: VatFault | undefined;
   #closed = false;
+  readonly #onLog: VatHandleOptions['onLog'];
+  readonly #onSettleRequest: VatHandleOptions['onSettleRequest'];
+  /** Lines taken since the vat's last reply, and lines dropped past the limit. */
+  #logLines = 0;
+  #logDropped = 0;
 
   constructor(options: VatHandleOptions) {
     this.vatId = options.vatId;
     this.#channel = options.channel;
     this.#onFault = options.onFault;
     this.#setTimer = options.setTimer;
+    this.#onLog = options.onLog;
+    this.#onSettleRequest = options.onSettleRequest;
     this.#channel.onMessage((message) => this.#receive(message));
     this.#channel.onExit((reason) =>
       this.#faulted(new VatFault('lost', `its worker stopped: ${reason}`)),
@@ -203,12 +217,52 @@ export class VatHandle {
           return;
         }
         this.#settle();
+        this.#newLogBudget();
         pending.resolve(message);
         return;
       }
+      case 'vatLog':
+        this.#log(message);
+        return;
+      case 'settleRequest':
+        this.#onSettleRequest?.();
+        return;
       default:
         this.#violation('it sent a message of unknown type');
     }
+  }
+
+  /**
+   * Passes a log line on, bounded whatever the worker sends: a line's text and tags are
+   * cut, and past `linesPerDelivery` lines since the last reply the rest are
+   * dropped and counted (the supervisor keeps to the same limits, so an honest vat only
+   * meets them if it logs more than that in one crank).
+   */
+  #log({ level, tags, text }: VatLog): void {
+    if (this.#onLog === undefined) return;
+    if (this.#logLines >= VAT_LOG_LIMITS.linesPerDelivery) {
+      this.#logDropped += 1;
+      return;
+    }
+    this.#logLines += 1;
+    const { textLength, tags: maxTags, tagLength } = VAT_LOG_LIMITS;
+    this.#onLog({
+      level,
+      tags: tags.slice(0, maxTags).map((tag) => tag.slice(0, tagLength)),
+      text: cutLogText(text, textLength),
+    });
+  }
+
+  #newLogBudget(): void {
+    if (this.#logDropped > 0 && this.#onLog) {
+      this.#onLog({
+        level: 'warn',
+        tags: ['cask'],
+        text: `${this.#logDropped} log lines dropped: more than ${VAT_LOG_LIMITS.linesPerDelivery} in one crank`,
+      });
+    }
+    this.#logLines = 0;
+    this.#logDropped = 0;
   }
 
   #violation(reason: string): void {

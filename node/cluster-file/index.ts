@@ -74,6 +74,7 @@ export async function loadClusterFile(path: string): Promise<ResolvedCluster> {
       bundle,
       parameters: vat.parameters ?? {},
       globals: vat.globals ?? [],
+      ...(vat.network ? { network: vat.network } : {}),
       ...(vat.deliveryTimeoutMs === undefined
         ? {}
         : { deliveryTimeoutMs: vat.deliveryTimeoutMs }),

@@ -17,6 +17,7 @@ import {
   type KernelOptions,
   type RecoveryReport,
   type VatLauncher,
+  type VatLogEntry,
 } from '../../kernel/index.ts';
 import {
   openFileStorage,
@@ -48,6 +49,11 @@ export interface NodeKernelOptions {
   onCrank?: KernelOptions['onCrank'];
   onCommit?: KernelOptions['onCommit'];
   onStop?: KernelOptions['onStop'];
+  /**
+   * Where vats' log lines go (vatPowers.logger, testLog). Default: one line each on
+   * stderr (formatVatLog); stdout belongs to the host (the CLI prints results there).
+   */
+  onVatLog?: (entry: VatLogEntry) => void;
   reapInterval?: number;
   deliveryTimeoutMs?: number;
   maxHostRestarts?: number;
@@ -55,6 +61,22 @@ export interface NodeKernelOptions {
   services?: KernelOptions['services'];
   /** KernelOptions.maxPinsPerCaller. */
   maxPinsPerCaller?: number;
+}
+
+/**
+ * One vat log line as the Node host prints it: the vat's name, the level (`test` for
+ * SwingSet's testLog), the tags, the text; a line break in the text is kept, indented.
+ *
+ *   [alice] info [ocap-kernel-vat, fetcher]: got 3 results
+ *   [bob] test: counter is 2
+ */
+export function formatVatLog({ vatName, level, tags, text }: VatLogEntry): string {
+  const tagText = tags.length > 0 ? ` [${tags.join(', ')}]` : '';
+  return `[${vatName}] ${level}${tagText}: ${text.replaceAll('\n', '\n    ')}`;
+}
+
+function printVatLog(entry: VatLogEntry): void {
+  process.stderr.write(`${formatVatLog(entry)}\n`);
 }
 
 export async function makeNodeKernel(
@@ -93,6 +115,7 @@ export async function makeNodeKernel(
     ...(options.onCrank ? { onCrank: options.onCrank } : {}),
     ...(options.onCommit ? { onCommit: options.onCommit } : {}),
     ...(options.onStop ? { onStop: options.onStop } : {}),
+    onVatLog: options.onVatLog ?? printVatLog,
     ...(options.reapInterval ? { reapInterval: options.reapInterval } : {}),
     ...(options.deliveryTimeoutMs
       ? { deliveryTimeoutMs: options.deliveryTimeoutMs }
