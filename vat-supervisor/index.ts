@@ -10,7 +10,7 @@
  * The realm must already be locked down (import ./lockdown.ts first in the entry point).
  */
 import { makeLiveSlots } from '@agoric/swingset-liveslots';
-import { importBundle } from '@endo/import-bundle';
+import { loadVatBundle } from './bundle-formats.ts';
 import {
   PROTOCOL_VERSION,
   ProtocolError,
@@ -292,7 +292,7 @@ export function makeVatSupervisor({
       if (bundle === undefined) throw Error('vat namespace already built');
       const toImport = bundle;
       bundle = undefined;
-      return importBundle(toImport, {
+      return loadVatBundle(toImport, {
         bundleUrl,
         endowments: {
           ...extraGlobals,

@@ -14,7 +14,11 @@
 import type { KernelPlatform } from '../platform/index.ts';
 import { timerOf } from '../platform/index.ts';
 import type { CapData } from '../protocol/index.ts';
-import type { ResolvedCluster, ResolvedVatConfig } from '../cluster/index.ts';
+import {
+  bundleIdOf,
+  type ResolvedCluster,
+  type ResolvedVatConfig,
+} from '../cluster/index.ts';
 import { CommitGate, type CommitLog } from '../durability/index.ts';
 import { jsonToCapdata, kser, kslot } from '../marshal/index.ts';
 import {
@@ -483,7 +487,7 @@ export class Kernel {
   }
 
   #createVat(name: string, config: ResolvedVatConfig): VatRecord {
-    const bundleId = config.bundle.endoZipBase64Sha512;
+    const bundleId = bundleIdOf(config.bundle);
     this.#state.putBundle(bundleId, JSON.stringify(config.bundle));
     const vat = this.#state.createVat({
       name,
