@@ -76,7 +76,10 @@ export function checkBundle(value: unknown, where: string): VatBundle {
       return fail(where, 'endoZipBase64 must be a non-empty string (the archive)');
     }
     if (typeof sha !== 'string' || !/^[0-9a-f]{128}$/u.test(sha)) {
-      return fail(where, 'endoZipBase64Sha512 must be 128 hex digits (the SHA-512 of the archive)');
+      return fail(
+        where,
+        'endoZipBase64Sha512 must be 128 hex digits (the SHA-512 of the archive)',
+      );
     }
     let head: Uint8Array;
     try {
@@ -115,43 +118,23 @@ export function checkBundle(value: unknown, where: string): VatBundle {
       );
     }
     if (!code.includes('__vatExports__')) {
-      return fail(where, 'code does not assign __vatExports__, as ocap-kernel bundles do');
+      return fail(
+        where,
+        'code does not assign __vatExports__, as ocap-kernel bundles do',
+      );
     }
     return value as VatBundle;
   }
   if (typeof format === 'string' && Object.hasOwn(REFUSED_FORMATS, format)) {
-    return fail(where, `moduleFormat "${format}" is not loaded by Cask: ${REFUSED_FORMATS[format]}`);
+    return fail(
+      where,
+      `moduleFormat "${format}" is not loaded by Cask: ${REFUSED_FORMATS[format]}`,
+    );
   }
   return fail(
     where,
     `unknown moduleFormat ${JSON.stringify(format)} (Cask loads "endoZipBase64" and "iife")`,
   );
-}
-
-/**
- * Checks an endoZipBase64 bundle's archive against its SHA-512, so that a truncated or
- * edited file is refused at launch (the vat would otherwise fail to import it). Uses
- * WebCrypto, present in Node 20 and in the extension's service worker.
- */
-export async function verifyBundle(bundle: VatBundle, where: string): Promise<void> {
-  if (bundle.moduleFormat !== 'endoZipBase64') return;
-  let bytes: Uint8Array;
-  try {
-    bytes = decodeBase64(bundle.endoZipBase64);
-  } catch {
-    fail(where, 'endoZipBase64 is not base64');
-    return;
-  }
-  const digest = new Uint8Array(
-    await globalThis.crypto.subtle.digest('SHA-512', bytes as Uint8Array<ArrayBuffer>),
-  );
-  const hex = Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
-  if (hex !== bundle.endoZipBase64Sha512) {
-    fail(
-      where,
-      'the archive does not match its endoZipBase64Sha512 (the bundle was truncated or edited); build it again',
-    );
-  }
 }
 
 /**

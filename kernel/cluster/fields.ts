@@ -21,7 +21,14 @@ const NO_METERING =
 
 export const CLUSTER_FIELDS: FieldRules = {
   noun: 'field',
-  known: ['bootstrap', 'vats', 'forceReset', 'services', 'bundles', 'defaultReapInterval'],
+  known: [
+    'bootstrap',
+    'vats',
+    'forceReset',
+    'services',
+    'bundles',
+    'defaultReapInterval',
+  ],
   refused: {
     io: "ocap-kernel's IO service (console, file, socket and network streams) is not part of Cask; a vat reaches the outside only through the objects and `globals` it is given",
     devices:
@@ -33,13 +40,13 @@ export const CLUSTER_FIELDS: FieldRules = {
     defaultReapGCKrefs:
       'Cask asks a vat to collect its garbage by delivery count only (`defaultReapInterval`, `creationOptions.reapInterval`)',
     relaxDurabilityRules:
-      'Cask always enforces liveslots\' durability rules: a durable object may hold only durable references',
+      "Cask always enforces liveslots' durability rules: a durable object may hold only durable references",
     snapshotInitial:
       'Cask takes no heap snapshots: a vat restarts from its vatstore, as SwingSet vats do after an upgrade',
     snapshotInterval:
       'Cask takes no heap snapshots: a vat restarts from its vatstore, as SwingSet vats do after an upgrade',
     pinBootstrapRoot:
-      'Cask always keeps every vat\'s root object (the kernel holds a reference to it), so there is nothing to pin',
+      "Cask always keeps every vat's root object (the kernel holds a reference to it), so there is nothing to pin",
   },
 };
 
@@ -65,9 +72,8 @@ export const VAT_FIELDS: FieldRules = {
     bundleID:
       'Cask has no content-addressed bundle store; give a `bundleSpec`, a `bundleName` from `bundles`, or an inline `bundle`',
     endowments:
-      "SwingSet never implemented config `endowments`; name the extra globals a vat needs in `globals`",
-    vatParameters:
-      'in a cluster config the parameters of a vat are its `parameters`',
+      'SwingSet never implemented config `endowments`; name the extra globals a vat needs in `globals`',
+    vatParameters: 'in a cluster config the parameters of a vat are its `parameters`',
   },
 };
 

@@ -36,12 +36,7 @@ import { ClusterConfigError } from './errors.ts';
 import { BUNDLE_FIELDS, CLUSTER_FIELDS, VAT_FIELDS, checkFields } from './fields.ts';
 
 export { ClusterConfigError } from './errors.ts';
-export {
-  BundleFormatError,
-  bundleIdOf,
-  checkBundle,
-  verifyBundle,
-} from './bundle-formats.ts';
+export { BundleFormatError, bundleIdOf, checkBundle } from './bundle-formats.ts';
 export type { ReapInterval } from './creation-options.ts';
 export { closest, editDistance } from './suggest.ts';
 export { BUNDLE_FIELDS, CLUSTER_FIELDS, CREATION_OPTIONS, VAT_FIELDS } from './fields.ts';

@@ -35,7 +35,9 @@ export async function fetchBundleText(
     }
     const next = new URL(answer.redirect, at);
     if (next.protocol !== 'http:' && next.protocol !== 'https:') {
-      throw Error(`fetching ${url.href}: redirected to ${next.href}, which is not http(s)`);
+      throw Error(
+        `fetching ${url.href}: redirected to ${next.href}, which is not http(s)`,
+      );
     }
     at = next;
   }
@@ -46,7 +48,9 @@ function fetchOnce(
   maxBytes: number,
   deadline: number,
   timeoutMs: number,
-): Promise<{ text: string; redirect?: undefined } | { text?: undefined; redirect: string }> {
+): Promise<
+  { text: string; redirect?: undefined } | { text?: undefined; redirect: string }
+> {
   return new Promise((resolve, reject) => {
     const get = url.protocol === 'https:' ? httpsGet : httpGet;
     const request = get(url, { headers: { accept: 'application/json' } });
@@ -96,7 +100,9 @@ function fetchOnce(
         size += chunk.length;
         if (size > maxBytes) {
           request.destroy(
-            Error(`fetching ${url.href}: the bundle is over the limit of ${mib(maxBytes)}`),
+            Error(
+              `fetching ${url.href}: the bundle is over the limit of ${mib(maxBytes)}`,
+            ),
           );
           return;
         }

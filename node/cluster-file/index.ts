@@ -18,7 +18,6 @@ import {
   parseClusterConfig,
   resolveClusterConfig,
   vatCode,
-  verifyBundle,
   type ResolvedCluster,
   type VatBundle,
 } from '../../kernel/index.ts';
@@ -118,7 +117,6 @@ export async function loadClusterFile(
     switch (code.kind) {
       case 'bundle':
         bundles[name] = code.bundle;
-        await verifyBundle(code.bundle, field).catch(named);
         break;
       case 'bundleName':
         throw new ClusterFileError(
@@ -195,9 +193,7 @@ async function readBundle(
     );
   }
   try {
-    const bundle = checkBundle(parsed, field);
-    await verifyBundle(bundle, field);
-    return bundle;
+    return checkBundle(parsed, field);
   } catch (error) {
     throw new ClusterFileError(`${config}: ${(error as Error).message}`);
   }
