@@ -18,7 +18,8 @@ export const DEFAULT_FETCH_LIMITS: FetchLimits = {
   maxRedirects: 3,
 };
 
-const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+const mib = (bytes: number): string =>
+  bytes < 1024 * 1024 ? `${bytes} bytes` : `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 
 export async function fetchBundleText(
   url: URL,
