@@ -2,7 +2,11 @@
  * Cluster configs: every field of ocap-kernel's and SwingSet's configs is honoured or
  * refused by name, and a typo is named with the field it was probably meant to be.
  */
-import { describe, expect, it } from 'vitest';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { main } from '../node/cli/index.ts';
 import {
   CLUSTER_FIELDS,
   CREATION_OPTIONS,
@@ -307,5 +311,76 @@ describe('the helpers', () => {
       const bytes = new Uint8Array(length).map((_, i) => (i * 31 + length) & 0xff);
       expect(sha256Hex(bytes)).toBe(createHash('sha256').update(bytes).digest('hex'));
     }
+  });
+});
+
+describe('forceReset in cask run', () => {
+  const dirs: string[] = [];
+  afterAll(async () => {
+    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+  });
+
+  async function cask(...argv: string[]) {
+    const stdout: string[] = [];
+    const stderr: string[] = [];
+    const code = await main(argv, {
+      stdout: (l) => stdout.push(l),
+      stderr: (l) => stderr.push(l),
+    });
+    return { code, last: stdout.at(-1), stderr: stderr.join('\n') };
+  }
+
+  it('discards the kernel a data directory holds, says so, and launches afresh', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cask-reset-'));
+    dirs.push(dir);
+    const counter = resolve(import.meta.dirname, '../vats/counter.js');
+    const config = (forceReset: boolean) => {
+      const path = join(dir, forceReset ? 'reset.json' : 'keep.json');
+      return writeFile(
+        path,
+        JSON.stringify({
+          bootstrap: 'counter',
+          ...(forceReset ? { forceReset } : {}),
+          vats: { counter: { sourceSpec: counter, parameters: { start: 5 } } },
+        }),
+      ).then(() => path);
+    };
+    const data = join(dir, 'data');
+    const keep = await config(false);
+    const reset = await config(true);
+
+    expect((await cask('run', keep, '--data', data)).last).toBe('5');
+    expect((await cask('send', '--data', data, 'counter', 'increment')).last).toBe('6');
+    // Without forceReset the kernel is resumed: bootstrap does not run again.
+    const resumed = await cask('run', keep, '--data', data);
+    expect(resumed.stderr).toContain('bootstrap is not called again');
+    expect((await cask('send', '--data', data, 'counter', 'getCount')).last).toBe('6');
+
+    const fresh = await cask('run', reset, '--data', data);
+    expect(fresh.code).toBe(0);
+    expect(fresh.stderr).toMatch(
+      /cask: forceReset in .*reset\.json: discarded the kernel in .*data \(1 vat\(s\): counter, /u,
+    );
+    expect(fresh.last).toBe('5');
+    expect((await cask('send', '--data', data, 'counter', 'increment')).last).toBe('6');
+  });
+
+  it('does nothing to a directory with no kernel yet', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cask-reset-'));
+    dirs.push(dir);
+    const path = join(dir, 'c.json');
+    await writeFile(
+      path,
+      JSON.stringify({
+        bootstrap: 'counter',
+        forceReset: true,
+        vats: {
+          counter: { sourceSpec: resolve(import.meta.dirname, '../vats/counter.js') },
+        },
+      }),
+    );
+    const first = await cask('run', path, '--data', join(dir, 'data'));
+    expect(first.last).toBe('0');
+    expect(first.stderr).not.toContain('discarded');
   });
 });

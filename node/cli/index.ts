@@ -17,11 +17,13 @@ export type { CliIo } from './io.ts';
 export const USAGE = `usage: cask <command> [options]
 
 commands:
-  run CLUSTER.json [--data DIR]
+  run CLUSTER.json [--data DIR] [--allow-fetch-bundles]
       Launch the cluster, call bootstrap on its bootstrap vat, print the result.
       With --data, the kernel's state is kept durably in DIR; if DIR already holds a
-      kernel, it is resumed instead (bootstrap is not called again). Exits 1, naming
-      each one, if a vat failed to start.
+      kernel, it is resumed instead (bootstrap is not called again), unless the
+      cluster says "forceReset": true, which discards that kernel and launches afresh.
+      With --allow-fetch-bundles, http(s) bundleSpecs are fetched (else refused).
+      Exits 1, naming each one, if a vat failed to start.
   send --data DIR VAT METHOD [JSON_ARG...] [--timeout SECONDS]
       Resume the kernel in DIR, send METHOD(...args) to the root object of the vat named
       VAT, and print the result. Arguments are JSON; {"$kref":"ko3"} passes a reference.

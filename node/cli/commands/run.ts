@@ -1,10 +1,16 @@
 /**
- * `cask run CLUSTER.json [--data DIR]`: launches the cluster and prints its bootstrap
- * result; with a DIR that already holds a kernel, resumes it instead. Exits non-zero,
- * naming each vat, if any vat failed to start.
+ * `cask run CLUSTER.json [--data DIR] [--allow-fetch-bundles]`: launches the cluster and
+ * prints its bootstrap result; with a DIR that already holds a kernel, resumes it
+ * instead, unless the cluster says `forceReset`: then that kernel is discarded (said on
+ * stderr) and the cluster launched afresh. Exits non-zero, naming each vat, if any vat
+ * failed to start.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Settlement } from '../../../kernel/index.ts';
 import { loadClusterFile } from '../../cluster-file/index.ts';
+import { openFileStorage } from '../../file-storage/index.ts';
+import { readNodeStore } from '../../host/index.ts';
 import { parse } from '../args.ts';
 import { printSettlement, suspendedLines, type CliIo } from '../io.ts';
 import { afterPromiseJobs, withKernel } from '../kernel.ts';
@@ -12,12 +18,17 @@ import { afterPromiseJobs, withKernel } from '../kernel.ts';
 export async function run(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parse(
     args,
-    { data: { type: 'string' } },
+    { data: { type: 'string' }, 'allow-fetch-bundles': { type: 'boolean' } },
     { min: 1, max: 1, names: 'one CLUSTER.json' },
   );
   const data = values.data;
   const configPath = positionals[0] as string;
-  const cluster = await loadClusterFile(configPath);
+  const cluster = await loadClusterFile(configPath, {
+    allowFetch: values['allow-fetch-bundles'] === true,
+  });
+  if (cluster.forceReset === true && data !== undefined) {
+    await discardKernel(data, configPath, io);
+  }
   return withKernel(data, io, async ({ kernel, isNew }) => {
     const suspendedBefore = new Set(
       kernel.state
@@ -78,4 +89,38 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     }
     return failed.length > 0 ? 1 : code;
   });
+}
+
+/**
+ * `forceReset` over a directory that holds a kernel: the one case where Cask discards
+ * state without a fault or a `terminate --delete-state`, because the config asked for it
+ * in so many words; stderr says what went. The log goes before the checkpoints, so a
+ * crash half way leaves a kernel recovery still opens (an older one), which the next
+ * `cask run` resets again.
+ */
+async function discardKernel(data: string, configPath: string, io: CliIo): Promise<void> {
+  if (!existsSync(join(data, 'log')) && !existsSync(join(data, 'checkpoints'))) return;
+  const reading = await readNodeStore(data);
+  let vats: string[];
+  let crank: number;
+  try {
+    vats = reading.state.listVats().map((v) => v.name);
+    crank = reading.report.lastSeq;
+  } finally {
+    await reading.close();
+  }
+  const storage = await openFileStorage(data);
+  try {
+    for (const segment of await storage.listLogSegments()) {
+      await storage.deleteLogSegment(segment);
+    }
+    for (const checkpoint of await storage.listCheckpoints()) {
+      await storage.deleteCheckpoint(checkpoint);
+    }
+  } finally {
+    await storage.close();
+  }
+  io.stderr(
+    `cask: forceReset in ${configPath}: discarded the kernel in ${data} (${vats.length} vat(s)${vats.length ? `: ${vats.join(', ')}` : ''}, their vatstores and queues, through log record ${crank}); launching afresh`,
+  );
 }
