@@ -37,7 +37,9 @@ export async function loadVatBundle(
     `(function () {\n${bundle.code}\n;return __vatExports__;\n})()\n//# sourceURL=${options.bundleUrl}\n`,
   );
   if (typeof namespace !== 'object' || namespace === null) {
-    throw Error(`the iife bundle set __vatExports__ to ${String(namespace)}, not its exports`);
+    throw Error(
+      `the iife bundle set __vatExports__ to ${String(namespace)}, not its exports`,
+    );
   }
   return namespace as Record<string, unknown>;
 }
