@@ -2,7 +2,7 @@
  * Cluster configs: every field of ocap-kernel's and SwingSet's configs is honoured or
  * refused by name, and a typo is named with the field it was probably meant to be.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -382,5 +382,17 @@ describe('forceReset in cask run', () => {
     const first = await cask('run', path, '--data', join(dir, 'data'));
     expect(first.last).toBe('0');
     expect(first.stderr).not.toContain('discarded');
+  });
+});
+
+describe('docs/vats.md', () => {
+  it('lists every cluster field, vat field and creation option', async () => {
+    const doc = await readFile(resolve(import.meta.dirname, '../docs/vats.md'), 'utf8');
+    const section = doc.split('## Cluster files')[1] ?? '';
+    for (const rules of [CLUSTER_FIELDS, VAT_FIELDS, CREATION_OPTIONS]) {
+      for (const field of [...rules.known, ...Object.keys(rules.refused)]) {
+        expect(section, field).toContain(`\`${field}\``);
+      }
+    }
   });
 });
