@@ -11,6 +11,7 @@
  */
 import { makeLiveSlots } from '@agoric/swingset-liveslots';
 import { makeMarshal } from '@endo/marshal';
+import { loadVatBundle } from './bundle-formats.ts';
 import {
   PROTOCOL_VERSION,
   ProtocolError,
@@ -26,7 +27,6 @@ import {
 } from '../kernel/protocol/index.ts';
 import { HostCompletions } from './completions.ts';
 import { WITHHELD_GLOBALS, makeEndowments } from './endowments.ts';
-import { loadBundle } from './load-bundle.ts';
 import { LogBudget, makeTestLog, makeVatLogger } from './logger.ts';
 import { VatstoreCache } from './vatstore-cache.ts';
 
@@ -318,7 +318,7 @@ export function makeVatSupervisor({
       if (bundle === undefined) throw Error('vat namespace already built');
       const toImport = bundle;
       bundle = undefined;
-      return loadBundle(toImport, {
+      return loadVatBundle(toImport, {
         bundleUrl,
         globals: {
           ...extraGlobals,

@@ -1,11 +1,20 @@
 /**
  * Cluster configs in the extension. Bundles come with the extension (built at build
- * time into dist/bundles) or inline in the config; nothing is fetched from the network,
+ * time into dist/bundles) or inline in the config; nothing is fetched from the network
+ * and no file is read at run time (DESIGN: bundles are never fetched from the network),
  * and there is no bundler at run time, so `sourceSpec` is refused.
+ *
+ * A `bundleName` names an entry of the config's `bundles`, or else a bundle the extension
+ * ships: `bundles/<name>.bundle.json`.
  */
 import {
   ClusterConfigError,
+  checkBundle,
   parseClusterConfig,
+  resolveClusterConfig,
+  vatCode,
+  namedBundleCode,
+  type VatCode,
   type ClusterConfig,
   type ResolvedCluster,
   type VatBundle,
@@ -23,46 +32,75 @@ async function fetchPackaged(path: string, what: string): Promise<unknown> {
 }
 
 /** A bundleSpec names a file of the extension: "bundles/counter.bundle.json". */
-function packagedPath(name: string, spec: string): string {
+function packagedPath(field: string, spec: string): string {
   const own = chrome.runtime.getURL('');
   const path = spec.startsWith(own)
     ? spec.slice(own.length)
     : spec.replace(/^\.?\//u, '');
-  if (/^[a-z][a-z0-9+.-]*:/iu.test(path) || path.split('/').includes('..')) {
+  const scheme = /^([a-z][a-z0-9+.-]*):/iu.exec(path)?.[1]?.toLowerCase();
+  if (scheme === 'http' || scheme === 'https') {
     throw new ClusterConfigError(
-      `invalid cluster config at vats.${name}.bundleSpec: ${JSON.stringify(spec)} is outside the extension; bundles are never fetched from the network (give a path such as "bundles/counter.bundle.json", or an inline bundle)`,
+      `invalid cluster config at ${field}: ${JSON.stringify(spec)} is on the network, and the extension never fetches bundles from the network at run time; ship the bundle with the extension (bundles/<name>.bundle.json) or give it inline as \`bundle\``,
+    );
+  }
+  if (scheme === 'file') {
+    throw new ClusterConfigError(
+      `invalid cluster config at ${field}: ${JSON.stringify(spec)} is a file, and the extension cannot read files; ship the bundle with the extension (bundles/<name>.bundle.json) or give it inline as \`bundle\``,
+    );
+  }
+  if (scheme !== undefined || path.split('/').includes('..')) {
+    throw new ClusterConfigError(
+      `invalid cluster config at ${field}: ${JSON.stringify(spec)} is outside the extension; bundles are never fetched from the network (give a path such as "bundles/counter.bundle.json", or an inline bundle)`,
     );
   }
   return path;
 }
 
-export async function resolveCluster(config: ClusterConfig): Promise<ResolvedCluster> {
-  const vats: ResolvedCluster['vats'] = {};
-  for (const [name, vat] of Object.entries(config.vats)) {
-    let bundle: VatBundle;
-    if (vat.bundle) {
-      bundle = vat.bundle as VatBundle;
-    } else if (vat.bundleSpec !== undefined) {
-      bundle = (await fetchPackaged(
-        packagedPath(name, vat.bundleSpec),
-        `invalid cluster config at vats.${name}.bundleSpec`,
-      )) as VatBundle;
-    } else {
-      throw new ClusterConfigError(
-        `invalid cluster config at vats.${name}.sourceSpec: the extension has no bundler at run time; give a bundleSpec naming a bundle it ships (bundles/<name>.bundle.json) or an inline bundle`,
-      );
-    }
-    vats[name] = {
-      bundle,
-      parameters: vat.parameters ?? {},
-      globals: vat.globals ?? [],
-      ...(vat.network ? { network: vat.network } : {}),
-      ...(vat.deliveryTimeoutMs === undefined
-        ? {}
-        : { deliveryTimeoutMs: vat.deliveryTimeoutMs }),
-    };
+async function packagedBundle(path: string, field: string): Promise<VatBundle> {
+  const where = `invalid cluster config at ${field}`;
+  const value = await fetchPackaged(path, where);
+  try {
+    return checkBundle(value, field);
+  } catch (error) {
+    throw new ClusterConfigError(`invalid cluster config at ${(error as Error).message}`);
   }
-  return { bootstrap: config.bootstrap, vats };
+}
+
+export async function resolveCluster(config: ClusterConfig): Promise<ResolvedCluster> {
+  if (config.forceReset === true) {
+    // Honouring it here would discard every vat of the running kernel on a launch
+    // request; that is left to an explicit import of a state file.
+    throw new ClusterConfigError(
+      'invalid cluster config at forceReset: the extension does not discard its running kernel to launch a cluster; remove forceReset (or set it to false) to launch beside the vats it has',
+    );
+  }
+  const read = async (code: VatCode): Promise<VatBundle> => {
+    switch (code.kind) {
+      case 'bundle':
+        return code.bundle;
+      case 'bundleSpec':
+        return await packagedBundle(packagedPath(code.field, code.spec), code.field);
+      case 'bundleName':
+        if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/u.test(code.name)) {
+          throw new ClusterConfigError(
+            `invalid cluster config at ${code.field}: ${JSON.stringify(code.name)} is neither in bundles nor the name of a bundle the extension ships`,
+          );
+        }
+        return await packagedBundle(`bundles/${code.name}.bundle.json`, code.field);
+      case 'sourceSpec':
+        throw new ClusterConfigError(
+          `invalid cluster config at ${code.field}: the extension has no bundler at run time; give a bundleSpec naming a bundle it ships (bundles/<name>.bundle.json) or an inline bundle`,
+        );
+    }
+  };
+  const bundles: Record<string, VatBundle> = {};
+  for (const name of Object.keys(config.vats))
+    bundles[name] = await read(vatCode(config, name));
+  const named: Record<string, VatBundle> = {};
+  for (const name of Object.keys(config.bundles ?? {})) {
+    named[name] = await read(namedBundleCode(config, name));
+  }
+  return resolveClusterConfig(config, bundles, named);
 }
 
 export async function loadDefaultCluster(): Promise<ResolvedCluster> {

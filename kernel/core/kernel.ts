@@ -15,6 +15,7 @@ import type { KernelPlatform } from '../platform/index.ts';
 import { timerOf } from '../platform/index.ts';
 import type { CapData, VatBundle, VatLogLevel } from '../protocol/index.ts';
 import {
+  bundleIdOf,
   RESERVED_VAT_NAMES,
   type ResolvedCluster,
   type ResolvedVatConfig,
@@ -637,7 +638,7 @@ export class Kernel {
   }
 
   #installBundle(bundle: VatBundle, name?: string): string {
-    const bundleId = bundle.endoZipBase64Sha512;
+    const bundleId = bundleIdOf(bundle);
     this.#state.putBundle(bundleId, JSON.stringify(bundle));
     if (name !== undefined) this.#state.nameBundle(name, bundleId);
     return bundleId;

@@ -50,12 +50,19 @@ export type CapData = Infer<typeof CapDataStruct>;
 const ResolutionStruct = object({ vpid, rejected: boolean(), data: CapDataStruct });
 export type Resolution = Infer<typeof ResolutionStruct>;
 
-const BundleStruct = object({
+/** Endo's archive (@endo/bundle-source): what SwingSet and Cask's own bundler write. */
+export const EndoZipBundleStruct = object({
   moduleFormat: literal('endoZipBase64'),
   endoZipBase64: string(),
   endoZipBase64Sha512: string(),
 });
-export type VatBundle = Infer<typeof BundleStruct>;
+/** What ocap-kernel's `ocap bundle` writes today (vite): a script assigning `__vatExports__`. */
+export const IifeBundleStruct = object({
+  moduleFormat: literal('iife'),
+  code: string(),
+  exports: array(string()),
+  external: array(string()),
+});
 
 /** How superstruct prints a received value in its messages. */
 const print = (value: unknown): string =>
@@ -88,6 +95,12 @@ function tagged<T extends Record<string, Struct<any, any>>>(
       : unknownTag) as unknown as Struct<Infer<T[keyof T]>, null>;
   }) as Struct<Infer<T[keyof T]>, null>;
 }
+
+const BundleStruct = tagged('moduleFormat', {
+  endoZipBase64: EndoZipBundleStruct,
+  iife: IifeBundleStruct,
+});
+export type VatBundle = Infer<typeof BundleStruct>;
 
 const vrefList = array(vref);
 

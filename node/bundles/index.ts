@@ -1,6 +1,11 @@
 /**
- * Bundles vat sources into Endo's `endoZipBase64` format, the only format the vat
- * supervisor loads.
+ * Bundles vat sources into Endo's `endoZipBase64` format (@endo/bundle-source).
+ *
+ * The bundling itself runs in one worker thread per process (bundler-worker.ts), started
+ * on first use and let go when idle: the kernel's realm is locked down under SES, whose
+ * ArrayBuffer shim breaks the wasm-based TypeScript stripper the bundler uses on Node 20
+ * (array-buffer-detached.ts explains); the worker's realm is set up so that it does not.
+ * It also keeps the kernel's thread free while a large vat bundles.
  *
  * Bundling a small vat costs about half a second (most of it walking and archiving the
  * Endo packages it imports), and tests and the CLI bundle the same vats again and again,
@@ -8,12 +13,11 @@
  * entry file's mtime is checked: an edit to a module it imports is not noticed until the
  * process restarts or `clearBundleCache()` is called.
  */
-import bundleSource from '@endo/bundle-source';
-import { existsSync, readFileSync } from 'node:fs';
-import { readFile, realpath, stat } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type { VatBundle } from '../../kernel/protocol/index.ts';
+import type { BundleAnswer, BundleRequest } from './bundler-worker.ts';
 
 export type { VatBundle };
 
@@ -30,7 +34,7 @@ export async function bundleVatSource(path: string): Promise<VatBundle> {
   const { mtimeMs } = await stat(absolute);
   const hit = cache.get(absolute);
   if (hit !== undefined && hit.mtimeMs === mtimeMs) return hit.bundle;
-  const bundle = makeBundle(absolute);
+  const bundle = bundler().bundle(absolute);
   cache.set(absolute, { mtimeMs, bundle });
   // A failed bundle is not remembered: the next call tries again.
   bundle.catch(() => {
@@ -44,112 +48,72 @@ export function clearBundleCache(): void {
   cache.clear();
 }
 
-async function makeBundle(absolute: string): Promise<VatBundle> {
-  const powers = hasPackageAbove(absolute) ? undefined : loosePowers(dirname(absolute));
-  const bundle = await bundleSource(absolute, { format: 'endoZipBase64' }, powers);
-  return {
-    moduleFormat: bundle.moduleFormat,
-    endoZipBase64: bundle.endoZipBase64,
-    endoZipBase64Sha512: bundle.endoZipBase64Sha512,
-  };
+/** Where the worker starts: from source through tsx, from the build directly. */
+function workerEntry(): { url: URL; entry?: string } {
+  const here = import.meta.url;
+  if (here.endsWith('.ts')) {
+    return {
+      url: new URL('./ts-entry.js', here),
+      entry: new URL('./bundler-worker.ts', here).href,
+    };
+  }
+  return { url: new URL('./bundler-worker.js', here) };
 }
 
-function hasPackageAbove(file: string): boolean {
-  for (let dir = dirname(file); ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'package.json'))) return true;
-    if (dirname(dir) === dir) return false;
-  }
+interface Bundler {
+  bundle(path: string): Promise<VatBundle>;
 }
 
-/** The directory of Cask's own package.json: where its dependencies are resolved from. */
-function caskRoot(): string {
-  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    if (dirname(dir) === dir) throw Error('cannot find the Cask package.json');
-  }
+let current: Bundler | undefined;
+
+function bundler(): Bundler {
+  current ??= startBundler();
+  return current;
 }
 
 /**
- * File-reading powers for @endo/bundle-source that overlay, onto a loose vat's directory,
- * a package.json declaring Cask's dependencies and a node_modules that resolves them the
- * way Node would from Cask's own package. Nothing is written to disk.
- *
- * Package locations are canonicalized to their real paths, so only the first hop (the
- * vat's own imports) goes through the overlay; the packages' own dependencies resolve
- * from where they really are.
+ * The worker and the requests it owes an answer. It holds the process open only while it
+ * owes one; if it dies, every waiting request fails with the reason and the next request
+ * starts a new worker.
  */
-function loosePowers(vatDir: string) {
-  const root = caskRoot();
-  const { dependencies = {} } = JSON.parse(
-    readFileSync(join(root, 'package.json'), 'utf8'),
-  ) as { dependencies?: Record<string, string> };
-  const dirUrl = `${pathToFileURL(vatDir).href}/`;
-  const manifestUrl = `${dirUrl}package.json`;
-  const manifest = new TextEncoder().encode(
-    JSON.stringify({
-      name: 'cask-loose-vat',
-      version: '0.0.0',
-      type: 'module',
-      dependencies,
-    }),
-  );
-  const modulesUrl = `${dirUrl}node_modules/`;
-
-  const packageDirs = new Map<string, string | undefined>();
-  /** Where Node would find package `name` from Cask's root. */
-  const findPackage = (name: string): string | undefined => {
-    if (!packageDirs.has(name)) {
-      let found: string | undefined;
-      for (let dir = root; ; dir = dirname(dir)) {
-        const candidate = join(dir, 'node_modules', name);
-        if (existsSync(join(candidate, 'package.json'))) {
-          found = candidate;
-          break;
-        }
-        if (dirname(dir) === dir) break;
-      }
-      packageDirs.set(name, found);
-    }
-    return packageDirs.get(name);
+function startBundler(): Bundler {
+  const { url, entry } = workerEntry();
+  const worker = new Worker(url, { workerData: { entry } });
+  worker.unref();
+  const waiting = new Map<
+    number,
+    { resolve: (bundle: VatBundle) => void; reject: (error: Error) => void }
+  >();
+  let nextId = 1;
+  const self: Bundler = {
+    bundle(path) {
+      const id = nextId;
+      nextId += 1;
+      return new Promise<VatBundle>((resolve, reject) => {
+        if (waiting.size === 0) worker.ref();
+        waiting.set(id, { resolve, reject });
+        worker.postMessage({ id, path } satisfies BundleRequest);
+      });
+    },
   };
-
-  /** Maps an overlaid location to a real file path. */
-  const toPath = (location: string): string => {
-    if (location.startsWith(modulesUrl)) {
-      const rest = decodeURIComponent(location.slice(modulesUrl.length));
-      const parts = rest.split('/');
-      const nameLength = rest.startsWith('@') ? 2 : 1;
-      const name = parts.slice(0, nameLength).join('/');
-      const dir = findPackage(name);
-      if (dir !== undefined) return join(dir, ...parts.slice(nameLength));
-    }
-    return fileURLToPath(location);
+  const settle = (id: number) => {
+    const waiter = waiting.get(id);
+    waiting.delete(id);
+    if (waiting.size === 0) worker.unref();
+    return waiter;
   };
-
-  const read = async (location: string): Promise<Uint8Array> =>
-    location === manifestUrl ? manifest : readFile(toPath(location));
-
-  const maybeRead = async (location: string): Promise<Uint8Array | undefined> => {
-    try {
-      return await read(location);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'EISDIR') return undefined;
-      throw error;
+  worker.on('message', (answer: BundleAnswer) => {
+    const waiter = settle(answer.id);
+    if (answer.ok) waiter?.resolve(answer.bundle);
+    else waiter?.reject(Error(answer.error));
+  });
+  const died = (why: string) => {
+    if (current === self) current = undefined;
+    for (const id of [...waiting.keys()]) {
+      settle(id)?.reject(Error(`the bundler worker stopped: ${why}`));
     }
   };
-
-  const canonical = async (location: string): Promise<string> => {
-    if (location === manifestUrl) return location;
-    const isDir = location.endsWith('/');
-    try {
-      const real = await realpath(toPath(isDir ? location.slice(0, -1) : location));
-      return `${pathToFileURL(real).href}${isDir ? '/' : ''}`;
-    } catch {
-      // The compartment mapper wants the logical location back when nothing is there.
-      return location;
-    }
-  };
-
-  return { read, maybeRead, canonical } as Parameters<typeof bundleSource>[2];
+  worker.on('error', (error) => died(error.message));
+  worker.on('exit', (code) => died(`it exited with code ${code}`));
+  return self;
 }

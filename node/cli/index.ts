@@ -21,11 +21,14 @@ export type { CliIo } from './io.ts';
 export const USAGE = `usage: cask <command> [options]
 
 commands:
-  run CLUSTER.json [--data DIR]
+  run CLUSTER.json [--data DIR] [--allow-fetch-bundles]
       Launch the cluster, call bootstrap on its bootstrap vat, print the result.
       With --data, the kernel's state is kept durably in DIR; if DIR already holds a
-      kernel, it is resumed instead (bootstrap is not called again). Exits 1, naming
-      each one, if a vat failed to start.
+      kernel, it is resumed instead (bootstrap is not called again), unless the
+      cluster says "forceReset": true, which discards that kernel and launches afresh
+      (refused while a daemon runs on DIR). With --allow-fetch-bundles, http(s)
+      bundleSpecs are fetched (else refused). Exits 1, naming each one, if a vat
+      failed to start.
   start --data DIR [--foreground]
       Run the kernel of DIR as a daemon on a local socket (owner-only), so vats and
       their heaps stay up between commands. Prints its pid and socket once it answers;

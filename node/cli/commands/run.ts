@@ -1,26 +1,37 @@
 /**
- * `cask run CLUSTER.json [--data DIR]`: launches the cluster and prints its bootstrap
- * result; with a DIR that already holds a kernel, resumes it instead (bootstrap is
- * called once per kernel). Through the daemon of DIR if one runs. Exits non-zero,
- * naming each vat, if any vat failed to start.
+ * `cask run CLUSTER.json [--data DIR] [--allow-fetch-bundles]`: launches the cluster and
+ * prints its bootstrap result; with a DIR that already holds a kernel, resumes it
+ * instead (bootstrap is called once per kernel), unless the cluster says `forceReset`:
+ * then that kernel is discarded (said on stderr) and the cluster launched afresh.
+ * Through the daemon of DIR if one runs. Exits non-zero, naming each vat, if any vat
+ * failed to start.
  */
 import { parse } from '../args.ts';
 import { printSettlement, suspendedLines, type CliIo } from '../io.ts';
+import { asksForReset, discardKernel, refuseResetUnderDaemon } from '../reset.ts';
 import { callKernel } from '../session.ts';
 
 export async function run(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parse(
     args,
-    { data: { type: 'string' } },
+    { data: { type: 'string' }, 'allow-fetch-bundles': { type: 'boolean' } },
     { min: 1, max: 1, names: 'one CLUSTER.json' },
   );
   const data = values.data;
   const configPath = positionals[0] as string;
+  if (data !== undefined && (await asksForReset(configPath))) {
+    await refuseResetUnderDaemon(data);
+    await discardKernel(data, configPath, io);
+  }
   const result = await callKernel(
     data,
     io,
     'run',
-    { config: configPath, cwd: process.cwd() },
+    {
+      config: configPath,
+      cwd: process.cwd(),
+      allowFetch: values['allow-fetch-bundles'] === true,
+    },
     { mayBeNew: true },
   );
   let code = 0;

@@ -29,7 +29,12 @@ const Suspended = object({
  */
 export const run = defineMethod({
   name: 'run',
-  params: object({ config: size(string(), 1, 4096), cwd: size(string(), 1, 4096) }),
+  params: object({
+    config: size(string(), 1, 4096),
+    cwd: size(string(), 1, 4096),
+    /** Fetch http(s) bundleSpecs (cask run --allow-fetch-bundles); refused otherwise. */
+    allowFetch: exactOptional(boolean()),
+  }),
   result: object({
     resumed: boolean(),
     /** The config's bootstrap vat. */
@@ -43,11 +48,13 @@ export const run = defineMethod({
     suspended: array(Suspended),
   }),
   deadlineMs: () => LONG_DEADLINE_MS,
-  async handler(hooks, { config, cwd }) {
+  async handler(hooks, { config, cwd, allowFetch }) {
     // The path as the user gave it when it means the same here (its errors then name
     // it so); otherwise from the client's directory.
     const here = resolve(cwd, config) === resolve(config);
-    const cluster = await loadClusterFile(here ? config : resolve(cwd, config));
+    const cluster = await loadClusterFile(here ? config : resolve(cwd, config), {
+      allowFetch: allowFetch === true,
+    });
     const host = await hooks.host();
     const { kernel } = host;
     const suspendedBefore = new Set(

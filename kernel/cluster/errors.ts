@@ -1,0 +1,3 @@
+export class ClusterConfigError extends Error {
+  override name = 'ClusterConfigError';
+}
