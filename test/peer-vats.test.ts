@@ -100,5 +100,15 @@ describe("SwingSet's style", () => {
       [],
     );
     expect(capdataToJson(bumped.data)).toBe(3);
+    // E.sendOnly reaches the presence (it was dropped by liveslots 0.11 with
+    // eventual-send 1.5 before the supervisor's HandledPromise for vats).
+    const root = second.kernel.rootOf('bootstrap');
+    expect(capdataToJson((await second.kernel.queueMessage(root, 'poke', [])).data)).toBe(
+      'sent',
+    );
+    await second.kernel.whenIdle();
+    expect(capdataToJson((await second.kernel.queueMessage(root, 'bump', [])).data)).toBe(
+      5,
+    );
   });
 });

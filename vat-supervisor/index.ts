@@ -12,6 +12,7 @@
 import { makeLiveSlots } from '@agoric/swingset-liveslots';
 import { makeMarshal } from '@endo/marshal';
 import { loadVatBundle } from './bundle-formats.ts';
+import { makeVatHandledPromise } from './send-only.ts';
 import {
   PROTOCOL_VERSION,
   ProtocolError,
@@ -202,6 +203,19 @@ function makeVatConsole(base: Console): Console {
   return harden(vatConsole) as unknown as Console;
 }
 
+/** Made once, on first use: the realm's HandledPromise exists only after lockdown. */
+let vatHandledPromise: unknown;
+function handledPromiseForVats(): unknown {
+  vatHandledPromise ??= makeVatHandledPromise(
+    (
+      globalThis as unknown as {
+        HandledPromise: Parameters<typeof makeVatHandledPromise>[0];
+      }
+    ).HandledPromise,
+  );
+  return vatHandledPromise;
+}
+
 export function makeVatSupervisor({
   post,
   platform,
@@ -324,6 +338,7 @@ export function makeVatSupervisor({
           ...extraGlobals,
           console: vatConsole,
           assert: globalThis.assert,
+          HandledPromise: handledPromiseForVats(),
           ...vatGlobals,
         },
         inescapableGlobalProperties,

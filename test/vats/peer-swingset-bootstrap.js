@@ -13,5 +13,11 @@ export function buildRootObject(_vatPowers, _parameters, baggage) {
       return [first, second];
     },
     bump: () => E(E(baggage.get('ledger')).getCounter()).incr(),
+    // SwingSet code sends what it needs no answer to with E.sendOnly.
+    async poke() {
+      const counter = await E(baggage.get('ledger')).getCounter();
+      E.sendOnly(counter).incr();
+      return 'sent';
+    },
   });
 }
