@@ -364,6 +364,7 @@ describe('installStateImage over files in a data directory', () => {
     1,
     null,
     null,
+    null,
   ];
 
   /** Commits one crank of `entries` in v1's vatstore and appends it to the log. */

@@ -444,7 +444,8 @@ export class CrankRunner implements Cranks {
     for (const syscall of reply.syscalls) handleSyscall(ctx, vatId, syscall);
     this.#noteDelta(vatId, reply.delta);
     this.#state.applyDelta(vatId, reply.delta);
-    if (this.reap.delivered(vatId, delivery.kind)) {
+    const own = this.#state.getVat(vatId)?.reapInterval ?? null;
+    if (this.reap.delivered(vatId, delivery.kind, own)) {
       this.#state.enqueue({ kind: 'bringOutYourDead', vatId });
     }
   }

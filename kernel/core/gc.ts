@@ -60,15 +60,23 @@ export class ReapPolicy {
     this.#interval = interval;
   }
 
-  /** Counts a delivery; true when the vat is due a bringOutYourDead. */
-  delivered(vatId: VatId, kind: Delivery['kind']): boolean {
+  /**
+   * Counts a delivery; true when the vat is due a bringOutYourDead. `own` is the vat's
+   * own interval (its creationOptions), if it has one.
+   */
+  delivered(
+    vatId: VatId,
+    kind: Delivery['kind'],
+    own: number | 'never' | null = null,
+  ): boolean {
     if (kind === 'bringOutYourDead') {
       this.#deliveries.set(vatId, 0);
       return false;
     }
+    if (own === 'never') return false;
     const n = (this.#deliveries.get(vatId) ?? 0) + 1;
     this.#deliveries.set(vatId, n);
-    return n === this.#interval;
+    return n >= (own ?? this.#interval);
   }
 
   /** The vat's worker went away: its count starts again with the next one. */

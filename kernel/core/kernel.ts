@@ -634,6 +634,7 @@ export class Kernel {
       globals: config.globals,
       network: config.network,
       deliveryTimeoutMs: config.deliveryTimeoutMs,
+      reapInterval: config.reapInterval,
     });
   }
 

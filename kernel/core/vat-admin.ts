@@ -44,6 +44,7 @@ export interface NewVat {
   /** The hosts an endowed fetch may reach (see docs/vats.md, Endowments). */
   network?: ResolvedVatConfig['network'];
   deliveryTimeoutMs?: number | undefined;
+  reapInterval?: number | 'never' | undefined;
 }
 
 /** Creates a vat's records in the open crank and queues its startVat. */
@@ -68,6 +69,7 @@ export function createVat(state: KernelState, spec: NewVat): VatRecord {
     globals: [...spec.globals],
     network: spec.network,
     deliveryTimeoutMs: spec.deliveryTimeoutMs,
+    reapInterval: spec.reapInterval,
   });
   state.enqueue({ kind: 'startVat', vatId: vat.vatId });
   return vat;

@@ -28,6 +28,7 @@ const vatRow = (vatId: string, name: string): Row => [
   1,
   null,
   null,
+  null,
 ];
 
 /** A store as a kernel leaves it after `cranks` cranks, with the given vats. */

@@ -7,7 +7,7 @@
  * knows nothing of vats' processes; the kernel room decides *when* things happen.
  */
 import type { CapData, CrankDelta } from '../protocol/index.ts';
-import type { KernelStore, Row } from '../store/index.ts';
+import { TABLES, type KernelStore, type Row } from '../store/index.ts';
 
 export type VatId = string;
 export type KRef = string;
@@ -39,6 +39,8 @@ export interface VatRecord {
   reason: string | null;
   /** Its own delivery deadline (the watchdog), or null for the kernel's default. */
   deliveryTimeoutMs: number | null;
+  /** Deliveries between its bringOutYourDeads, 'never', or null for the kernel's default. */
+  reapInterval: number | 'never' | null;
 }
 
 export interface ObjectRecord {
@@ -193,6 +195,7 @@ export class KernelState {
     globals: string[];
     network?: VatNetwork | undefined;
     deliveryTimeoutMs?: number | undefined;
+    reapInterval?: number | 'never' | undefined;
   }): VatRecord {
     if (this.getVatByName(spec.name)) {
       throw new StateError(`a vat named "${spec.name}" already exists`);
@@ -212,6 +215,7 @@ export class KernelState {
       nextImport: 1,
       reason: null,
       deliveryTimeoutMs: spec.deliveryTimeoutMs ?? null,
+      reapInterval: spec.reapInterval ?? null,
     };
     this.putVat(vat);
     this.#store.put('clist', [vatId, rootKref, 'o+0', 1]);
@@ -233,6 +237,7 @@ export class KernelState {
       vat.nextImport,
       vat.reason,
       vat.deliveryTimeoutMs,
+      vat.reapInterval === 'never' ? 0 : vat.reapInterval,
     ]);
   }
 
@@ -836,8 +841,7 @@ function globalsFromColumn(text: string): Pick<VatRecord, 'globals' | 'network'>
     : { globals: parsed.globals, network: parsed.network };
 }
 
-const VAT_COLUMNS =
-  'vat_id, name, bundle_id, parameters, globals, incarnation, state, root_kref, next_import, reason, delivery_timeout_ms';
+const VAT_COLUMNS = TABLES.vats.columns.join(', ');
 
 function vatFromRow(row: Row): VatRecord {
   return {
@@ -852,6 +856,12 @@ function vatFromRow(row: Row): VatRecord {
     nextImport: num(row[8]),
     reason: strOrNull(row[9]),
     deliveryTimeoutMs: row[10] === null ? null : num(row[10]),
+    reapInterval:
+      row[11] === null || row[11] === undefined
+        ? null
+        : num(row[11]) === 0
+          ? 'never'
+          : num(row[11]),
   };
 }
 

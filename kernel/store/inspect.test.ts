@@ -12,7 +12,20 @@ beforeAll(async () => {
   SQL = await initSqlJs();
 });
 
-const VAT_ROW = ['v1', 'alice', 'b1', '{}', '[]', 1, 'running', 'ko1', 1, null, null];
+const VAT_ROW = [
+  'v1',
+  'alice',
+  'b1',
+  '{}',
+  '[]',
+  1,
+  'running',
+  'ko1',
+  1,
+  null,
+  null,
+  null,
+];
 
 /** A store holding one vat and three vatstore rows, all committed. */
 function seeded(): KernelStore {

@@ -137,7 +137,8 @@ CREATE INDEX held_queue_by_vat ON held_queue (held_for, seq);
 /**
  * Version 3: krefs an outside caller (the CLI, the panel) was handed stay reachable until
  * that caller releases them (`seq` orders a caller's pins, oldest first); kernel objects
- * that stand for a kernel service rather than a vat's export; bundles by name.
+ * that stand for a kernel service rather than a vat's export; bundles by name; a vat's
+ * own reap interval (null: the kernel's; 0: never).
  */
 export const SCHEMA_V3 = `
 CREATE TABLE service_objects (
@@ -146,6 +147,8 @@ CREATE TABLE service_objects (
   facet TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE UNIQUE INDEX service_objects_by_facet ON service_objects (service, facet);
+
+ALTER TABLE vats ADD COLUMN reap_interval INTEGER;
 
 CREATE TABLE bundle_names (
   name TEXT PRIMARY KEY,
@@ -190,6 +193,7 @@ export const TABLES = {
     'next_import',
     'reason',
     'delivery_timeout_ms',
+    'reap_interval',
   ]),
   clist: table('clist', 2, ['vat_id', 'kref', 'vref', 'reachable']),
   objects: table('objects', 1, ['kref', 'owner_vat', 'reachable', 'recognizable']),

@@ -180,8 +180,8 @@ describe('migration from schema version 1', () => {
     expect(store.one('PRAGMA user_version')?.[0]).toBe(SCHEMA_VERSION);
     expect(store.all('SELECT * FROM pins')).toEqual([]);
     expect(store.all('SELECT * FROM vats ORDER BY vat_id')).toEqual([
-      ['v1', 'alice', 'b1', '{}', '[]', 0, 'running', 'ko1', 1, null, null],
-      ['v2', 'bob', 'b1', '{}', '[]', 2, 'terminated', 'ko2', 3, 'asked to', null],
+      ['v1', 'alice', 'b1', '{}', '[]', 0, 'running', 'ko1', 1, null, null, null],
+      ['v2', 'bob', 'b1', '{}', '[]', 2, 'terminated', 'ko2', 3, 'asked to', null, null],
     ]);
     expect(store.all('SELECT * FROM held_queue')).toEqual([]);
     // The new state is allowed now.
@@ -198,6 +198,7 @@ describe('migration from schema version 1', () => {
       1,
       'why',
       50,
+      0,
     ]);
     store.commitCrank();
   });
@@ -223,6 +224,7 @@ describe('migration from schema version 1', () => {
       'running',
       'ko3',
       1,
+      null,
       null,
       null,
     ]);
