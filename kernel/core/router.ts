@@ -6,12 +6,15 @@
  */
 import type { CapData } from '../protocol/index.ts';
 import { kerror, singleObjectKref } from '../marshal/index.ts';
+import { KernelError } from './errors.ts';
 import {
   isPromiseKref,
   type KernelState,
   type KRef,
   type VatId,
 } from '../state/index.ts';
+
+const MAX_HOPS = 1000;
 
 export type Route =
   /** Deliver to `vatId`, which owns `target` (an object kref) and runs. */
@@ -32,7 +35,14 @@ export function routeSend(
   method: string | null,
 ): Route {
   let to = target;
-  for (;;) {
+  // Each hop follows a promise resolved to an object, so a chain ends after one hop; the
+  // bound makes a cycle (a kernel bug) an error naming it, never a spin.
+  for (let hops = 0; ; hops += 1) {
+    if (hops > MAX_HOPS) {
+      throw new KernelError(
+        `kernel bug: routing a message to ${target} followed ${MAX_HOPS} resolved promises without reaching an object (at ${to})`,
+      );
+    }
     if (!isPromiseKref(to)) break;
     const p = state.getPromise(to);
     if (!p) return reject(kerror(`message to ${to}: no such promise`));
