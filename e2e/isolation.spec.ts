@@ -3,7 +3,15 @@ import { expect, increment, test } from './fixtures.ts';
 
 const proberCluster = (globals: string[] = []) => ({
   bootstrap: 'prober',
-  vats: { prober: { bundle: testBundle('prober'), globals } },
+  vats: {
+    prober: {
+      bundle: testBundle('prober'),
+      globals,
+      ...(globals.includes('fetch')
+        ? { network: { allowedHosts: ['example.com'] } }
+        : {}),
+    },
+  },
 });
 
 interface Launched {
@@ -119,4 +127,18 @@ test('a vat page that posts garbage on its port is suspended with a clear reason
     state: 'fulfilled',
     value: 'pong',
   });
+});
+
+test('a vat that asks for fetch without saying which hosts does not start, and the launch says why instead of waiting', async ({
+  cask,
+}) => {
+  const config = {
+    bootstrap: 'prober',
+    vats: { prober: { bundle: testBundle('prober'), globals: ['fetch'] } },
+  };
+  const launched = await cask.ask<{
+    bootstrap: { status: string; reason?: string };
+  }>('launchCluster', { config });
+  expect(launched.bootstrap.status).toBe('waiting');
+  expect(launched.bootstrap.reason).toMatch(/did not start: .*network/u);
 });

@@ -48,7 +48,7 @@ test.describe('the control surface refuses bad requests, and they change nothing
         vats: { a: { bundleSpec: 'https://example.com/a.json' } },
       },
     });
-    expect(network.error?.message).toMatch(/never fetched from the network/u);
+    expect(network.error?.message).toMatch(/never fetches bundles from the network/u);
     const source = await cask.request('launchCluster', {
       config: { bootstrap: 'a', vats: { a: { sourceSpec: './a.js' } } },
     });
