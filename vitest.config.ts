@@ -7,5 +7,9 @@ export default defineConfig({
     setupFiles: ['./vat-supervisor/lockdown.ts'],
     testTimeout: 30_000,
     pool: 'forks',
+    // Vitest's default (one worker fewer than the cores) runs files one at a time on our
+    // two-core machines; the long files (crash, daemon, adversarial) mostly wait on
+    // child processes, so two workers take 6 minutes instead of 10.
+    maxWorkers: 2,
   },
 });
