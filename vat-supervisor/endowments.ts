@@ -4,9 +4,9 @@
  * A vat's Compartment starts with the ECMAScript intrinsics only (SES tames `Date.now`
  * and `Math.random` there) plus what liveslots adds; it gets exactly the names its config
  * lists, each from this allow-list, and nothing else (not even what `@endo/import-bundle`
- * would add on its own: see ./load-bundle.ts). Timers, the host's messaging and storage
- * stay out: liveslots relies on a vat losing agency once its promise queue drains, and
- * only the kernel touches the store.
+ * would add on its own: see ./load-bundle.ts). The host's messaging and storage stay
+ * out, and timers fire only inside cranks: liveslots relies on a vat losing agency once
+ * its promise queue drains, and only the kernel touches the store.
  *
  * One vat must not be able to change what another sees, and in a shared realm (vats in
  * one thread, as the in-process tests run them) they share the realm's host classes. So
@@ -17,6 +17,7 @@
  */
 import type { HostCompletions } from './completions.ts';
 import { makeVatFetch, type HostFetch } from './network.ts';
+import { makeVatTimers, type VatTimers } from './timers.ts';
 
 /** Thrown when a vat asks for a global it may not have; the message names it. */
 export class EndowmentError extends Error {
@@ -30,6 +31,8 @@ export interface EndowmentContext {
   /** What the host offers beyond the realm (e.g. `fetch`). */
   hostGlobals: Readonly<Record<string, unknown>>;
   completions: HostCompletions;
+  /** Where an error thrown by a timer callback is reported (the vat's console). */
+  reportError?: (error: unknown) => void;
 }
 
 type Maker = (context: EndowmentContext) => unknown;
@@ -56,16 +59,18 @@ const hardenedFromRealm =
     harden(fromRealm(name));
 
 /**
- * `AbortSignal.timeout` would abort a signal from a timer, outside any crank; it is
- * replaced (realm-wide, once, before the class is hardened) by one that says so. Timers
- * are not granted to vats yet.
+ * `AbortSignal.timeout` would abort a signal from a host timer, outside any crank; it is
+ * replaced (realm-wide, once, before the class is hardened) by one that says so. A vat
+ * that needs it uses `setTimeout` (./timers.ts) and `AbortController`.
  */
 function abortClasses(): void {
   const Signal = fromRealm('AbortSignal') as typeof AbortSignal;
   if (!Object.isFrozen(Signal)) {
     Object.defineProperty(Signal, 'timeout', {
       value: function timeout() {
-        throw TypeError('AbortSignal.timeout is not available to vats (no timers)');
+        throw TypeError(
+          'AbortSignal.timeout is not available to vats (its timer would fire outside a crank); use setTimeout and an AbortController',
+        );
       },
       writable: false,
       configurable: false,
@@ -151,6 +156,19 @@ function makeFetch({ network, hostGlobals, completions }: EndowmentContext): unk
   return makeVatFetch(hostFetch, network.allowedHosts, completions);
 }
 
+/** One set of timers per vat, whichever of the four names it asks for. */
+const timersOfVat = new WeakMap<HostCompletions, VatTimers>();
+const timer =
+  (name: keyof VatTimers): Maker =>
+  ({ completions, reportError }) => {
+    let timers = timersOfVat.get(completions);
+    if (!timers) {
+      timers = makeVatTimers(completions, reportError ?? (() => undefined));
+      timersOfVat.set(completions, timers);
+    }
+    return timers[name];
+  };
+
 const ALLOWED: Readonly<Record<string, Maker>> = {
   TextEncoder: hardenedFromRealm('TextEncoder'),
   TextDecoder: hardenedFromRealm('TextDecoder'),
@@ -172,6 +190,11 @@ const ALLOWED: Readonly<Record<string, Maker>> = {
   Math: () => fromRealm('Math'),
   crypto: makeCrypto,
   fetch: makeFetch,
+  // Callbacks run in settle cranks of the vat's own (./timers.ts).
+  setTimeout: timer('setTimeout'),
+  clearTimeout: timer('clearTimeout'),
+  setInterval: timer('setInterval'),
+  clearInterval: timer('clearInterval'),
 };
 
 export const ALLOWED_GLOBALS: readonly string[] = Object.freeze(Object.keys(ALLOWED));

@@ -317,6 +317,7 @@ export function makeVatSupervisor({
         network: message.network,
         hostGlobals: platform.hostGlobals ?? {},
         completions,
+        reportError: (error) => vatConsole.error('a timer callback threw:', error),
       });
     } catch (error) {
       initFailed(message.vatId, describeError(error));
