@@ -7,6 +7,7 @@
  * - GC (./gc.ts): drops, retires, reaping;
  * - the vat warehouse (./vat-warehouse.ts): workers, incarnations, termination;
  * - outside callers (./outside-callers.ts): waiters and results;
+ * - kernel services (./services.ts) and the vat admin (./vat-admin.ts);
  * - the commit gate (kernel/durability): group commit and the output embargo.
  *
  * Nothing here touches the store directly.
