@@ -163,6 +163,17 @@ describe('ReapPolicy', () => {
     reap.forget('v2');
     expect([due('v2'), due('v2'), due('v2')]).toEqual([false, false, true]);
   });
+
+  it('honours a vat its own interval, or never, and asks once until the reap runs', () => {
+    const reap = new ReapPolicy(100);
+    const due = (own: number | 'never') => reap.delivered('v1', 'message', own);
+    expect([due(2), due(2), due(2), due(2)]).toEqual([false, true, false, false]);
+    expect(reap.delivered('v1', 'bringOutYourDead', 2)).toBe(false);
+    expect([due(2), due(2)]).toEqual([false, true]);
+    expect(
+      Array.from({ length: 5 }, () => reap.delivered('v2', 'message', 'never')),
+    ).toEqual([false, false, false, false, false]);
+  });
 });
 
 describe('with vats in this thread', () => {

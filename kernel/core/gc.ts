@@ -76,7 +76,8 @@ export class ReapPolicy {
     if (own === 'never') return false;
     const n = (this.#deliveries.get(vatId) ?? 0) + 1;
     this.#deliveries.set(vatId, n);
-    return n >= (own ?? this.#interval);
+    // Exactly at the interval: until that bringOutYourDead runs, later deliveries queue no more.
+    return n === (own ?? this.#interval);
   }
 
   /** The vat's worker went away: its count starts again with the next one. */
