@@ -5,11 +5,9 @@
  * read-only SQL against the live store. And the other half of a state transfer: a
  * checked image installed into a data directory, which recovery then opens.
  */
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import initSqlJs, { type SqlJsStatic } from 'sql.js';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { removeTempDirs, tempDir } from './fixtures/temp-dirs.ts';
 import {
   KernelStore,
   StoreError,
@@ -33,6 +31,8 @@ import {
   testVat,
   type TestCluster,
 } from './kernel-harness.ts';
+
+afterAll(removeTempDirs);
 
 let SQL: SqlJsStatic;
 beforeAll(async () => {
@@ -235,7 +235,7 @@ describe('kernel.inspectStore', () => {
 describe('kernel.exportImage', () => {
   /** A durable kernel (files in a temporary directory) running counter and greeter. */
   async function durableKernel(onCrank: (record: CrankRecord) => void) {
-    const dir = await mkdtemp(join(tmpdir(), 'cask-inspection-'));
+    const dir = await tempDir('cask-inspection-');
     const storage = await openFileStorage(dir);
     const { store, durability } = await recoverStore(SQL, storage);
     const kernel: Kernel = makeKernel({
@@ -439,7 +439,7 @@ describe('installStateImage over files in a data directory', () => {
     store.all('SELECT name FROM vats ORDER BY name').map((r) => r[0]);
 
   it('leaves exactly one checkpoint, at the given seq, and no log segments', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'cask-state-file-'));
+    const dir = await tempDir('cask-state-file-');
     const lastSeq = await kernelDirectory(dir);
     const storage = await openFileStorage(dir);
     await installStateImage(storage, await otherImage(), lastSeq + 1);
@@ -449,7 +449,7 @@ describe('installStateImage over files in a data directory', () => {
   });
 
   it('is what recovery opens afterwards: the imported state, nothing of the old one', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'cask-state-file-'));
+    const dir = await tempDir('cask-state-file-');
     const lastSeq = await kernelDirectory(dir);
     const storage = await openFileStorage(dir);
     await installStateImage(storage, await otherImage(), lastSeq + 1);
@@ -471,7 +471,7 @@ describe('installStateImage over files in a data directory', () => {
   });
 
   it('lets a new Durability append after it, and the appends survive another recovery', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'cask-state-file-'));
+    const dir = await tempDir('cask-state-file-');
     const lastSeq = await kernelDirectory(dir);
     const storage = await openFileStorage(dir);
     await installStateImage(storage, await otherImage(), lastSeq + 1);

@@ -1,12 +1,15 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { hostname, tmpdir } from 'node:os';
-import { describe, expect, it } from 'vitest';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { afterAll, describe, expect, it } from 'vitest';
+import { removeTempDirs, tempDir } from './fixtures/temp-dirs.ts';
 import { join } from 'node:path';
 import { openFileStorage } from '../node/file-storage/index.ts';
 import { durabilitySuite } from './durability-suite.ts';
 
+afterAll(removeTempDirs);
+
 durabilitySuite('files in a data directory', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'cask-durability-'));
+  const dir = await tempDir('cask-durability-');
   return {
     open: () => openFileStorage(dir),
     dispose: () => rm(dir, { recursive: true, force: true }),
@@ -15,7 +18,7 @@ durabilitySuite('files in a data directory', async () => {
 
 describe('a data directory', () => {
   it('is held by one process at a time: a second open is refused with a clear error', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'cask-lock-'));
+    const dir = await tempDir('cask-lock-');
     const first = await openFileStorage(dir);
     await expect(openFileStorage(dir)).rejects.toThrow(
       new RegExp(
@@ -29,7 +32,7 @@ describe('a data directory', () => {
   });
 
   it('takes over the lock of a process that died', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'cask-lock-'));
+    const dir = await tempDir('cask-lock-');
     // A pid that is not running on this host.
     await writeFile(
       join(dir, 'LOCK'),

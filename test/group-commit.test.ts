@@ -4,11 +4,10 @@
  * running, the next write carries all of them as one record, and no result is released
  * before the record holding its crank is durable.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import initSqlJs from 'sql.js';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { removeTempDirs, tempDir } from './fixtures/temp-dirs.ts';
 import {
   capdataToJson,
   makeKernel,
@@ -20,6 +19,8 @@ import { bundleVatSource } from '../node/bundles/index.ts';
 import { openFileStorage } from '../node/file-storage/index.ts';
 import { makeNodeVatLauncher } from '../node/vat-worker/index.ts';
 import { sampleVat, testVat } from './kernel-harness.ts';
+
+afterAll(removeTempDirs);
 
 /** Holds every append until `open()`; the rest passes straight through. */
 function gated(storage: DurableStorage) {
@@ -51,7 +52,7 @@ function gated(storage: DurableStorage) {
 
 describe('group commit', () => {
   it('runs cranks while a write is in flight and commits them as one record, releasing results only after it', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'cask-group-'));
+    const dir = await tempDir('cask-group-');
     const gate = gated(await openFileStorage(dir));
     const { store, durability } = await recoverStore(await initSqlJs(), gate.storage);
     const commits: Array<{ changes: RowChange[]; lastCrank: number }> = [];
@@ -111,7 +112,7 @@ describe('group commit', () => {
 
 describe('the commit gate and an open crank', () => {
   it('makes a crank durable that committed while a write was in flight, while the next crank still waits on its vat', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'cask-group-'));
+    const dir = await tempDir('cask-group-');
     const gate = gated(await openFileStorage(dir));
     const { store, durability } = await recoverStore(await initSqlJs(), gate.storage);
     const kernel = makeKernel({

@@ -2,11 +2,9 @@
  * The kernel's control surface, with real vats: restarting a vat, holding the run queue,
  * fire-and-forget sends acknowledged once durable, and paged vatstore reads.
  */
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import initSqlJs from 'sql.js';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { removeTempDirs, tempDir } from './fixtures/temp-dirs.ts';
 import {
   capdataToJson,
   makeKernel,
@@ -24,6 +22,8 @@ import {
   testVat,
   type TestCluster,
 } from './kernel-harness.ts';
+
+afterAll(removeTempDirs);
 
 let cluster: TestCluster | undefined;
 let cleanup: (() => Promise<void>) | undefined;
@@ -165,7 +165,7 @@ describe('enqueueMessage and promiseStatus', () => {
 
   describe('with a commit log', () => {
     async function openGated(onAppended: () => void) {
-      const dir = await mkdtemp(join(tmpdir(), 'cask-control-'));
+      const dir = await tempDir('cask-control-');
       const storage = await openFileStorage(dir);
       const gate = gateAppends(storage, onAppended);
       const { store, durability } = await recoverStore(await initSqlJs(), gate.storage);

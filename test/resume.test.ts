@@ -3,13 +3,13 @@
  * stored state, baggage intact, no second bootstrap, and whatever only the old heap could
  * settle settled with a clear error.
  */
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { removeTempDirs, tempDir } from './fixtures/temp-dirs.ts';
 import { capdataToJson, type CrankRecord, type KRef } from '../kernel/index.ts';
 import { makeNodeKernel } from '../node/host/index.ts';
 import { resolveCluster, sampleVat } from './kernel-harness.ts';
+
+afterAll(removeTempDirs);
 
 const cluster = (vats: Record<string, string>, bootstrap: string) =>
   resolveCluster(
@@ -31,7 +31,7 @@ async function open(dataDir: string) {
 
 describe('resume from a data directory', () => {
   it('continues a counter kept in baggage, without calling bootstrap again', async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'cask-resume-'));
+    const dataDir = await tempDir('cask-resume-');
     const first = await open(dataDir);
     expect(first.isNew).toBe(true);
     const { result } = await first.kernel.launchCluster(
@@ -55,7 +55,7 @@ describe('resume from a data directory', () => {
   });
 
   it('rejects promises the old incarnation decided and abandons its non-durable objects', async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'cask-resume-'));
+    const dataDir = await tempDir('cask-resume-');
     const first = await open(dataDir);
     await first.kernel.launchCluster(
       await cluster(
@@ -105,7 +105,7 @@ describe('resume from a data directory', () => {
   });
 
   it('keeps durable objects and collections across the restart', async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'cask-resume-'));
+    const dataDir = await tempDir('cask-resume-');
     const first = await open(dataDir);
     await first.kernel.launchCluster(await cluster({ ledger: 'ledger.js' }, 'ledger'));
     await first.kernel.whenIdle();
