@@ -88,7 +88,7 @@ test.describe('a vat iframe whose renderer crashed', () => {
     )?.vatId as string;
     await cask.crashVatPage(counter);
     // Nothing was asked of any vat: only the vat host's heartbeat can notice.
-    await everyVatRestarted(cask, before, 15_000);
+    await everyVatRestarted(cask, before, 30_000);
     expect(await vatstores(cask)).toEqual(stores);
     expect(await increment(cask)).toBe(count + 1);
   });
@@ -118,9 +118,11 @@ test.describe('a vat iframe whose renderer crashed', () => {
     } finally {
       await worker.detach();
     }
-    // Delivered again to the new incarnation (no debugger there): counted once.
+    // Delivered again to the new incarnation (no debugger there): counted once. Every
+    // vat of that renderer is restarted first, one worker compile each: 10-15 s here
+    // under a second browser (issue 13 is to make that faster), so the bound is 30 s.
     await expect
-      .poll(() => cask.ask('promiseStatus', { kpid }), { timeout: 15_000 })
+      .poll(() => cask.ask('promiseStatus', { kpid }), { timeout: 30_000 })
       .toEqual({ kpid, state: 'fulfilled', value: 2 });
     expect(await call(cask, 'looper', 'increment')).toBe(3);
     expect((await incarnations(cask)).looper).toBe(1);
@@ -135,7 +137,7 @@ test.describe('the offscreen document closed', () => {
     const before = await incarnations(cask);
     const stores = await vatstores(cask);
     await cask.closeOffscreenDocument();
-    await everyVatRestarted(cask, before, 15_000);
+    await everyVatRestarted(cask, before, 30_000);
     expect(await cask.worker.evaluate(() => chrome.offscreen.hasDocument())).toBe(true);
     expect(await vatstores(cask)).toEqual(stores);
     expect(await increment(cask)).toBe(count + 1);
@@ -169,7 +171,7 @@ test.describe('the offscreen document closed', () => {
       await held.detach();
     }
     await restarted;
-    await everyVatRestarted(cask, before, 15_000);
+    await everyVatRestarted(cask, before, 30_000);
     expect(await increment(cask)).toBe(count + 1);
   });
 });
