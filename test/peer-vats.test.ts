@@ -25,13 +25,8 @@ async function dataDir(): Promise<string> {
 
 async function open(dir: string) {
   const host = await makeNodeKernel({ dataDir: dir, launcher: makeInProcessLauncher() });
-  let closed = false;
-  const close = async () => {
-    if (!closed) await host.close();
-    closed = true;
-  };
-  cleanups.push(close);
-  return { ...host, close };
+  cleanups.push(() => host.close());
+  return host;
 }
 
 const vat = async (file: string, parameters: Record<string, unknown> = {}) => ({

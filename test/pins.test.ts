@@ -116,7 +116,6 @@ describe('pins', () => {
     );
     expect((await call(first.kernel, thing, 'increment')).value).toBe(1);
     await first.close();
-    cleanups.length = 1;
 
     const second = await open({ dataDir });
     await second.kernel.resume();

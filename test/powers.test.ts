@@ -75,13 +75,7 @@ async function open(vats: Record<string, VatSpec>, dataDir?: string): Promise<Ru
     onVatLog: (entry) => logs.push(entry),
     onCrank: (record) => cranks.push(record),
   });
-  let closed = false;
-  const hostClose = host.close.bind(host);
-  const close = async () => {
-    if (closed) return;
-    closed = true;
-    await hostClose();
-  };
+  const close = host.close.bind(host);
   cleanups.push(close);
   const { kernel } = host;
   if (host.isNew) {

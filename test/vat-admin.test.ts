@@ -43,13 +43,8 @@ async function open(
   options: { dataDir?: string; services?: Record<string, KernelService> } = {},
 ) {
   const host = await makeNodeKernel({ launcher: makeInProcessLauncher(), ...options });
-  let closed = false;
-  const close = async () => {
-    if (!closed) await host.close();
-    closed = true;
-  };
-  cleanups.push(close);
-  return { ...host, close };
+  cleanups.push(() => host.close());
+  return host;
 }
 
 async function call(kernel: Kernel, method: string, ...args: unknown[]) {

@@ -35,7 +35,10 @@ export interface NodeKernel {
   recovery?: RecoveryReport;
   /** True if there was no kernel yet: a new data directory, or in memory. */
   isNew: boolean;
-  /** Stops the kernel (running nothing more), makes its commits durable, closes all. */
+  /**
+   * Stops the kernel (running nothing more), makes its commits durable, closes all. A
+   * second call waits for the first.
+   */
   close(): Promise<void>;
 }
 
@@ -124,6 +127,7 @@ export async function makeNodeKernel(
     ...(options.maxPinsPerCaller ? { maxPinsPerCaller: options.maxPinsPerCaller } : {}),
     ...(options.services ? { services: options.services } : {}),
   });
+  let closing: Promise<void> | undefined;
   return {
     kernel,
     store,
@@ -131,11 +135,14 @@ export async function makeNodeKernel(
     ...(storage ? { storage } : {}),
     ...(recovery ? { recovery } : {}),
     isNew: recovery ? recovery.fresh : true,
-    async close() {
-      await kernel.shutdown();
-      await durability?.close();
-      await storage?.close();
-      store.close();
+    close() {
+      closing ??= (async () => {
+        await kernel.shutdown();
+        await durability?.close();
+        await storage?.close();
+        store.close();
+      })();
+      return closing;
     },
   };
 }
