@@ -364,6 +364,7 @@ export class CrankRunner implements Cranks {
           route.service,
           route.facet,
           message.methargs,
+          message.sender ?? null,
           (fn) => this.#afterCommit.push(fn),
         );
         if (message.result) this.#resolve(message.result, rejected, data);

@@ -9,12 +9,14 @@
  */
 import { kser, kslot, kunser } from '../marshal/index.ts';
 import type { CapData } from '../protocol/index.ts';
-import type { KernelState, KRef } from '../state/index.ts';
+import type { KernelState, KRef, VatId } from '../state/index.ts';
 import { KernelError } from './errors.ts';
 
 /** What a service is given for each message: the kernel's state within the open crank. */
 export interface ServiceCall {
   readonly state: KernelState;
+  /** The vat that sent the message, or null if it came from outside or the kernel. */
+  readonly sender: VatId | null;
   /** The stand-in a service returns (or passes) for `facet` of itself. */
   facet(facet: string): unknown;
   /** Runs `fn` once the crank has committed (never if it is rolled back). */
@@ -76,6 +78,7 @@ export class ServiceRegistry {
     service: string,
     facet: string,
     methargs: CapData,
+    sender: VatId | null,
     afterCommit: ServiceCall['afterCommit'],
   ): { rejected: boolean; data: CapData } {
     const impl = this.#services.get(service);
@@ -91,6 +94,7 @@ export class ServiceRegistry {
       }
       const call: ServiceCall = {
         state,
+        sender,
         facet: (f) => kslot(state.serviceObject(service, f), `${service}:${f}`),
         afterCommit,
       };

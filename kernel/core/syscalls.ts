@@ -37,7 +37,7 @@ export function handleSyscall(ctx: SyscallContext, vatId: VatId, syscall: Syscal
         result = state.createPromise(null);
         state.addClistEntry(vatId, result, syscall.result, true);
       }
-      const message = { methargs, result };
+      const message = { methargs, result, sender: vatId };
       state.increfMessage(target, message);
       state.enqueue({ kind: 'send', target, message });
       return;

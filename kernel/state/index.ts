@@ -63,6 +63,21 @@ export interface PromiseRecord {
 export interface Message {
   methargs: CapData;
   result: KRef | null;
+  /**
+   * The vat whose syscall sent it, if a vat did (kernel services count what each vat
+   * asked of them); absent for messages from outside and from the kernel.
+   */
+  sender?: VatId;
+}
+
+/** One version of a vat's code: what it has run since `incarnation`. */
+export interface VatVersion {
+  version: number;
+  incarnation: number;
+  bundleId: string;
+  parameters: CapData;
+  /** The crank that upgraded the vat to it; null for the version it was created with. */
+  crank: number | null;
 }
 
 /** One page of a vatstore, in key order; `more` if keys follow the last one. */
@@ -218,10 +233,54 @@ export class KernelState {
       reapInterval: spec.reapInterval ?? null,
     };
     this.putVat(vat);
+    this.addVatVersion(vat, null);
     this.#store.put('clist', [vatId, rootKref, 'o+0', 1]);
     // The vat record holds its root: a root object lives as long as its vat.
     this.incref(rootKref);
     return vat;
+  }
+
+  /**
+   * Records the code a vat runs from its current incarnation on (its bundle and
+   * parameters), as the next of its versions; `crank` is the upgrade's, null at creation.
+   */
+  addVatVersion(vat: VatRecord, crank: number | null): VatVersion {
+    const last = this.#store.one(
+      'SELECT max(version) FROM vat_versions WHERE vat_id = ?',
+      [vat.vatId],
+    )?.[0];
+    const version: VatVersion = {
+      version: typeof last === 'number' ? last + 1 : 1,
+      incarnation: vat.incarnation,
+      bundleId: vat.bundleId,
+      parameters: vat.parameters,
+      crank,
+    };
+    this.#store.put('vat_versions', [
+      vat.vatId,
+      version.version,
+      version.incarnation,
+      version.bundleId,
+      JSON.stringify(version.parameters),
+      crank,
+    ]);
+    return version;
+  }
+
+  /** A vat's code versions, oldest first. */
+  vatVersions(vatId: VatId): VatVersion[] {
+    return this.#store
+      .all(
+        'SELECT version, incarnation, bundle_id, parameters, crank FROM vat_versions WHERE vat_id = ? ORDER BY version',
+        [vatId],
+      )
+      .map((r) => ({
+        version: num(r[0]),
+        incarnation: num(r[1]),
+        bundleId: str(r[2]),
+        parameters: JSON.parse(str(r[3])) as CapData,
+        crank: r[4] === null ? null : num(r[4]),
+      }));
   }
 
   putVat(vat: VatRecord): void {
@@ -374,12 +433,12 @@ export class KernelState {
       this.#store.delete('promise_subscribers', [kpid, vatId]);
     const queued = this.#store
       .all(
-        'SELECT seq, methargs_body, methargs_slots, result_kpid FROM promise_queue WHERE kpid = ? ORDER BY seq',
+        'SELECT seq, methargs_body, methargs_slots, result_kpid, sender FROM promise_queue WHERE kpid = ? ORDER BY seq',
         [kpid],
       )
       .map((r) => {
         this.#store.delete('promise_queue', [kpid, r[0] as number]);
-        return messageFromColumns(r[1], r[2], r[3]);
+        return messageFromColumns(r[1], r[2], r[3], r[4]);
       });
     return { subscribers, queued };
   }
@@ -408,6 +467,7 @@ export class KernelState {
       message.methargs.body,
       JSON.stringify(message.methargs.slots),
       message.result,
+      message.sender ?? null,
     ]);
   }
 
@@ -541,11 +601,11 @@ export class KernelState {
       this.#store.delete('promise_subscribers', [p.kpid, str(r[0])]);
     }
     for (const r of this.#store.all(
-      'SELECT seq, methargs_body, methargs_slots, result_kpid FROM promise_queue WHERE kpid = ? ORDER BY seq',
+      'SELECT seq, methargs_body, methargs_slots, result_kpid, sender FROM promise_queue WHERE kpid = ? ORDER BY seq',
       [p.kpid],
     )) {
       this.#store.delete('promise_queue', [p.kpid, r[0] as number]);
-      this.decrefMessage(null, messageFromColumns(r[1], r[2], r[3]));
+      this.decrefMessage(null, messageFromColumns(r[1], r[2], r[3], r[4]));
     }
     if (p.data) this.decrefSlots(p.data.slots);
   }
@@ -867,7 +927,7 @@ function vatFromRow(row: Row): VatRecord {
 
 /** The run queue's item columns (all but seq), shared by held_queue. */
 const ITEM_COLUMNS =
-  'kind, vat_id, target, methargs_body, methargs_slots, result_kpid, krefs';
+  'kind, vat_id, target, methargs_body, methargs_slots, result_kpid, krefs, sender';
 
 function itemColumns(item: RunQueueItem): Row {
   switch (item.kind) {
@@ -880,15 +940,25 @@ function itemColumns(item: RunQueueItem): Row {
         JSON.stringify(item.message.methargs.slots),
         item.message.result,
         null,
+        item.message.sender ?? null,
       ];
     case 'notify':
-      return ['notify', item.vatId, item.kpid, null, null, null, null];
+      return ['notify', item.vatId, item.kpid, null, null, null, null, null];
     case 'startVat':
     case 'bringOutYourDead':
     case 'settle':
-      return [item.kind, item.vatId, null, null, null, null, null];
+      return [item.kind, item.vatId, null, null, null, null, null, null];
     default:
-      return [item.kind, item.vatId, null, null, null, null, JSON.stringify(item.krefs)];
+      return [
+        item.kind,
+        item.vatId,
+        null,
+        null,
+        null,
+        null,
+        JSON.stringify(item.krefs),
+        null,
+      ];
   }
 }
 
@@ -899,7 +969,7 @@ function itemFromColumns(row: Row, what: string): RunQueueItem {
       return {
         kind,
         target: str(row[2]),
-        message: messageFromColumns(row[3], row[4], row[5]),
+        message: messageFromColumns(row[3], row[4], row[5], row[7]),
       };
     case 'notify':
       return { kind, vatId: str(row[1]), kpid: str(row[2]) };
@@ -916,11 +986,18 @@ function itemFromColumns(row: Row, what: string): RunQueueItem {
   }
 }
 
-function messageFromColumns(body: unknown, slots: unknown, result: unknown): Message {
-  return {
+function messageFromColumns(
+  body: unknown,
+  slots: unknown,
+  result: unknown,
+  sender: unknown,
+): Message {
+  const message: Message = {
     methargs: { body: str(body), slots: JSON.parse(str(slots)) as string[] },
     result: strOrNull(result),
   };
+  if (typeof sender === 'string') message.sender = sender;
+  return message;
 }
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {

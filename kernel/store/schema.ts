@@ -6,7 +6,7 @@
  * generic path that records the exact rows a crank changed (the crank log replays them).
  */
 
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 export const SCHEMA_V1 = `
 CREATE TABLE counters (
@@ -164,8 +164,44 @@ CREATE TABLE pins (
 CREATE INDEX pins_by_age ON pins (caller, seq);
 `;
 
+/**
+ * Version 4: a vat's code versions (one row per upgrade, and the version it was created
+ * with); the timer service's pending wake-ups; the vat that sent a queued message (kernel
+ * services count what each vat asked of them).
+ */
+export const SCHEMA_V4 = `
+CREATE TABLE vat_versions (
+  vat_id TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  incarnation INTEGER NOT NULL,
+  bundle_id TEXT NOT NULL,
+  parameters TEXT NOT NULL,
+  crank INTEGER,
+  PRIMARY KEY (vat_id, version)
+) WITHOUT ROWID;
+INSERT INTO vat_versions
+  SELECT vat_id, 1, 0, bundle_id, parameters, NULL FROM vats;
+
+CREATE TABLE timers (
+  timer_id INTEGER PRIMARY KEY,
+  owner_vat TEXT,
+  due INTEGER NOT NULL,
+  interval INTEGER,
+  handler TEXT,
+  result_kpid TEXT,
+  cancel_token TEXT
+);
+CREATE INDEX timers_by_due ON timers (due, timer_id);
+CREATE INDEX timers_by_owner ON timers (owner_vat);
+CREATE INDEX timers_by_token ON timers (cancel_token);
+
+ALTER TABLE run_queue ADD COLUMN sender TEXT;
+ALTER TABLE held_queue ADD COLUMN sender TEXT;
+ALTER TABLE promise_queue ADD COLUMN sender TEXT;
+`;
+
 /** Migrations from version N-1 to N, in order; index 0 creates version 1 from empty. */
-export const MIGRATIONS: readonly string[] = [SCHEMA_V1, SCHEMA_V2, SCHEMA_V3];
+export const MIGRATIONS: readonly string[] = [SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4];
 
 export interface TableDef {
   readonly name: string;
@@ -212,6 +248,7 @@ export const TABLES = {
     'methargs_body',
     'methargs_slots',
     'result_kpid',
+    'sender',
   ]),
   run_queue: table('run_queue', 1, [
     'seq',
@@ -222,6 +259,7 @@ export const TABLES = {
     'methargs_slots',
     'result_kpid',
     'krefs',
+    'sender',
   ]),
   held_queue: table('held_queue', 1, [
     'seq',
@@ -233,11 +271,29 @@ export const TABLES = {
     'methargs_slots',
     'result_kpid',
     'krefs',
+    'sender',
   ]),
   vatstore: table('vatstore', 2, ['vat_id', 'key', 'value']),
   pins: table('pins', 2, ['caller', 'kref', 'seq']),
   service_objects: table('service_objects', 1, ['kref', 'service', 'facet']),
   bundle_names: table('bundle_names', 1, ['name', 'bundle_id']),
+  vat_versions: table('vat_versions', 2, [
+    'vat_id',
+    'version',
+    'incarnation',
+    'bundle_id',
+    'parameters',
+    'crank',
+  ]),
+  timers: table('timers', 1, [
+    'timer_id',
+    'owner_vat',
+    'due',
+    'interval',
+    'handler',
+    'result_kpid',
+    'cancel_token',
+  ]),
 } as const;
 
 export type TableName = keyof typeof TABLES;

@@ -31,6 +31,8 @@ describe('KernelStore', () => {
       'promises',
       'run_queue',
       'service_objects',
+      'timers',
+      'vat_versions',
       'vats',
       'vatstore',
     ]);
