@@ -23,6 +23,7 @@ export { PROTOCOL_VERSION, type CapData, type VatBundle } from './protocol/index
 export {
   KernelState,
   type VatRecord,
+  type VatVersion,
   type KRef,
   type VatId,
   type VatstorePage,

@@ -37,6 +37,7 @@ export function buildRootObject(_vatPowers, _parameters, baggage) {
     return accounts.get(owner);
   };
   return Far('Ledger', {
+    version: () => 1,
     openAccount: account,
     deposit: (owner, amount) => account(owner).deposit(BigInt(amount)),
     withdraw: (owner, amount) => account(owner).withdraw(BigInt(amount)),

@@ -22,6 +22,7 @@ import { methodOf, routeSend, type Route } from './router.ts';
 import type { ServiceRegistry } from './services.ts';
 import { handleSyscall, type SyscallContext } from './syscalls.ts';
 import { CrankFault, capdataToVat, krefToVatRef } from './translate.ts';
+import { rejectUpgrade, runUpgrade, UpgradeFailed } from './upgrade.ts';
 import type { Cranks, VatWarehouse } from './vat-warehouse.ts';
 
 export interface CrankRecord {
@@ -176,6 +177,10 @@ export class CrankRunner implements Cranks {
       this.#callers.dropSettled();
       this.#exits = [];
       this.#afterCommit = [];
+      if (error instanceof UpgradeFailed && item.kind === 'upgradeVat') {
+        await this.#upgradeFailed(crank, item, seq, error, started);
+        return;
+      }
       if (!(error instanceof CrankFault)) throw error;
       await this.#faulted(crank, item, seq, error, started);
       return;
@@ -233,6 +238,39 @@ export class CrankRunner implements Cranks {
     });
   }
 
+  /**
+   * An upgrade was rolled back: the new worker goes, the old one is the vat's again (or,
+   * if it was the old one that faulted, it is recovered as after any fault), and the
+   * upgrade's result says why, in a step of its own.
+   */
+  async #upgradeFailed(
+    crank: number,
+    item: Extract<RunQueueItem, { kind: 'upgradeVat' }>,
+    seq: number | undefined,
+    failure: UpgradeFailed,
+    started: number,
+  ): Promise<void> {
+    await this.#warehouse.finishUpgrade(item.vatId, false);
+    this.step(() => {
+      if (seq !== undefined) this.#state.removeQueued(seq);
+      rejectUpgrade(this.#state, this.#resolve, item, failure);
+    }, crank);
+    if (failure.oldFault) {
+      await this.#warehouse.recover(item.vatId, failure.oldFault, item.kind);
+    }
+    this.#options.onCrank?.({
+      crank,
+      kind: item.kind,
+      vatId: item.vatId,
+      method: null,
+      outcome: 'fault',
+      detail: `upgrade rolled back: ${failure.message}`,
+      durationMs: this.#options.now() - started,
+      deltaKeys: 0,
+      deltaBytes: 0,
+    });
+  }
+
   /** Takes an item off the queue for good, rejecting its result: the watchdog stopped it. */
   #consume(
     seq: number,
@@ -278,7 +316,12 @@ export class CrankRunner implements Cranks {
         detail: `held: vat ${vatId} is suspended`,
       };
     };
-    if (item.kind !== 'send' && state.getVat(item.vatId)?.state === 'suspended') {
+    // An upgrade is for a suspended vat too: new code may be what it needs to run again.
+    if (
+      item.kind !== 'send' &&
+      item.kind !== 'upgradeVat' &&
+      state.getVat(item.vatId)?.state === 'suspended'
+    ) {
       return held(item.vatId);
     }
     switch (item.kind) {
@@ -320,6 +363,22 @@ export class CrankRunner implements Cranks {
         if (!this.#isLive(item.vatId)) return outcome(item.vatId, 'no-delivery');
         await this.#deliver(crank, item.vatId, { kind: 'settle' });
         return outcome(item.vatId, 'ok');
+      case 'upgradeVat': {
+        const { upgraded, detail } = await runUpgrade(
+          {
+            crank,
+            state,
+            resolve: this.#resolve,
+            warehouse: this.#warehouse,
+            deliver: (vatId, delivery) => this.#deliver(crank, vatId, delivery),
+          },
+          item,
+        );
+        if (upgraded) {
+          this.#afterCommit.push(() => this.#warehouse.finishUpgrade(item.vatId, true));
+        }
+        return { ...outcome(item.vatId, upgraded ? 'ok' : 'no-delivery'), detail };
+      }
       case 'dropExports':
       case 'retireExports':
       case 'retireImports': {
@@ -359,15 +418,19 @@ export class CrankRunner implements Cranks {
           outcome: 'no-delivery',
         };
       case 'service': {
-        const { rejected, data } = this.#options.services.answer(
+        const answer = this.#options.services.answer(
           state,
           route.service,
           route.facet,
           message.methargs,
           message.sender ?? null,
+          message.result,
           (fn) => this.#afterCommit.push(fn),
         );
-        if (message.result) this.#resolve(message.result, rejected, data);
+        const rejected = !answer.taken && answer.rejected;
+        if (message.result && !answer.taken) {
+          this.#resolve(message.result, answer.rejected, answer.data);
+        }
         state.decrefMessage(target, message);
         return {
           crank,

@@ -11,5 +11,7 @@ export {
   type KernelStatus,
   type PromiseStatus,
   type Settlement,
+  type UpgradeOutcome,
+  type UpgradeSpec,
   type VatLogEntry,
 } from './kernel.ts';

@@ -22,7 +22,7 @@ import {
   type ResolvedVatConfig,
 } from '../cluster/index.ts';
 import { CommitGate, type CommitLog } from '../durability/index.ts';
-import { jsonToCapdata, kser, kslot } from '../marshal/index.ts';
+import { jsonToCapdata, kser, kslot, kunser } from '../marshal/index.ts';
 import {
   KernelState,
   isObjectKref,
@@ -30,6 +30,7 @@ import {
   type KRef,
   type VatId,
   type VatRecord,
+  type VatVersion,
 } from '../state/index.ts';
 import type { KernelStore, RowChange } from '../store/index.ts';
 import { CrankRunner, type CrankRecord } from './crank-runner.ts';
@@ -38,13 +39,15 @@ import { SerialLane } from './lane.ts';
 import { OutsideCallers, type Settlement } from './outside-callers.ts';
 import { makeResolver } from './promises.ts';
 import { ServiceRegistry, type KernelService } from './services.ts';
-import { createVat, makeVatAdmin, VAT_ADMIN } from './vat-admin.ts';
+import { queueUpgrade, type UpgradeOutcome } from './upgrade.ts';
+import { createVat, makeVatAdmin, VAT_ADMIN, vatParameters } from './vat-admin.ts';
 import { VatWarehouse } from './vat-warehouse.ts';
 
 export type { CrankDeltaRecord, CrankRecord } from './crank-runner.ts';
 export type { Settlement } from './outside-callers.ts';
 export { KernelError } from './errors.ts';
 export type { KernelService, ServiceCall } from './services.ts';
+export type { UpgradeOutcome } from './upgrade.ts';
 export { VAT_ADMIN } from './vat-admin.ts';
 
 /** What the kernel knows of a promise; `data` once it is settled. */
@@ -141,6 +144,17 @@ export interface QueueOptions {
    * a restart. Without it nothing is pinned and returned objects may be collected at once.
    */
   caller?: string;
+}
+
+/** What a vat is upgraded to: exactly one of the bundle's ways, and its parameters. */
+export interface UpgradeSpec {
+  bundle?: VatBundle;
+  /** A stored bundle's id (every bundle a vat ran is stored, so a vat can go back). */
+  bundleId?: string;
+  /** A stored bundle's name (Kernel.installBundle, a cluster's `bundles`). */
+  bundleName?: string;
+  /** The new version's parameters; without them, the vat's current ones. */
+  parameters?: Record<string, unknown>;
 }
 
 export interface TerminateOptions {
@@ -485,6 +499,66 @@ export class Kernel {
       if (!this.#state.getVat(vatId)) throw new KernelError(`no vat ${vatId}`);
       await this.#warehouse.terminate(vatId, reason, options);
     });
+  }
+
+  /**
+   * Upgrades a running or suspended vat in place (docs/upgrade.md): queued like a
+   * message, so what was queued before it reaches the old version; run as one crank, so
+   * it is kept whole or rolled back whole. Resolves once it is durable, with the version
+   * now running; rejects, the old version running on, with why it was rolled back.
+   */
+  async upgradeVat(vatId: VatId, spec: UpgradeSpec): Promise<UpgradeOutcome> {
+    const ways = (['bundle', 'bundleId', 'bundleName'] as const).filter(
+      (k) => spec[k] !== undefined,
+    );
+    if (ways.length !== 1) {
+      throw new KernelError(
+        `an upgrade names its new code by exactly one of bundle, bundleId or bundleName; got ${ways.length ? ways.join(' and ') : 'none'}`,
+      );
+    }
+    const { settled } = await this.#lane.control(async () => {
+      const kpid = this.#runner.step(() => {
+        const state = this.#state;
+        const vat = state.getVat(vatId);
+        if (!vat) throw new KernelError(`no vat ${vatId}`);
+        if (vat.state === 'terminated') {
+          throw new KernelError(
+            `vat "${vat.name}" (${vatId}) was terminated (${vat.reason ?? ''}); only a running or suspended vat can be upgraded`,
+          );
+        }
+        let bundleId: string;
+        if (spec.bundle) bundleId = this.#installBundle(spec.bundle);
+        else if (spec.bundleName !== undefined) {
+          const named = state.bundleIdNamed(spec.bundleName);
+          if (!named)
+            throw new KernelError(`no bundle named ${JSON.stringify(spec.bundleName)}`);
+          bundleId = named;
+        } else bundleId = spec.bundleId as string;
+        if (!state.hasBundle(bundleId)) {
+          throw new KernelError(`the kernel has no bundle ${bundleId}`);
+        }
+        const parameters =
+          spec.parameters === undefined
+            ? vat.parameters
+            : vatParameters(vat.name, spec.parameters);
+        const result = state.createPromise(null);
+        queueUpgrade(state, { vatId, bundleId, parameters, result });
+        return result;
+      });
+      return { settled: this.#callers.waitFor(kpid) };
+    });
+    const { rejected, data } = await settled;
+    const value = kunser(data);
+    if (rejected) {
+      throw new KernelError(value instanceof Error ? value.message : String(value));
+    }
+    return value as UpgradeOutcome;
+  }
+
+  /** A vat's code versions, oldest first (the last is the one it runs). */
+  vatVersions(vatId: VatId): VatVersion[] {
+    if (!this.#state.getVat(vatId)) throw new KernelError(`no vat ${vatId}`);
+    return this.#state.vatVersions(vatId);
   }
 
   whenIdle(): Promise<void> {

@@ -21,6 +21,13 @@ export interface ServiceCall {
   facet(facet: string): unknown;
   /** Runs `fn` once the crank has committed (never if it is rolled back). */
   afterCommit(fn: () => Promise<void> | void): void;
+  /**
+   * Takes over the message's result promise (null if the sender wants none): the kernel
+   * will not settle it with what `invoke` returns, and the service settles it itself,
+   * later (the vat admin's upgrade, in the crank that runs it). The caller must hold a
+   * reference to it for as long as it keeps it.
+   */
+  takeResult(): KRef | null;
 }
 
 export interface KernelService {
@@ -70,8 +77,9 @@ export class ServiceRegistry {
   }
 
   /**
-   * Answers a message to a service object: the settlement of its result. Never throws for
-   * what the message or the service did; those reject the result.
+   * Answers a message to a service object: the settlement of its result, or `taken` if
+   * the service took the result over. Never throws for what the message or the service
+   * did; those reject the result.
    */
   answer(
     state: KernelState,
@@ -79,9 +87,11 @@ export class ServiceRegistry {
     facet: string,
     methargs: CapData,
     sender: VatId | null,
+    result: KRef | null,
     afterCommit: ServiceCall['afterCommit'],
-  ): { rejected: boolean; data: CapData } {
+  ): { taken: true } | { taken: false; rejected: boolean; data: CapData } {
     const impl = this.#services.get(service);
+    let taken = false;
     try {
       if (!impl) {
         throw new KernelError(
@@ -97,6 +107,10 @@ export class ServiceRegistry {
         sender,
         facet: (f) => kslot(state.serviceObject(service, f), `${service}:${f}`),
         afterCommit,
+        takeResult: () => {
+          taken = true;
+          return result;
+        },
       };
       const value = impl.invoke(call, facet, method, args);
       if (value instanceof Promise) {
@@ -104,9 +118,11 @@ export class ServiceRegistry {
           `kernel service "${service}" answered ${method} with a promise; services answer within the crank`,
         );
       }
-      return { rejected: false, data: kser(value) };
+      if (taken) return { taken };
+      return { taken, rejected: false, data: kser(value) };
     } catch (error) {
-      return { rejected: true, data: kser(asError(error)) };
+      // A service that took the result and then threw has kept nothing of it.
+      return { taken: false, rejected: true, data: kser(asError(error)) };
     }
   }
 }

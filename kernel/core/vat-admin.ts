@@ -10,6 +10,8 @@
  *     parameters?, globals? } }, services? }) → { roots, adminNodes, bootstrapResult }
  *   E(adminNode).getStatus() → { vatId, name, state, reason, incarnation }
  *   E(adminNode).terminate(reason?)   (its vatstore is kept, as for every termination)
+ *   E(adminNode).upgrade(bundleRef, { parameters? }) → { incarnationNumber, version, … }
+ *     (docs/upgrade.md; SwingSet's `vatParameters` is accepted for `parameters`)
  *
  * Bundles are named by id (the SHA-512 every bundle carries) or by a name the host gave
  * (Kernel.installBundle, a cluster's `bundles`).
@@ -29,9 +31,11 @@ import {
 } from '@metamask/superstruct';
 import type { ResolvedVatConfig } from '../cluster/index.ts';
 import { kser, kslot } from '../marshal/index.ts';
+import type { CapData } from '../protocol/index.ts';
 import type { KernelState, VatId, VatRecord } from '../state/index.ts';
 import { KernelError } from './errors.ts';
 import type { KernelService, ServiceCall, ServiceRegistry } from './services.ts';
+import { queueUpgrade } from './upgrade.ts';
 
 export const VAT_ADMIN = 'vatAdmin';
 
@@ -47,21 +51,27 @@ export interface NewVat {
   reapInterval?: number | 'never' | undefined;
 }
 
-/** Creates a vat's records in the open crank and queues its startVat. */
-export function createVat(state: KernelState, spec: NewVat): VatRecord {
+/** A vat's parameters as stored: passable data without references. */
+export function vatParameters(name: string, value: Record<string, unknown>): CapData {
   let parameters;
   try {
-    parameters = kser(structuredClone(spec.parameters));
+    parameters = kser(structuredClone(value));
   } catch (error) {
     throw new KernelError(
-      `parameters of vat "${spec.name}" cannot be passed: ${(error as Error).message}`,
+      `parameters of vat "${name}" cannot be passed: ${(error as Error).message}`,
     );
   }
   if (parameters.slots.length > 0) {
     throw new KernelError(
-      `parameters of vat "${spec.name}" cannot hold references; send them in a message`,
+      `parameters of vat "${name}" cannot hold references; send them in a message`,
     );
   }
+  return parameters;
+}
+
+/** Creates a vat's records in the open crank and queues its startVat. */
+export function createVat(state: KernelState, spec: NewVat): VatRecord {
+  const parameters = vatParameters(spec.name, spec.parameters);
   const vat = state.createVat({
     name: spec.name,
     bundleId: spec.bundleId,
@@ -92,6 +102,11 @@ const CreateOptions = object({
   parameters: exactOptional(record(string(), unknown())),
   globals: exactOptional(array(string())),
   deliveryTimeoutMs: exactOptional(size(integer(), 1, 24 * 60 * 60 * 1000)),
+});
+const UpgradeOptions = object({
+  parameters: exactOptional(record(string(), unknown())),
+  /** SwingSet's name for them. */
+  vatParameters: exactOptional(record(string(), unknown())),
 });
 const Subcluster = object({
   bootstrap: size(string(), 1, 64),
@@ -224,6 +239,33 @@ export function makeVatAdmin(deps: VatAdminDeps): KernelService {
         reason: vat.reason,
         incarnation: vat.incarnation,
       };
+    },
+    /**
+     * Upgrades the vat (see ./upgrade.ts): the answer settles when the upgrade's crank
+     * has run, with `{ incarnationNumber, version, … }` or why it was rolled back.
+     */
+    upgrade(call: ServiceCall, vatId: VatId, bundle: unknown, options: unknown = {}) {
+      const o = check(options, UpgradeOptions, 'upgrade options');
+      if (o.parameters && o.vatParameters) {
+        throw new KernelError(
+          'upgrade options: give parameters or vatParameters, not both',
+        );
+      }
+      const vat = call.state.requireVat(vatId);
+      if (vat.state === 'terminated') {
+        throw new KernelError(
+          `vat "${vat.name}" (${vatId}) is terminated; it cannot be upgraded`,
+        );
+      }
+      const bundleId = bundleIdOf(call.state, bundle, 'upgrade bundle');
+      const given = o.parameters ?? o.vatParameters;
+      queueUpgrade(call.state, {
+        vatId,
+        bundleId,
+        parameters: given === undefined ? vat.parameters : vatParameters(vat.name, given),
+        result: call.takeResult(),
+      });
+      return undefined;
     },
     root(call: ServiceCall, vatId: VatId) {
       return kslot(call.state.requireVat(vatId).rootKref, 'root');

@@ -15,7 +15,13 @@
  * deadline.
  */
 import { timerOf, type KernelPlatform } from '../platform/index.ts';
-import type { Delivery, DeliveryReply, VatBundle, VatLog } from '../protocol/index.ts';
+import type {
+  CapData,
+  Delivery,
+  DeliveryReply,
+  VatBundle,
+  VatLog,
+} from '../protocol/index.ts';
 import { kerror } from '../marshal/index.ts';
 import {
   isObjectKref,
@@ -82,6 +88,8 @@ export class VatWarehouse {
   readonly #faulted = new Map<VatId, { handle: VatHandle; fault: VatFault }>();
   /** Vats whose current worker asked for a settle delivery not yet queued. */
   readonly #settleRequests = new Set<VatId>();
+  /** During an upgrade: the old version's worker, set aside until the upgrade commits. */
+  readonly #setAside = new Map<VatId, VatHandle>();
   /** Host losses in a row, per vat; a delivery that goes through clears it. */
   readonly #losses = new Map<VatId, number>();
   #cranks: Cranks | undefined;
@@ -318,11 +326,46 @@ export class VatWarehouse {
     this.#losses.delete(vatId);
   }
 
+  /**
+   * Upgrade, inside its crank: sets the vat's current worker aside (untouched, so it can
+   * run on if the upgrade is rolled back) and starts one for the vat's record as it now
+   * stands (its new bundle), with its stored state. Resolves to why the new worker did
+   * not start, if it did not.
+   */
+  async startVersion(vat: VatRecord): Promise<VatFault | undefined> {
+    const old = this.#handles.get(vat.vatId);
+    if (old) this.#setAside.set(vat.vatId, old);
+    this.#handles.delete(vat.vatId);
+    const fault = await this.#startWorker(vat);
+    if (fault) this.#handles.delete(vat.vatId);
+    return fault;
+  }
+
+  /**
+   * Upgrade, once its crank has committed (`kept`) or been rolled back: the old worker
+   * is stopped, or the new one is and the old one is the vat's again.
+   */
+  async finishUpgrade(vatId: VatId, kept: boolean): Promise<void> {
+    const old = this.#setAside.get(vatId);
+    this.#setAside.delete(vatId);
+    if (kept) {
+      this.#losses.delete(vatId);
+      this.#options.onStopped(vatId);
+      await old?.close(STOP_DEADLINE_MS);
+      return;
+    }
+    const candidate = this.#handles.get(vatId);
+    this.#handles.delete(vatId);
+    if (old) this.#handles.set(vatId, old);
+    await candidate?.close(STOP_DEADLINE_MS);
+  }
+
   /** Stops every worker (the kernel is shutting down). */
   async stopAll(): Promise<void> {
     this.#closing = true;
-    const handles = [...this.#handles.entries()];
+    const handles = [...this.#handles.entries(), ...this.#setAside.entries()];
     this.#handles.clear();
+    this.#setAside.clear();
     await Promise.all(handles.map(([, h]) => h.close(STOP_DEADLINE_MS)));
   }
 
@@ -435,18 +478,33 @@ export class VatWarehouse {
       const error = kerror(
         `vat "${vat.name}" (${vatId}) restarted (${why}); promises its previous incarnation was deciding cannot be settled`,
       );
-      for (const kpid of state.promisesDecidedBy(vatId)) this.#resolve(kpid, true, error);
-      for (const [kref, vref] of state.clistEntries(vatId)) {
-        if (/^o\+(?:[1-9]\d*|v.*)$/u.test(vref)) {
-          state.deleteClistEntry(vatId, kref, false);
-          state.setObjectOwner(kref, null);
-        }
-      }
+      endIncarnation(state, this.#resolve, vatId, error);
     });
     return true;
   }
 
   #isRunning(vatId: VatId): boolean {
     return this.#state.getVat(vatId)?.state === 'running';
+  }
+}
+
+/**
+ * What only a vat's old heap could settle or serve, settled as its incarnation ends (a
+ * restart, an upgrade), in the open crank: the promises it decided are rejected with
+ * `rejection`, and its exports that were not durable (plain `o+N` and virtual `o+vN/M`
+ * objects) are abandoned. Durable exports (`o+0`, `o+dN/M`) keep their krefs.
+ */
+export function endIncarnation(
+  state: KernelState,
+  resolve: Resolver,
+  vatId: VatId,
+  rejection: CapData,
+): void {
+  for (const kpid of state.promisesDecidedBy(vatId)) resolve(kpid, true, rejection);
+  for (const [kref, vref] of state.clistEntries(vatId)) {
+    if (/^o\+(?:[1-9]\d*|v.*)$/u.test(vref)) {
+      state.deleteClistEntry(vatId, kref, false);
+      state.setObjectOwner(kref, null);
+    }
   }
 }

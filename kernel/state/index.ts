@@ -95,7 +95,18 @@ export type RunQueueItem =
   | { kind: GcKind; vatId: VatId; krefs: KRef[] }
   | { kind: 'bringOutYourDead'; vatId: VatId }
   /** A vat asked for its host's completions (an endowed fetch…) to be delivered. */
-  | { kind: 'settle'; vatId: VatId };
+  | { kind: 'settle'; vatId: VatId }
+  /**
+   * Replace a vat's code, keeping its durable state (docs/upgrade.md). The item holds
+   * `result`, settled with the outcome.
+   */
+  | {
+      kind: 'upgradeVat';
+      vatId: VatId;
+      bundleId: string;
+      parameters: CapData;
+      result: KRef | null;
+    };
 
 /** A run-queue item with its place in the queue. */
 export interface QueuedItem {
@@ -774,10 +785,12 @@ export class KernelState {
    * Puts every item held for the vat back on the run queue with its own seq: they were
    * at the head when they were held, so they go back ahead of everything queued since.
    */
-  releaseHeld(vatId: VatId): number {
+  releaseHeld(vatId: VatId, { dropStartVat = false } = {}): number {
     const held = this.heldFor(vatId);
     for (const { seq, item } of held) {
       this.#store.delete('held_queue', [seq]);
+      // An upgrade starts the vat itself: a startVat its failed start left held is done.
+      if (dropStartVat && item.kind === 'startVat') continue;
       this.#store.put('run_queue', [seq, ...itemColumns(item)]);
     }
     return held.length;
@@ -944,6 +957,17 @@ function itemColumns(item: RunQueueItem): Row {
       ];
     case 'notify':
       return ['notify', item.vatId, item.kpid, null, null, null, null, null];
+    case 'upgradeVat':
+      return [
+        'upgradeVat',
+        item.vatId,
+        item.bundleId,
+        item.parameters.body,
+        JSON.stringify(item.parameters.slots),
+        item.result,
+        null,
+        null,
+      ];
     case 'startVat':
     case 'bringOutYourDead':
     case 'settle':
@@ -973,6 +997,14 @@ function itemFromColumns(row: Row, what: string): RunQueueItem {
       };
     case 'notify':
       return { kind, vatId: str(row[1]), kpid: str(row[2]) };
+    case 'upgradeVat':
+      return {
+        kind,
+        vatId: str(row[1]),
+        bundleId: str(row[2]),
+        parameters: { body: str(row[3]), slots: JSON.parse(str(row[4])) as string[] },
+        result: strOrNull(row[5]),
+      };
     case 'startVat':
     case 'bringOutYourDead':
     case 'settle':
