@@ -35,7 +35,10 @@ async function cluster(services: string[] = ['vatAdmin']): Promise<ResolvedClust
         globals: [],
       },
     },
-    bundles: { counter: await bundleVatSource(sampleVat('counter.js')) },
+    bundles: {
+      counter: await bundleVatSource(sampleVat('counter.js')),
+      broken: await bundleVatSource(testVat('bad-start.js')),
+    },
   };
 }
 
@@ -94,6 +97,33 @@ describe('the vat admin', () => {
     );
     expect(await call(kernel, 'makeBad', 'options')).toMatch(/createVat options/u);
     expect(kernel.state.listVats()).toHaveLength(vats);
+  });
+
+  it('upgrades a vat it created through its admin node, or says why it could not', async () => {
+    const { kernel, store } = await open();
+    await (
+      await kernel.launchCluster(await cluster())
+    ).result;
+    await call(kernel, 'make', 'c1', 5);
+    expect(await call(kernel, 'bump', 'c1')).toBe(6);
+    const before = kernel.state.getVatByName('c1');
+    const upgraded = await call(kernel, 'upgrade', 'c1', 'counter', { start: 99 });
+    expect(upgraded).toMatchObject({
+      vatId: before?.vatId,
+      version: 2,
+      incarnationNumber: (before?.incarnation ?? 0) + 1,
+    });
+    // Baggage kept: the count goes on from 6, not from the new start.
+    expect(await call(kernel, 'bump', 'c1')).toBe(7);
+    expect(await call(kernel, 'upgrade', 'c1', 'broken', { fail: true })).toMatch(
+      /^refused: upgrade of vat "c1" \(v\d+\) rolled back: its new version did not start: .*it was told to fail.*; its previous version runs on$/u,
+    );
+    expect(await call(kernel, 'bump', 'c1')).toBe(8);
+    expect(await call(kernel, 'upgrade', 'c1', 'nope')).toMatch(
+      /^refused: upgrade bundle: the kernel has no bundle/u,
+    );
+    expect(kernel.vatVersions(before?.vatId ?? '')).toHaveLength(2);
+    expect(auditKernelTables(store)).toEqual([]);
   });
 
   it('creates a subcluster and runs its bootstrap', async () => {

@@ -21,6 +21,7 @@ import {
   exactOptional,
   integer,
   object,
+  optional,
   record,
   size,
   string,
@@ -103,10 +104,11 @@ const CreateOptions = object({
   globals: exactOptional(array(string())),
   deliveryTimeoutMs: exactOptional(size(integer(), 1, 24 * 60 * 60 * 1000)),
 });
+// An absent field may come as undefined (SwingSet callers pass `{ vatParameters }`).
 const UpgradeOptions = object({
-  parameters: exactOptional(record(string(), unknown())),
+  parameters: optional(record(string(), unknown())),
   /** SwingSet's name for them. */
-  vatParameters: exactOptional(record(string(), unknown())),
+  vatParameters: optional(record(string(), unknown())),
 });
 const Subcluster = object({
   bootstrap: size(string(), 1, 64),

@@ -25,6 +25,14 @@ export function buildRootObject(_vatPowers, _parameters, baggage) {
       return E(baggage.get(`root:${name}`)).increment();
     },
     status: (name) => E(nodes.get(name)).getStatus(),
+    // SwingSet's shape: vatParameters, and { incarnationNumber } back.
+    async upgrade(name, bundleName, vatParameters) {
+      try {
+        return await E(nodes.get(name)).upgrade({ bundleName }, { vatParameters });
+      } catch (error) {
+        return `refused: ${error.message}`;
+      }
+    },
     end: (name, reason) => E(nodes.get(name)).terminate(reason),
     async makeBad(kind) {
       try {
