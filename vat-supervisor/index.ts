@@ -77,8 +77,7 @@ type VatDeliveryObject =
   | ['notify', [string, boolean, CapData][]]
   | ['dropExports' | 'retireExports' | 'retireImports', string[]]
   | ['bringOutYourDead']
-  | ['startVat', CapData]
-  | ['stopVat', CapData];
+  | ['startVat', CapData];
 
 const emptyDelta = (): CrankDelta => ({ sets: [], deletes: [] });
 
@@ -110,7 +109,10 @@ function toVatDeliveryObject(delivery: Delivery): VatDeliveryObject {
     case 'startVat':
       return ['startVat', delivery.parameters];
     case 'stopVat':
-      return ['stopVat', delivery.disconnect];
+      // Liveslots' stopVat has done nothing but warn since 0.10 (agoric-sdk #6650: the
+      // kernel cleans up after an upgrade); an empty delivery lets the vat's pending
+      // reactions finish without the warning on every upgrade.
+      return ['retireExports', []];
     case 'settle':
       // The supervisor settles its host completions first (see deliver); to liveslots
       // this is a delivery that does nothing, so that it waits for the vat's reactions

@@ -20,5 +20,6 @@ export function buildRootObject(_vatPowers, _parameters, baggage) {
       return i;
     },
     size: () => entries.getSize(),
+    version: () => 1,
   });
 }
