@@ -302,6 +302,53 @@ describe('vat upgrade', () => {
 });
 
 describe('vat upgrade and restarts', () => {
+  it('an upgrade under way when the kernel stops is rolled back and runs again after resume', async () => {
+    const dataDir = await tempDir('cask-upgrade-');
+    let spinning: () => void = () => undefined;
+    const spins = new Promise<void>((resolve) => {
+      spinning = resolve;
+    });
+    const first = await makeNodeKernel({
+      dataDir,
+      onVatLog: (entry) => {
+        if (entry.text === 'version 2 spins') spinning();
+      },
+    });
+    await first.kernel.launchCluster({
+      bootstrap: 'subject',
+      vats: {
+        subject: {
+          bundle: await bundle(upgradeVat('v1.js')),
+          parameters: {},
+          globals: [],
+          deliveryTimeoutMs: 3000,
+        },
+      },
+    });
+    await first.kernel.whenIdle();
+    const vatId = first.kernel.state.getVatByName('subject')?.vatId ?? '';
+    const root = first.kernel.rootOf('subject');
+    await first.kernel.queueMessage(root, 'bump', []);
+    void upgrade(first.kernel, vatId, 'loops.js').catch(() => undefined);
+    await spins;
+    await first.close();
+
+    const second = await makeNodeKernel({ dataDir });
+    cleanups.push(() => second.close());
+    second.kernel.pauseRunQueue();
+    await second.kernel.resume();
+    expect(second.kernel.vatVersions(vatId)).toHaveLength(1);
+    expect(
+      second.store.all("SELECT kind FROM run_queue WHERE kind = 'upgradeVat'"),
+    ).toHaveLength(1);
+    second.kernel.unpauseRunQueue();
+    await second.kernel.whenIdle();
+    // It ran again, spun again, and the watchdog rolled it back: version 1 runs on.
+    expect(second.kernel.vatVersions(vatId)).toHaveLength(1);
+    const count = await second.kernel.queueMessage(root, 'count', []);
+    expect(capdataToJson(count.data)).toBe(1);
+  });
+
   it('runs the new version after a kernel restart, and a queued upgrade survives a crash', async () => {
     const dataDir = await tempDir('cask-upgrade-');
     const v2 = await bundle(upgradeVat('v2.js'));

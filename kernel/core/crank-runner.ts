@@ -251,6 +251,8 @@ export class CrankRunner implements Cranks {
     started: number,
   ): Promise<void> {
     await this.#warehouse.finishUpgrade(item.vatId, false);
+    // Shutting down: the rolled-back upgrade stays queued for the next start, as it was.
+    if (this.#warehouse.closing) return;
     this.step(() => {
       if (seq !== undefined) this.#state.removeQueued(seq);
       rejectUpgrade(this.#state, this.#resolve, item, failure);

@@ -117,6 +117,11 @@ export class VatWarehouse {
     return this.#cranks;
   }
 
+  /** True once stopAll began: the kernel is shutting down. */
+  get closing(): boolean {
+    return this.#closing;
+  }
+
   /** How long one delivery to the vat may take. */
   deadlineOf(vatId: VatId): number {
     return this.#state.getVat(vatId)?.deliveryTimeoutMs ?? this.#defaultDeadline;
