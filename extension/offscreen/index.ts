@@ -1,5 +1,6 @@
 /**
- * The offscreen document: the vat host. It keeps one sandboxed iframe per live vat and
+ * The offscreen document: the vat host. It keeps one sandboxed iframe per vat worker (two
+ * for a vat being upgraded, until the kernel stops one) and
  * hands the kernel (in the service worker) a MessagePort to each. It outlives the
  * service worker; every new control port means a new kernel boot, whose vats start
  * afresh from the store, so the iframes of the previous boot are removed then.
@@ -110,8 +111,8 @@ function heartbeat(): void {
 }
 
 function launchVat(launchId: number, vatId: string, reply: MessagePort): void {
-  // A vat has one iframe: an older one the kernel has not stopped is of no use now.
-  for (const old of [...frames.values()]) if (old.vatId === vatId) removeFrame(old);
+  // An older iframe of the same vat stays until the kernel stops it: during an upgrade
+  // the old version runs on beside the new one until the upgrade commits or rolls back.
   const frame = document.createElement('iframe');
   // The manifest already sandboxes vat.html; the attribute says so here too.
   frame.setAttribute('sandbox', 'allow-scripts');
