@@ -1,7 +1,7 @@
 /**
  * The offscreen document: the vat host. It keeps one sandboxed iframe per vat worker (two
- * for a vat being upgraded, until the kernel stops one) and
- * hands the kernel (in the service worker) a MessagePort to each. It outlives the
+ * for a vat being upgraded, until the kernel stops one) and hands the kernel (in the
+ * service worker) a MessagePort to each. It outlives the
  * service worker; every new control port means a new kernel boot, whose vats start
  * afresh from the store, so the iframes of the previous boot are removed then.
  *
