@@ -575,6 +575,22 @@ describe('cask upgrade through a daemon', () => {
     expect(unknown.stderr.trim()).toMatch(
       /^cask: no vat named "nobody" in .*; its vats: counter, ledger$/u,
     );
+    // A bundle too big for one request is refused by the client, which sends nothing.
+    const huge = join(dir, 'huge.json');
+    await writeFile(
+      huge,
+      JSON.stringify({
+        moduleFormat: 'endoZipBase64',
+        endoZipBase64: `UEsDBA${'A'.repeat(9 * 1024 * 1024)}`,
+        endoZipBase64Sha512: '0'.repeat(128),
+      }),
+    );
+    const tooBig = await upgrade('ledger', huge);
+    expect(tooBig.code).toBe(1);
+    expect(tooBig.stderr.trim()).toMatch(
+      /^cask: the upgrade request is \d+ bytes, over the 8388608 a daemon reads in one message; nothing was sent$/u,
+    );
+    expect((await send(data, 'ledger', 'version')).json).toBe(1);
     expect((await cask(['stop', '--data', data])).code).toBe(0);
     expect(await daemon.exited).toBe(0);
   }, 180_000);
