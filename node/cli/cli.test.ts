@@ -7,6 +7,7 @@ import { openFileStorage } from '../file-storage/index.ts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeNodeKernel } from '../host/index.ts';
 import { loadClusterFile } from '../cluster-file/index.ts';
+import { bundleVatSource } from '../bundles/index.ts';
 import { main } from './index.ts';
 
 const made: string[] = [];
@@ -471,5 +472,220 @@ describe('the lock under a crash', () => {
     expect(
       (await cask('send', '--data', data, 'counter', 'getCount')).stdout.at(-1),
     ).toBe(String(won.length));
+  }, 120_000);
+});
+
+describe('cask upgrade and cask versions, without a daemon', () => {
+  const ledgerV2 = resolve(root, 'vats/ledger-v2.js');
+  const broken = resolve(root, 'test/vats/upgrade/ledger-broken.js');
+
+  /** A kernel with the ledger sample (v1) beside a counter that takes the bootstrap. */
+  async function ledgerDir(): Promise<string> {
+    const dir = await tempDir();
+    const config = join(dir, 'cluster.json');
+    await writeFile(
+      config,
+      JSON.stringify({
+        bootstrap: 'counter',
+        vats: {
+          counter: { sourceSpec: resolve(root, 'test/vats/daemon-counter.js') },
+          ledger: { sourceSpec: resolve(root, 'vats/ledger.js') },
+        },
+      }),
+    );
+    const data = join(dir, 'kernel');
+    const run = await cask('run', config, '--data', data);
+    expect(run.code, run.stderr).toBe(0);
+    return data;
+  }
+  const json = (run: { stdout: string[] }) =>
+    JSON.parse(run.stdout.at(-1) ?? '') as unknown;
+  type Listed = {
+    versions: Array<{ version: number; bundleId: string; crank: number | null }>;
+  };
+
+  it('upgrades the ledger from v1 to v2 keeping its balances, lists both versions, and goes back by --bundle-id', async () => {
+    const data = await ledgerDir();
+    expect(
+      json(await cask('send', '--data', data, 'ledger', 'deposit', '"alice"', '30')),
+    ).toBe('30n');
+    expect(
+      json(await cask('send', '--data', data, 'ledger', 'deposit', '"bob"', '5')),
+    ).toBe('5n');
+    const up = await cask('upgrade', '--data', data, 'ledger', ledgerV2);
+    expect(up.code, up.stderr).toBe(0);
+    expect(up.stderr).toMatch(
+      /^upgraded ledger \(v\d+\) from version 1 to version 2 \(incarnation \d+, bundle [0-9a-f]{12}\)$/mu,
+    );
+    expect(json(up)).toMatchObject({ vat: 'ledger', from: 1, version: 2 });
+    expect(json(await cask('send', '--data', data, 'ledger', 'version'))).toBe(2);
+    expect(json(await cask('send', '--data', data, 'ledger', 'balances'))).toEqual({
+      alice: '30n',
+      bob: '5n',
+    });
+    // v2's own method, on v1's accounts.
+    expect(
+      json(
+        await cask(
+          'send',
+          '--data',
+          data,
+          'ledger',
+          'transfer',
+          '"alice"',
+          '"bob"',
+          '10',
+        ),
+      ),
+    ).toEqual({ alice: '20n', bob: '15n' });
+
+    const listed = await cask('versions', '--data', data, 'ledger');
+    expect(listed.code, listed.stderr).toBe(0);
+    const [v1, v2] = (json(listed) as Listed).versions;
+    expect(v1).toMatchObject({ version: 1, crank: null });
+    expect(v2).toMatchObject({ version: 2, crank: expect.any(Number) });
+    expect(listed.stderr).toContain(`${v1?.bundleId.slice(0, 12)}  created`);
+    expect(listed.stderr).toMatch(/^ {2}2 .* \d+ {2}\(current\)$/mu);
+
+    // Back to v1 by the short id versions printed, and by vat id.
+    const vatId = (json(up) as { vatId: string }).vatId;
+    const back = await cask(
+      'upgrade',
+      '--data',
+      data,
+      vatId,
+      '--bundle-id',
+      v1?.bundleId.slice(0, 12) ?? '',
+    );
+    expect(back.code, back.stderr).toBe(0);
+    expect(json(back)).toMatchObject({ from: 2, version: 3, bundleId: v1?.bundleId });
+    expect(json(await cask('send', '--data', data, 'ledger', 'version'))).toBe(1);
+    expect(json(await cask('send', '--data', data, 'ledger', 'balances'))).toEqual({
+      alice: '20n',
+      bob: '15n',
+    });
+    const after = json(await cask('versions', '--data', data, 'ledger')) as Listed;
+    expect(after.versions.map((v) => v.bundleId)).toEqual([
+      v1?.bundleId,
+      v2?.bundleId,
+      v1?.bundleId,
+    ]);
+  }, 120_000);
+
+  it('a bundle file works as SOURCE, and --parameters reach the new version', async () => {
+    const data = await ledgerDir();
+    const bundleFile = join(data, '..', 'ledger-v2.json');
+    await writeFile(bundleFile, JSON.stringify(await bundleVatSource(ledgerV2)));
+    const up = await cask(
+      'upgrade',
+      '--data',
+      data,
+      'ledger',
+      bundleFile,
+      '--parameters',
+      '{"note":"v2"}',
+    );
+    expect(up.code, up.stderr).toBe(0);
+    expect(json(await cask('send', '--data', data, 'ledger', 'version'))).toBe(2);
+    const listed = json(await cask('versions', '--data', data, 'ledger')) as {
+      versions: Array<{ parameters: unknown }>;
+    };
+    expect(listed.versions.map((v) => v.parameters)).toEqual([{}, { note: 'v2' }]);
+  }, 120_000);
+
+  it("a rolled-back upgrade exits 1 with the kernel's reason on one line; the old version answers and no version is added", async () => {
+    const data = await ledgerDir();
+    await cask('send', '--data', data, 'ledger', 'deposit', '"alice"', '7');
+    const failed = await cask('upgrade', '--data', data, 'ledger', broken);
+    expect(failed.code).toBe(1);
+    expect(failed.stdout).toEqual([]);
+    expect(failed.stderr.split('\n').at(-1)).toMatch(
+      /^cask: upgrade of vat "ledger" \(v\d+\) rolled back: its new version did not start: .*this ledger version is broken on purpose.*; its previous version runs on$/u,
+    );
+    expect(json(await cask('send', '--data', data, 'ledger', 'version'))).toBe(1);
+    expect(json(await cask('send', '--data', data, 'ledger', 'balances'))).toEqual({
+      alice: '7n',
+    });
+    expect(
+      (json(await cask('versions', '--data', data, 'ledger')) as Listed).versions,
+    ).toHaveLength(1);
+  }, 120_000);
+
+  it('refuses bad input in one line naming what was wrong, and changes nothing', async () => {
+    const data = await ledgerDir();
+    const notBundle = join(data, '..', 'not-a-bundle.json');
+    await writeFile(notBundle, JSON.stringify({ hello: 'world' }));
+    const notJson = join(data, '..', 'not-json.json');
+    await writeFile(notJson, '{oops');
+    const before = await snapshot(data);
+    const refusals: Array<[string[], number, RegExp]> = [
+      [
+        ['nobody', ledgerV2],
+        1,
+        /^cask: no vat named "nobody" in .*; its vats: counter, ledger$/u,
+      ],
+      [['ledger', join(data, 'nope.js')], 1, /^cask: .*nope\.js does not exist$/u],
+      [
+        ['ledger', resolve(root, 'README.md')],
+        1,
+        /^cask: .*README\.md is neither a vat source \(.*\) nor a bundle file \(\.json\)$/u,
+      ],
+      [
+        ['ledger', notBundle],
+        1,
+        /^cask: the bundle file .*not-a-bundle\.json: not a bundle: it has no moduleFormat/u,
+      ],
+      [['ledger', notJson], 1, /^cask: the bundle file .*not-json\.json is not JSON: /u],
+      [
+        ['ledger', ledgerV2, '--parameters', '{oops'],
+        2,
+        /^cask: --parameters is not valid JSON .*: \{oops$/u,
+      ],
+      [
+        ['ledger', ledgerV2, '--parameters', '[1]'],
+        2,
+        /^cask: --parameters must be a JSON object, not \[1\]$/u,
+      ],
+      [
+        ['ledger', ledgerV2, '--bundle-id', 'abc'],
+        2,
+        /^cask: upgrade takes exactly one of SOURCE, --bundle-id ID or --bundle-name NAME; got SOURCE and --bundle-id$/u,
+      ],
+      [['ledger'], 2, /^cask: upgrade takes exactly one of .*; got none$/u],
+      [
+        ['ledger', '--bundle-id', 'abc'],
+        1,
+        /^cask: the kernel has no bundle abc, and vat "ledger" has run none whose id starts so \(its bundles: [0-9a-f]{12}\)$/u,
+      ],
+      [
+        ['ledger', '--bundle-name', 'nope'],
+        1,
+        /^cask: no bundle named "nope" in the kernel/u,
+      ],
+    ];
+    for (const [args, exit, said] of refusals) {
+      const run = await cask('upgrade', '--data', data, ...args);
+      expect(run.code, args.join(' ')).toBe(exit);
+      expect(run.stderr.split('\n').at(-1), args.join(' ')).toMatch(said);
+      expect(run.stdout).toEqual([]);
+    }
+    const unknown = await cask('versions', '--data', data, 'nobody');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/^cask: no vat named "nobody"/u);
+    expect(await snapshot(data)).toEqual(before);
+    expect(json(await cask('send', '--data', data, 'ledger', 'version'))).toBe(1);
+
+    expect(
+      (await cask('terminate', '--data', data, 'ledger', '--reason', 'closed')).code,
+    ).toBe(0);
+    const ended = await cask('upgrade', '--data', data, 'ledger', ledgerV2);
+    expect(ended.code).toBe(1);
+    expect(ended.stderr.split('\n').at(-1)).toBe(
+      'cask: vat "ledger" was terminated: closed',
+    );
+    // Its history can still be read.
+    const listed = await cask('versions', '--data', data, 'ledger');
+    expect(listed.code).toBe(0);
+    expect(listed.stderr).toMatch(/^vat ledger \(v\d+\), terminated/u);
   }, 120_000);
 });

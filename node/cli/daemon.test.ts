@@ -517,3 +517,81 @@ describe('references printed by cask send stay callable', () => {
     expect((await cask(['stop', '--data', data])).code).toBe(0);
   }, 120_000);
 });
+
+describe('cask upgrade through a daemon', () => {
+  it('upgrades the ledger v1 → v2 keeping balances; a rolled-back upgrade leaves the old version its heap; back by --bundle-id', async () => {
+    const dir = await tempDir();
+    const config = join(dir, 'cluster.json');
+    await writeFile(
+      config,
+      JSON.stringify({
+        bootstrap: 'counter',
+        vats: {
+          counter: { sourceSpec: resolve(root, 'test/vats/daemon-counter.js') },
+          ledger: { sourceSpec: resolve(root, 'vats/ledger.js') },
+        },
+      }),
+    );
+    const data = join(dir, 'kernel');
+    expect((await cask(['run', config, '--data', data])).code).toBe(0);
+    const daemon = await startForeground(data);
+    const upgrade = (...rest: string[]) => cask(['upgrade', '--data', data, ...rest]);
+    expect((await send(data, 'ledger', 'deposit', '"alice"', '30')).json).toBe('30n');
+
+    const up = await upgrade('ledger', resolve(root, 'vats/ledger-v2.js'));
+    expect(up.code, up.stderr).toBe(0);
+    expect(up.stderr).toMatch(/^upgraded ledger \(v\d+\) from version 1 to version 2 /mu);
+    expect((await send(data, 'ledger', 'version')).json).toBe(2);
+    expect((await send(data, 'ledger', 'balances')).json).toEqual({ alice: '30n' });
+
+    // The counter's heap count lives in its worker: a rolled-back upgrade keeps it.
+    expect((await send(data, 'counter', 'increment')).json).toBe(1);
+    const broken = resolve(root, 'test/vats/upgrade/ledger-broken.js');
+    const failed = await upgrade('counter', broken);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr.trim().split('\n').at(-1)).toMatch(
+      /^cask: upgrade of vat "counter" \(v\d+\) rolled back: .*broken on purpose.*; its previous version runs on$/u,
+    );
+    expect((await send(data, 'counter', 'increment')).json).toBe(2);
+    // A successful upgrade starts a new worker (to the same code here): the heap is new.
+    const same = await upgrade('counter', resolve(root, 'test/vats/daemon-counter.js'));
+    expect(same.code, same.stderr).toBe(0);
+    expect((await send(data, 'counter', 'increment')).json).toBe(1);
+
+    // versions reads the live kernel and changes nothing.
+    const before = await snapshot(data);
+    const listed = await cask(['versions', '--data', data, 'ledger']);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(await snapshot(data)).toEqual(before);
+    const [v1] = (listed.json as { versions: Array<{ bundleId: string }> }).versions;
+    const back = await upgrade('ledger', '--bundle-id', v1?.bundleId ?? '');
+    expect(back.code, back.stderr).toBe(0);
+    expect(back.json).toMatchObject({ from: 2, version: 3 });
+    expect((await send(data, 'ledger', 'version')).json).toBe(1);
+    expect((await send(data, 'ledger', 'balances')).json).toEqual({ alice: '30n' });
+
+    const unknown = await upgrade('nobody', '--bundle-id', v1?.bundleId ?? '');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr.trim()).toMatch(
+      /^cask: no vat named "nobody" in .*; its vats: counter, ledger$/u,
+    );
+    // A bundle too big for one request is refused by the client, which sends nothing.
+    const huge = join(dir, 'huge.json');
+    await writeFile(
+      huge,
+      JSON.stringify({
+        moduleFormat: 'endoZipBase64',
+        endoZipBase64: `UEsDBA${'A'.repeat(9 * 1024 * 1024)}`,
+        endoZipBase64Sha512: '0'.repeat(128),
+      }),
+    );
+    const tooBig = await upgrade('ledger', huge);
+    expect(tooBig.code).toBe(1);
+    expect(tooBig.stderr.trim()).toMatch(
+      /^cask: the upgrade request is \d+ bytes, over the 8388608 a daemon reads in one message; nothing was sent$/u,
+    );
+    expect((await send(data, 'ledger', 'version')).json).toBe(1);
+    expect((await cask(['stop', '--data', data])).code).toBe(0);
+    expect(await daemon.exited).toBe(0);
+  }, 180_000);
+});

@@ -14,6 +14,8 @@ import { start } from './commands/start.ts';
 import { status } from './commands/status.ts';
 import { stop } from './commands/stop.ts';
 import { terminate } from './commands/terminate.ts';
+import { upgrade } from './commands/upgrade.ts';
+import { versions } from './commands/versions.ts';
 import { CommandFailed, type CliIo } from './io.ts';
 
 export type { CliIo } from './io.ts';
@@ -56,6 +58,16 @@ commands:
   terminate --data DIR VAT [--reason TEXT] [--delete-state]
       End VAT: its promises and waiting messages are rejected. Its vatstore is kept
       unless --delete-state.
+  upgrade --data DIR VAT (SOURCE | --bundle-id ID | --bundle-name NAME) [--parameters JSON]
+      Replace the code of VAT (a name, or an id: v6), keeping its durable state. SOURCE
+      is a vat source (.js, .ts), bundled here, or a bundle file (.json); --bundle-id
+      goes back to a version it ran (an id versions prints), --bundle-name to a bundle
+      of the cluster's. --parameters (a JSON object) replaces its parameters; without
+      it they are kept. If the new version fails to start, the upgrade is rolled back,
+      the old version runs on, and the reason is printed (exit 1).
+  versions --data DIR VAT
+      List the code versions of VAT: the incarnation each started at, its bundle id and
+      the crank that upgraded to it. Reads only: changes nothing.
   help
       Show this help.
 
@@ -81,6 +93,8 @@ const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> =
   inspect,
   restart,
   terminate,
+  upgrade,
+  versions,
 };
 
 /** Runs one command; resolves to the process exit code. Never rejects. */

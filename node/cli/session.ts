@@ -73,7 +73,7 @@ async function callHere<M extends MethodName>(
       handler(kernelHooks('(in memory)', host), valid),
     );
   }
-  if (method === 'inspect') return handler(readingHooks(dataDir), valid);
+  if (spec.readsOnly === true) return handler(readingHooks(dataDir), valid);
   const open = options.mayBeNew ? withKernel : withExistingKernel;
   return open(dataDir, io, (host) => handler(kernelHooks(dataDir, host), valid));
 }
@@ -85,16 +85,20 @@ function kernelHooks(dataDir: string, host: NodeKernel): RequestHooks {
     keepsHeap: false,
     host: async () => host,
     resume: () => (resumed ??= host.kernel.resume()),
-    inspect: () => Promise.reject(new Error('inspect reads without a kernel')),
+    inspect: () =>
+      Promise.reject(new Error('a read-only request reads without a kernel')),
   };
 }
 
-/** inspect without a daemon: the directory read-only, no kernel, no crank, no byte changed. */
+/**
+ * A read-only request (inspect, versions) without a daemon: the directory read-only, no
+ * kernel, no crank, no byte changed.
+ */
 function readingHooks(dataDir: string): RequestHooks {
   return {
     dataDir,
     keepsHeap: false,
-    host: () => Promise.reject(new Error('inspect opens no kernel')),
+    host: () => Promise.reject(new Error('a read-only request opens no kernel')),
     resume: async () => undefined,
     async inspect(read) {
       const reading = await readNodeStore(dataDir);

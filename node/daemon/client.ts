@@ -8,6 +8,7 @@ import { validate, type Struct } from '@metamask/superstruct';
 import {
   encode,
   LineReader,
+  MAX_FRAME_BYTES,
   parseAnswer,
   ProtocolError,
   request,
@@ -137,6 +138,17 @@ export class DaemonClient {
         reject(new DaemonUnreachable(`the connection to ${this.socketPath} is closed`));
         return;
       }
+      const line = encode(request(id, method, params as Record<string, unknown>));
+      // The daemon would drop the connection without an answer: say why here.
+      const bytes = Buffer.byteLength(line);
+      if (bytes > MAX_FRAME_BYTES) {
+        reject(
+          new ProtocolError(
+            `the ${method} request is ${bytes} bytes, over the ${MAX_FRAME_BYTES} a daemon reads in one message; nothing was sent`,
+          ),
+        );
+        return;
+      }
       const timer = setTimeout(() => {
         this.#pending.delete(id);
         reject(
@@ -151,7 +163,7 @@ export class DaemonClient {
         reject,
         timer,
       });
-      this.#socket.write(encode(request(id, method, params as Record<string, unknown>)));
+      this.#socket.write(line);
     });
   }
 

@@ -22,6 +22,7 @@ export {
 export {
   METHODS,
   KREF,
+  shortBundleId,
   type InspectionSource,
   type MethodName,
   type ParamsOf,

@@ -7,6 +7,8 @@ import { send } from './send.ts';
 import { status } from './status.ts';
 import { stop } from './stop.ts';
 import { terminate } from './terminate.ts';
+import { upgrade } from './upgrade.ts';
+import { versions } from './versions.ts';
 
 export const METHODS = {
   status,
@@ -17,6 +19,8 @@ export const METHODS = {
   terminate,
   release,
   run,
+  upgrade,
+  versions,
 } as const;
 
 export type Methods = typeof METHODS;
@@ -25,6 +29,7 @@ export type ParamsOf<M extends MethodName> = Parameters<Methods[M]['handler']>[1
 export type ResultOf<M extends MethodName> = Awaited<ReturnType<Methods[M]['handler']>>;
 
 export { KREF } from './send.ts';
+export { shortBundleId } from './versions.ts';
 export {
   defineMethod,
   type DaemonMethod,

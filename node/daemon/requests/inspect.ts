@@ -31,6 +31,7 @@ export const inspect = defineMethod({
     daemon: exactOptional(object({ pid: number() })),
   }),
   deadlineMs: () => SHORT_DEADLINE_MS * 6,
+  readsOnly: true,
   async handler(hooks) {
     return hooks.inspect(async (source) => {
       const { state } = source;
@@ -39,6 +40,7 @@ export const inspect = defineMethod({
         vatId: v.vatId,
         state: v.state,
         incarnation: v.incarnation,
+        version: state.vatVersions(v.vatId).at(-1)?.version ?? 1,
         vatstore: state.vatstoreStats(v.vatId),
         ...(v.reason === null ? {} : { reason: v.reason }),
         ...(v.state === 'suspended' ? { held: state.heldCount(v.vatId) } : {}),

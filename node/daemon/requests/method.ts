@@ -51,6 +51,11 @@ export interface DaemonMethod<P, R> {
   result: Struct<R>;
   /** How long a client waits for the answer. */
   deadlineMs(params: P): number;
+  /**
+   * Reads through `hooks.inspect` only: a CLI process with no daemon answers it from the
+   * directory opened read-only, with no kernel (no vat starts, no byte changes).
+   */
+  readsOnly?: boolean;
   handler(hooks: RequestHooks, params: P): Promise<R>;
 }
 

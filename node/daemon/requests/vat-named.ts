@@ -1,14 +1,20 @@
 import { KernelError, type KernelState, type VatRecord } from '../../../kernel/index.ts';
 import { RequestError } from '../protocol.ts';
 
-/** The vat named `name`, or a refusal naming the vats there are. */
+const VAT_ID = /^v\d+$/u;
+
+/**
+ * The vat named `name` (or, if no vat has that name, the vat with that id: `v6`), or a
+ * refusal naming the vats there are.
+ */
 export function vatNamed(
   state: KernelState,
   name: string,
   dataDir: string,
   { terminated = false }: { terminated?: boolean } = {},
 ): VatRecord {
-  const vat = state.getVatByName(name);
+  const vat =
+    state.getVatByName(name) ?? (VAT_ID.test(name) ? state.getVat(name) : undefined);
   if (!vat) {
     const names = state.listVats().map((v) => v.name);
     throw new RequestError(
@@ -16,7 +22,7 @@ export function vatNamed(
     );
   }
   if (vat.state === 'terminated' && !terminated) {
-    throw new RequestError(`vat "${name}" was terminated: ${vat.reason ?? ''}`);
+    throw new RequestError(`vat "${vat.name}" was terminated: ${vat.reason ?? ''}`);
   }
   return vat;
 }
