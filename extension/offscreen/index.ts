@@ -110,8 +110,10 @@ function heartbeat(): void {
 }
 
 function launchVat(launchId: number, vatId: string, reply: MessagePort): void {
-  // A vat has one iframe: an older one the kernel has not stopped is of no use now.
-  for (const old of [...frames.values()]) if (old.vatId === vatId) removeFrame(old);
+  // An older iframe of the same vat is left alone: during an upgrade the old version
+  // runs on until the new one has started (and on, if the upgrade rolls back). The
+  // kernel stops each iframe it is done with (stopVat), and a new control port
+  // removes all of them.
   const frame = document.createElement('iframe');
   // The manifest already sandboxes vat.html; the attribute says so here too.
   frame.setAttribute('sandbox', 'allow-scripts');
