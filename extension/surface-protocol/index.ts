@@ -83,6 +83,8 @@ export interface VatReport {
   name: string;
   state: 'running' | 'suspended' | 'terminated';
   incarnation: number;
+  /** The code version it runs: 1 until it is upgraded (`vatVersions`). */
+  version: number;
   rootKref: string;
   /** Why it is suspended or terminated. */
   reason?: string;
