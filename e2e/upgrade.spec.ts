@@ -163,6 +163,67 @@ test.describe('upgrade through the surface', () => {
     expect(await ledger(cask, 'version')).toBe(1);
   });
 
+  test('what the old version was deciding is rejected with vatUpgraded, and messages queued around the upgrade reach the version in turn', async ({
+    cask,
+  }) => {
+    // bob keeps this promise's resolver on its heap only.
+    const { kpid } = await cask.ask<{ kpid: string }>('send', {
+      target: { vat: 'bob' },
+      method: 'makeGreeterLater',
+      args: ['hi'],
+      wait: 'queued',
+    });
+    await cask.ask('whenIdle');
+    expect(await cask.ask('promiseStatus', { kpid })).toMatchObject({
+      state: 'unresolved',
+    });
+    const bob = await cask.ask<Outcome>('upgradeVat', {
+      vat: 'bob',
+      bundleSpec: 'bundles/greeter.bundle.json',
+    });
+    expect(bob.version).toBe(2);
+    expect(await cask.ask('promiseStatus', { kpid })).toEqual({
+      kpid,
+      state: 'rejected',
+      value: {
+        name: 'vatUpgraded',
+        upgradeMessage: 'vat "bob" upgraded from version 1 to 2',
+        incarnationNumber: bob.incarnationNumber,
+      },
+    });
+
+    // Held on the run queue: a message, the upgrade, a message.
+    await cask.ask('setPaused', { paused: true });
+    const before = await cask.ask<{ kpid: string }>('send', {
+      target: { vat: 'ledger' },
+      method: 'version',
+      wait: 'queued',
+    });
+    const upgraded = cask.request<Outcome>('upgradeVat', {
+      vat: 'ledger',
+      bundleSpec: V2,
+    });
+    await expect
+      .poll(async () => (await cask.ask<Status>('status')).runQueueLength)
+      .toBe(2);
+    const after = await cask.ask<{ kpid: string }>('send', {
+      target: { vat: 'ledger' },
+      method: 'version',
+      wait: 'queued',
+    });
+    await cask.ask('setPaused', { paused: false });
+    expect((await upgraded).result?.version).toBe(2);
+    await cask.ask('whenIdle');
+    expect(await cask.ask('promiseStatus', { kpid: before.kpid })).toMatchObject({
+      state: 'fulfilled',
+      value: 1,
+    });
+    expect(await cask.ask('promiseStatus', { kpid: after.kpid })).toMatchObject({
+      state: 'fulfilled',
+      value: 2,
+    });
+  });
+
   test('the new version survives a service-worker stop and a browser restart', async ({
     cask,
   }) => {
