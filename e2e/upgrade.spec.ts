@@ -38,20 +38,17 @@ async function ledger(cask: Cask, method: string, ...args: unknown[]): Promise<u
   return result.value;
 }
 
-/** The accounts the default cluster's bootstrap opened (alice, bob). */
-let others: Record<string, unknown> = {};
+/** What `balances` answers: the accounts the bootstrap opened (alice, bob), and `ours`. */
+type Balances = (ours: Record<string, string>) => Record<string, unknown>;
 
 /** Two accounts of the tests' own beside the bootstrap's: ann 10, ben 3. */
-async function openAccounts(cask: Cask): Promise<void> {
-  others = (await ledger(cask, 'balances')) as Record<string, unknown>;
+async function openAccounts(cask: Cask): Promise<Balances> {
+  const others = (await ledger(cask, 'balances')) as Record<string, unknown>;
+  const balances: Balances = (ours) => ({ ...others, ...ours });
   await ledger(cask, 'deposit', 'ann', 10);
   await ledger(cask, 'deposit', 'ben', 3);
   expect(await ledger(cask, 'balances')).toEqual(balances({ ann: '10n', ben: '3n' }));
-}
-
-/** Every balance: the bootstrap's accounts, untouched, and these. */
-function balances(ours: Record<string, string>): Record<string, unknown> {
-  return { ...others, ...ours };
+  return balances;
 }
 
 async function ledgerVat(cask: Cask): Promise<VatReport> {
@@ -62,7 +59,7 @@ async function ledgerVat(cask: Cask): Promise<VatReport> {
 
 test.describe('upgrade through the surface', () => {
   test('the ledger goes from version 1 to 2 and keeps its balances', async ({ cask }) => {
-    await openAccounts(cask);
+    const balances = await openAccounts(cask);
     const before = await ledgerVat(cask);
     expect(before.version).toBe(1);
     expect(await ledger(cask, 'version')).toBe(1);
@@ -103,7 +100,7 @@ test.describe('upgrade through the surface', () => {
   test('a version that fails to start is rolled back with the reason, and version 1 answers on', async ({
     cask,
   }) => {
-    await openAccounts(cask);
+    const balances = await openAccounts(cask);
     const before = await ledgerVat(cask);
     const answer = await cask.request('upgradeVat', {
       vat: before.vatId,
@@ -227,7 +224,7 @@ test.describe('upgrade through the surface', () => {
   test('the new version survives a service-worker stop and a browser restart', async ({
     cask,
   }) => {
-    await openAccounts(cask);
+    const balances = await openAccounts(cask);
     await cask.ask('upgradeVat', { vat: 'ledger', bundleSpec: V2 });
     await ledger(cask, 'transfer', 'ann', 'ben', 4);
 
@@ -251,7 +248,7 @@ test.describe('upgrade through the surface', () => {
   });
 
   test('goes back to version 1 by the bundle id vatVersions keeps', async ({ cask }) => {
-    await openAccounts(cask);
+    const balances = await openAccounts(cask);
     await cask.ask('upgradeVat', { vat: 'ledger', bundleSpec: V2 });
     await ledger(cask, 'transfer', 'ann', 'ben', 4);
     const { versions } = await cask.ask<Versions>('vatVersions', { vat: 'ledger' });
@@ -292,7 +289,7 @@ function vatRow(page: Page, vatId: string): Locator {
 test('the panel upgrades the ledger after a confirmation: cancel changes nothing, confirm upgrades, a broken version shows the rollback reason', async ({
   cask,
 }, testInfo) => {
-  await openAccounts(cask);
+  const balances = await openAccounts(cask);
   const { page } = cask;
   const vat = await ledgerVat(cask);
   await page.getByTestId('tab-vats').click();

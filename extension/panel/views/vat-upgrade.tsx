@@ -163,8 +163,10 @@ export function UpgradeForm(props: {
   /** The upgrade ran (kept or rolled back): the vats list is reloaded. */
   onDone: () => void;
   onClose: () => void;
+  /** The request is under way (the view shows aria-busy meanwhile). */
+  onBusy: (busy: boolean) => void;
 }) {
-  const { vat } = props;
+  const { vat, onBusy } = props;
   const { report: versions } = useVersions(vat.vatId, vat.version);
   const [shippedList, setShippedList] = useState<ShippedBundle[] | null>(null);
   const [source, setSource] = useState<Source>('shipped');
@@ -232,6 +234,7 @@ export function UpgradeForm(props: {
     if (!plan) return;
     setStep('running');
     setError(null);
+    onBusy(true);
     try {
       const result = await askKernel<UpgradeReport>('upgradeVat', {
         vat: vat.vatId,
@@ -243,6 +246,7 @@ export function UpgradeForm(props: {
       // The kernel's reason, as it gave it (it says what was rolled back, and why).
       setError((err as Error).message || errorText(err));
     } finally {
+      onBusy(false);
       setStep('done');
       props.onDone();
     }

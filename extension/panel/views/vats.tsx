@@ -39,6 +39,7 @@ export function Vats({ feed }: { feed: KernelFeed }) {
   const [deleteState, setDeleteState] = useState(false);
   const [config, setConfig] = useState('');
   const [upgrading, setUpgrading] = useState<string | null>(null);
+  const [upgradeBusy, setUpgradeBusy] = useState(false);
   const [histories, setHistories] = useState<ReadonlySet<string>>(new Set());
   const toggleHistory = (vatId: string) =>
     setHistories((open) => {
@@ -106,7 +107,11 @@ export function Vats({ feed }: { feed: KernelFeed }) {
   };
 
   return (
-    <View name="vats" title="Vats" busy={busy || action.busy || launch.busy}>
+    <View
+      name="vats"
+      title="Vats"
+      busy={busy || action.busy || launch.busy || upgradeBusy}
+    >
       <div class="toolbar">
         <button type="button" data-testid="vats-refresh" onClick={() => void refresh()}>
           Refresh
@@ -169,6 +174,7 @@ export function Vats({ feed }: { feed: KernelFeed }) {
                       vat={vat}
                       onDone={() => void refresh()}
                       onClose={() => setUpgrading(null)}
+                      onBusy={setUpgradeBusy}
                     />
                   </td>
                 </tr>
