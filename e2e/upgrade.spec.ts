@@ -221,6 +221,46 @@ test.describe('upgrade through the surface', () => {
     });
   });
 
+  test('a suspended vat is brought back by an upgrade, and what waited for it reaches the new version', async ({
+    cask,
+  }) => {
+    // Its first version finds no accounts in baggage and fails to start.
+    const { vats } = await cask.ask<{ vats: Record<string, string> }>('launchCluster', {
+      config: {
+        bootstrap: 'keeper',
+        vats: {
+          keeper: { bundle: testBundle('keeper') },
+          broken: { bundle: testBundle('ledger-forgets') },
+        },
+      },
+    });
+    const vatId = vats.broken ?? '';
+    await cask.ask('whenIdle');
+    const suspended = (await cask.ask<VatReport[]>('listVats')).find(
+      (v) => v.vatId === vatId,
+    );
+    expect(suspended).toMatchObject({ state: 'suspended', version: 1 });
+    const waiting = await cask.ask<{ kpid: string }>('send', {
+      target: { vat: 'broken' },
+      method: 'version',
+      wait: 'queued',
+    });
+
+    const outcome = await cask.ask<Outcome>('upgradeVat', {
+      vat: vatId,
+      bundleName: 'ledger',
+    });
+    expect(outcome.version).toBe(2);
+    await cask.ask('whenIdle');
+    expect(await cask.ask('promiseStatus', { kpid: waiting.kpid })).toMatchObject({
+      state: 'fulfilled',
+      value: 1,
+    });
+    expect(
+      (await cask.ask<VatReport[]>('listVats')).find((v) => v.vatId === vatId),
+    ).toMatchObject({ state: 'running', version: 2 });
+  });
+
   test('the new version survives a service-worker stop and a browser restart', async ({
     cask,
   }) => {
