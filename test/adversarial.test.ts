@@ -422,6 +422,10 @@ describe(`a kernel under attack (seed ${SEED})`, () => {
       resolveCluster: async () => {
         throw new Error('no bundles here');
       },
+      readBundle: async () => {
+        throw new Error('no bundles here');
+      },
+      shippedBundles: async () => [],
       defaultCluster: async () => undefined,
       restartKernel: async () => {
         throw new Error('not here');
@@ -494,6 +498,7 @@ describe(`a kernel under attack (seed ${SEED})`, () => {
       'launchCluster',
       'terminateVat',
       'restartVat',
+      'upgradeVat',
       'restartKernel',
     ]);
     const requestArb = fc.record({

@@ -19,6 +19,7 @@ import {
   type ResolvedCluster,
   type VatBundle,
 } from '../../kernel/index.ts';
+import type { ShippedBundle } from '../surface-protocol/index.ts';
 
 /** The cluster a profile's first run launches (written by the build). */
 export const DEFAULT_CLUSTER_PATH = 'clusters/default-cluster.json';
@@ -31,8 +32,11 @@ async function fetchPackaged(path: string, what: string): Promise<unknown> {
   return response.json() as Promise<unknown>;
 }
 
-/** A bundleSpec names a file of the extension: "bundles/counter.bundle.json". */
-function packagedPath(field: string, spec: string): string {
+/**
+ * A bundleSpec names a file of the extension: "bundles/counter.bundle.json". `where`
+ * begins a refusal: "invalid cluster config at vats.a.bundleSpec", or a request's field.
+ */
+function packagedPath(where: string, spec: string): string {
   const own = chrome.runtime.getURL('');
   const path = spec.startsWith(own)
     ? spec.slice(own.length)
@@ -40,29 +44,77 @@ function packagedPath(field: string, spec: string): string {
   const scheme = /^([a-z][a-z0-9+.-]*):/iu.exec(path)?.[1]?.toLowerCase();
   if (scheme === 'http' || scheme === 'https') {
     throw new ClusterConfigError(
-      `invalid cluster config at ${field}: ${JSON.stringify(spec)} is on the network, and the extension never fetches bundles from the network at run time; ship the bundle with the extension (bundles/<name>.bundle.json) or give it inline as \`bundle\``,
+      `${where}: ${JSON.stringify(spec)} is on the network, and the extension never fetches bundles from the network at run time; ship the bundle with the extension (bundles/<name>.bundle.json) or give it inline as \`bundle\``,
     );
   }
   if (scheme === 'file') {
     throw new ClusterConfigError(
-      `invalid cluster config at ${field}: ${JSON.stringify(spec)} is a file, and the extension cannot read files; ship the bundle with the extension (bundles/<name>.bundle.json) or give it inline as \`bundle\``,
+      `${where}: ${JSON.stringify(spec)} is a file, and the extension cannot read files; ship the bundle with the extension (bundles/<name>.bundle.json) or give it inline as \`bundle\``,
     );
   }
   if (scheme !== undefined || path.split('/').includes('..')) {
     throw new ClusterConfigError(
-      `invalid cluster config at ${field}: ${JSON.stringify(spec)} is outside the extension; bundles are never fetched from the network (give a path such as "bundles/counter.bundle.json", or an inline bundle)`,
+      `${where}: ${JSON.stringify(spec)} is outside the extension; bundles are never fetched from the network (give a path such as "bundles/counter.bundle.json", or an inline bundle)`,
     );
   }
   return path;
 }
 
-async function packagedBundle(path: string, field: string): Promise<VatBundle> {
-  const where = `invalid cluster config at ${field}`;
-  const value = await fetchPackaged(path, where);
+async function packagedBundle(
+  path: string,
+  field: string,
+  prefix = 'invalid cluster config at',
+): Promise<VatBundle> {
+  const value = await fetchPackaged(path, `${prefix} ${field}`);
   try {
     return checkBundle(value, field);
   } catch (error) {
-    throw new ClusterConfigError(`invalid cluster config at ${(error as Error).message}`);
+    throw new ClusterConfigError(`${prefix} ${(error as Error).message}`);
+  }
+}
+
+/** Where the build lists the bundles it ships (extension/build). */
+export const SHIPPED_BUNDLES_PATH = 'bundles/index.json';
+
+/** The bundles the extension ships, as the build listed them. */
+export async function shippedBundles(): Promise<ShippedBundle[]> {
+  return (await fetchPackaged(
+    SHIPPED_BUNDLES_PATH,
+    'the list of shipped bundles',
+  )) as ShippedBundle[];
+}
+
+/**
+ * The bundle a vat's code names: inline, or shipped with the extension (by bundleSpec,
+ * or by bundleName as bundles/<name>.bundle.json); a sourceSpec is refused. Refusals
+ * begin with `prefix` and the field: a cluster config's, or a request's
+ * ("upgradeVat refused: params.bundleSpec").
+ */
+export async function readVatCode(
+  code: VatCode,
+  prefix = 'invalid cluster config at',
+): Promise<VatBundle> {
+  const where = `${prefix} ${code.field}`;
+  switch (code.kind) {
+    case 'bundle':
+      try {
+        return checkBundle(code.bundle, code.field);
+      } catch (error) {
+        throw new ClusterConfigError(`${prefix} ${(error as Error).message}`);
+      }
+    case 'bundleSpec':
+      return await packagedBundle(packagedPath(where, code.spec), code.field, prefix);
+    case 'bundleName':
+      if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/u.test(code.name)) {
+        throw new ClusterConfigError(
+          `${where}: ${JSON.stringify(code.name)} is neither in bundles nor the name of a bundle the extension ships`,
+        );
+      }
+      return await packagedBundle(`bundles/${code.name}.bundle.json`, code.field, prefix);
+    case 'sourceSpec':
+      throw new ClusterConfigError(
+        `${where}: the extension has no bundler at run time; give a bundleSpec naming a bundle it ships (bundles/<name>.bundle.json) or an inline bundle`,
+      );
   }
 }
 
@@ -74,31 +126,12 @@ export async function resolveCluster(config: ClusterConfig): Promise<ResolvedClu
       'invalid cluster config at forceReset: the extension does not discard its running kernel to launch a cluster; remove forceReset (or set it to false) to launch beside the vats it has',
     );
   }
-  const read = async (code: VatCode): Promise<VatBundle> => {
-    switch (code.kind) {
-      case 'bundle':
-        return code.bundle;
-      case 'bundleSpec':
-        return await packagedBundle(packagedPath(code.field, code.spec), code.field);
-      case 'bundleName':
-        if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/u.test(code.name)) {
-          throw new ClusterConfigError(
-            `invalid cluster config at ${code.field}: ${JSON.stringify(code.name)} is neither in bundles nor the name of a bundle the extension ships`,
-          );
-        }
-        return await packagedBundle(`bundles/${code.name}.bundle.json`, code.field);
-      case 'sourceSpec':
-        throw new ClusterConfigError(
-          `invalid cluster config at ${code.field}: the extension has no bundler at run time; give a bundleSpec naming a bundle it ships (bundles/<name>.bundle.json) or an inline bundle`,
-        );
-    }
-  };
   const bundles: Record<string, VatBundle> = {};
   for (const name of Object.keys(config.vats))
-    bundles[name] = await read(vatCode(config, name));
+    bundles[name] = await readVatCode(vatCode(config, name));
   const named: Record<string, VatBundle> = {};
   for (const name of Object.keys(config.bundles ?? {})) {
-    named[name] = await read(namedBundleCode(config, name));
+    named[name] = await readVatCode(namedBundleCode(config, name));
   }
   return resolveClusterConfig(config, bundles, named);
 }

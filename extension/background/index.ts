@@ -23,7 +23,12 @@ import {
   type DefaultClusterReport,
   type SurfaceHooks,
 } from '../surface/index.ts';
-import { loadDefaultCluster, resolveCluster } from './clusters.ts';
+import {
+  loadDefaultCluster,
+  readVatCode,
+  resolveCluster,
+  shippedBundles,
+} from './clusters.ts';
 import { Inspector } from './inspector.ts';
 import { KERNEL_DATABASE, bootKernelHost, type KernelHost } from './kernel-host.ts';
 import { keepAliveWhileBusy } from './keep-alive.ts';
@@ -109,6 +114,8 @@ const hooks: SurfaceHooks = {
   host: () => current,
   restartKernel: reboot,
   resolveCluster,
+  readBundle: readVatCode,
+  shippedBundles,
   async defaultCluster() {
     await savingDefaultCluster;
     const stored = await browser.storage.local.get(DEFAULT_CLUSTER_KEY);

@@ -14,8 +14,12 @@ export type {
   CrankInfo,
   KernelEvent,
   VatLogInfo,
+  ShippedBundle,
   StatusReport,
+  UpgradeReport,
   VatReport,
+  VatVersionReport,
+  VatVersionsReport,
 } from '../surface-protocol/index.ts';
 export { HISTORY } from '../surface-protocol/index.ts';
 

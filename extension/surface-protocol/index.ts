@@ -83,10 +83,54 @@ export interface VatReport {
   name: string;
   state: 'running' | 'suspended' | 'terminated';
   incarnation: number;
+  /** The code version it runs: 1 until it is upgraded (`vatVersions`). */
+  version: number;
   rootKref: string;
   /** Why it is suspended or terminated. */
   reason?: string;
   /** Messages waiting for it while it is suspended. */
   held: number;
   vatstore: { keys: number; bytes: number };
+}
+
+/** A bundle the extension ships (dist/bundles, listed by the build): `listBundles`. */
+export interface ShippedBundle {
+  /** The vat file it was built from, without `.js`: also its `bundleName`. */
+  name: string;
+  /** How a cluster config or an upgrade names it: "bundles/<name>.bundle.json". */
+  bundleSpec: string;
+  bundleId: string;
+}
+
+/** One of a vat's code versions: `vatVersions`. */
+export interface VatVersionReport {
+  version: number;
+  /** The incarnation it started with. */
+  incarnation: number;
+  bundleId: string;
+  /** The parameters it got (JSON, references as `{ "$kref": … }`). */
+  parameters: unknown;
+  /** The crank that upgraded the vat to it; null for the version it was created with. */
+  crank: number | null;
+  /** A shipped bundle with its bundleId, if there is one. */
+  shippedAs?: string;
+}
+
+/** The `vatVersions` request's result. */
+export interface VatVersionsReport {
+  vatId: string;
+  name: string;
+  state: VatReport['state'];
+  /** The version running (the last one). */
+  current: number;
+  /** Oldest first. */
+  versions: VatVersionReport[];
+}
+
+/** The `upgradeVat` request's result: the kernel's outcome. */
+export interface UpgradeReport {
+  vatId: string;
+  version: number;
+  incarnationNumber: number;
+  bundleId: string;
 }

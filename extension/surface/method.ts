@@ -10,8 +10,14 @@ import type {
   Kernel,
   RecoveryReport,
   ResolvedCluster,
+  VatBundle,
+  VatCode,
 } from '../../kernel/index.ts';
-import type { CrankHistory, DefaultClusterReport } from '../surface-protocol/index.ts';
+import type {
+  CrankHistory,
+  DefaultClusterReport,
+  ShippedBundle,
+} from '../surface-protocol/index.ts';
 
 export type { DefaultClusterReport };
 
@@ -34,6 +40,13 @@ export interface SurfaceHooks {
   resolveCluster(config: ClusterConfig): Promise<ResolvedCluster>;
   /** What became of the default cluster launched on the profile's first run. */
   defaultCluster(): Promise<DefaultClusterReport | undefined>;
+  /**
+   * The bundle a vat's code names (inline, or shipped with the extension), as a cluster
+   * config's would be read; refusals begin with `prefix` and the code's field.
+   */
+  readBundle(code: VatCode, prefix: string): Promise<VatBundle>;
+  /** The bundles the extension ships. */
+  shippedBundles(): Promise<ShippedBundle[]>;
   /** The recent cranks and their deltas. */
   inspector(): CrankHistory;
   /** Stops the kernel and boots it again from storage; resolves to the new boot. */

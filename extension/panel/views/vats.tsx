@@ -1,16 +1,20 @@
 /**
  * Vats: every vat the kernel has had — running, suspended after a fault (with the reason
- * and the messages waiting for it) or terminated — with restart and terminate (confirmed
- * in the row, its vatstore kept unless "delete its state" is ticked), and a form that
- * launches a cluster from pasted or uploaded JSON. The list reloads after each action
+ * and the messages waiting for it) or terminated — with the code version it runs and its
+ * version history (under the row), restart, upgrade (a form under the row, confirmed
+ * before it is sent: ./vat-upgrade.tsx) and terminate (confirmed in the row, its
+ * vatstore kept unless "delete its state" is ticked), and a form that launches a
+ * cluster from pasted or uploaded JSON. The list reloads after each action
  * and after crank events (at most twice a second).
  *
  * data-testids: vats-table, vat-row (data-vat-id, data-state), vat-terminate,
  * vat-terminate-reason, vat-terminate-delete, vat-terminate-confirm,
- * vat-terminate-cancel, vat-restart,
+ * vat-terminate-cancel, vat-restart, vat-version (the version cell), vat-history-toggle,
+ * vat-upgrade-open (and the upgrade form's own, in ./vat-upgrade.tsx),
  * vats-refresh, vats-error (list or action refused), launch-config (textarea),
  * launch-file (file input), launch-submit, launch-error, launch-result.
  */
+import { Fragment } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { askKernel } from '../../surface-client/index.ts';
 import {
@@ -21,6 +25,10 @@ import {
   type VatInfo,
 } from '../kernel.ts';
 import { ErrorLine, Json, View, formatBytes } from '../ui.tsx';
+import { UpgradeForm, VersionHistory } from './vat-upgrade.tsx';
+
+/** The table's columns: the rows under a vat (history, upgrade) span them all. */
+const COLUMNS = 9;
 
 export function Vats({ feed }: { feed: KernelFeed }) {
   const { vats, error, busy, refresh } = useVats();
@@ -30,6 +38,15 @@ export function Vats({ feed }: { feed: KernelFeed }) {
   const [reason, setReason] = useState('');
   const [deleteState, setDeleteState] = useState(false);
   const [config, setConfig] = useState('');
+  const [upgrading, setUpgrading] = useState<string | null>(null);
+  const [upgradeBusy, setUpgradeBusy] = useState(false);
+  const [histories, setHistories] = useState<ReadonlySet<string>>(new Set());
+  const toggleHistory = (vatId: string) =>
+    setHistories((open) => {
+      const next = new Set(open);
+      if (!next.delete(vatId)) next.add(vatId);
+      return next;
+    });
 
   const refreshSoon = useCoalesced(() => void refresh(), 500);
   useEffect(() => feed.onCrank(refreshSoon), [feed, refreshSoon]);
@@ -90,7 +107,11 @@ export function Vats({ feed }: { feed: KernelFeed }) {
   };
 
   return (
-    <View name="vats" title="Vats" busy={busy || action.busy || launch.busy}>
+    <View
+      name="vats"
+      title="Vats"
+      busy={busy || action.busy || launch.busy || upgradeBusy}
+    >
       <div class="toolbar">
         <button type="button" data-testid="vats-refresh" onClick={() => void refresh()}>
           Refresh
@@ -107,29 +128,58 @@ export function Vats({ feed }: { feed: KernelFeed }) {
             <th class="num">Bytes</th>
             <th>State</th>
             <th>Reason</th>
+            <th class="num">Version</th>
             <th />
           </tr>
         </thead>
         <tbody>
           {(vats ?? []).map((vat) => (
-            <VatRow
-              key={vat.vatId}
-              vat={vat}
-              disabled={action.busy}
-              confirming={confirming === vat.vatId}
-              reason={reason}
-              onReason={setReason}
-              deleteState={deleteState}
-              onDeleteState={setDeleteState}
-              onAskTerminate={() => {
-                setReason('');
-                setDeleteState(false);
-                setConfirming(vat.vatId);
-              }}
-              onCancel={() => setConfirming(null)}
-              onTerminate={() => void terminate(vat.vatId)}
-              onRestart={() => void restart(vat.vatId)}
-            />
+            <Fragment key={vat.vatId}>
+              <VatRow
+                vat={vat}
+                disabled={action.busy}
+                confirming={confirming === vat.vatId}
+                upgrading={upgrading === vat.vatId}
+                historyOpen={histories.has(vat.vatId)}
+                reason={reason}
+                onReason={setReason}
+                deleteState={deleteState}
+                onDeleteState={setDeleteState}
+                onAskTerminate={() => {
+                  setReason('');
+                  setDeleteState(false);
+                  setUpgrading(null);
+                  setConfirming(vat.vatId);
+                }}
+                onCancel={() => setConfirming(null)}
+                onTerminate={() => void terminate(vat.vatId)}
+                onRestart={() => void restart(vat.vatId)}
+                onUpgrade={() => {
+                  setConfirming(null);
+                  setUpgrading(vat.vatId);
+                }}
+                onToggleHistory={() => toggleHistory(vat.vatId)}
+              />
+              {histories.has(vat.vatId) ? (
+                <tr class="vat-detail" data-testid="vat-history" data-vat-id={vat.vatId}>
+                  <td colSpan={COLUMNS}>
+                    <VersionHistory vat={vat} />
+                  </td>
+                </tr>
+              ) : null}
+              {upgrading === vat.vatId && vat.state !== 'terminated' ? (
+                <tr class="vat-detail" data-vat-id={vat.vatId}>
+                  <td colSpan={COLUMNS}>
+                    <UpgradeForm
+                      vat={vat}
+                      onDone={() => void refresh()}
+                      onClose={() => setUpgrading(null)}
+                      onBusy={setUpgradeBusy}
+                    />
+                  </td>
+                </tr>
+              ) : null}
+            </Fragment>
           ))}
         </tbody>
       </table>
@@ -176,6 +226,8 @@ function VatRow(props: {
   vat: VatInfo;
   disabled: boolean;
   confirming: boolean;
+  upgrading: boolean;
+  historyOpen: boolean;
   reason: string;
   onReason: (reason: string) => void;
   deleteState: boolean;
@@ -184,6 +236,8 @@ function VatRow(props: {
   onCancel: () => void;
   onTerminate: () => void;
   onRestart: () => void;
+  onUpgrade: () => void;
+  onToggleHistory: () => void;
 }) {
   const { vat, disabled, confirming } = props;
   const running = vat.state === 'running';
@@ -202,6 +256,18 @@ function VatRow(props: {
         {vat.held > 0 ? ` (${vat.held} waiting)` : ''}
       </td>
       <td class="wrap">{vat.reason ?? ''}</td>
+      <td class="num actions">
+        <span data-testid="vat-version">{vat.version}</span>{' '}
+        <button
+          type="button"
+          class="link"
+          data-testid="vat-history-toggle"
+          aria-expanded={props.historyOpen ? 'true' : 'false'}
+          onClick={props.onToggleHistory}
+        >
+          {props.historyOpen ? 'hide history' : 'history'}
+        </button>
+      </td>
       <td class="actions">
         {!live ? null : confirming ? (
           <>
@@ -247,6 +313,14 @@ function VatRow(props: {
               onClick={props.onRestart}
             >
               Restart
+            </button>
+            <button
+              type="button"
+              data-testid="vat-upgrade-open"
+              disabled={disabled || props.upgrading}
+              onClick={props.onUpgrade}
+            >
+              Upgrade…
             </button>
             <button
               type="button"

@@ -1,5 +1,6 @@
 import { crankDelta } from './crank-delta.ts';
 import { launchCluster } from './launch-cluster.ts';
+import { listBundles } from './list-bundles.ts';
 import { listVats } from './list-vats.ts';
 import { listPins, releasePins } from './pins.ts';
 import { promiseStatus } from './promise-status.ts';
@@ -12,6 +13,8 @@ import { setPaused } from './run-queue.ts';
 import { send } from './send.ts';
 import { status } from './status.ts';
 import { terminateVat } from './terminate-vat.ts';
+import { upgradeVat } from './upgrade-vat.ts';
+import { vatVersions } from './vat-versions.ts';
 import { whenIdle } from './when-idle.ts';
 
 /** Every request the surface answers. */
@@ -26,6 +29,9 @@ export const METHODS = [
   readVatstore,
   terminateVat,
   restartVat,
+  upgradeVat,
+  vatVersions,
+  listBundles,
   restartKernel,
   setPaused,
   whenIdle,

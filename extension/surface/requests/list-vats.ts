@@ -3,8 +3,8 @@ import type { VatReport } from '../../surface-protocol/index.ts';
 import { defineMethod } from '../method.ts';
 
 /**
- * Every vat the kernel has had — running, suspended or terminated, with the reason — its
- * vatstore's size and how many messages wait for it while it is suspended.
+ * Every vat the kernel has had — running, suspended or terminated, with the reason — the
+ * code version it runs (vatVersions has them all), its vatstore's size and how many messages wait for it while it is suspended.
  */
 export const listVats = defineMethod({
   name: 'listVats',
@@ -16,6 +16,7 @@ export const listVats = defineMethod({
       name: vat.name,
       state: vat.state,
       incarnation: vat.incarnation,
+      version: kernel.state.vatVersions(vat.vatId).at(-1)?.version ?? 1,
       rootKref: vat.rootKref,
       ...(vat.reason === null ? {} : { reason: vat.reason }),
       held: kernel.state.heldCount(vat.vatId),
