@@ -67,6 +67,10 @@ export interface CrankRunnerOptions {
   /** Deliveries to a vat between two bringOutYourDead deliveries. */
   reapInterval: number;
   services: ServiceRegistry;
+  /** Told when a crank or step opens (the timer queue takes the crank's time). */
+  onCrankOpen?: (() => void) | undefined;
+  /** Where vats' setTimer / clearTimer syscalls go (the timer queue). */
+  heapTimers: SyscallContext['heapTimers'];
 }
 
 export class CrankRunner implements Cranks {
@@ -110,6 +114,7 @@ export class CrankRunner implements Cranks {
    */
   step<T>(change: () => T, voidCrank?: number): T {
     this.#store.beginCrank();
+    this.#options.onCrankOpen?.();
     let result: T;
     try {
       if (voidCrank !== undefined && this.#state.peekCounter('crank') <= voidCrank) {
@@ -164,6 +169,7 @@ export class CrankRunner implements Cranks {
    */
   async #runCrank(item: RunQueueItem, seq: number | undefined): Promise<void> {
     const started = this.#options.now();
+    this.#options.onCrankOpen?.();
     const crank = this.#state.nextCrankNumber();
     this.#takeDelta();
     let record: CrankOutcome;
@@ -320,6 +326,15 @@ export class CrankRunner implements Cranks {
         if (!this.#isLive(item.vatId)) return outcome(item.vatId, 'no-delivery');
         await this.#deliver(crank, item.vatId, { kind: 'settle' });
         return outcome(item.vatId, 'ok');
+      case 'vatTimers': {
+        // Heap timers end with the incarnation that armed them.
+        const vat = state.getVat(item.vatId);
+        if (vat?.state !== 'running' || vat.incarnation !== item.incarnation) {
+          return outcome(item.vatId, 'no-delivery');
+        }
+        await this.#deliver(crank, item.vatId, { kind: 'settle', timers: item.timers });
+        return outcome(item.vatId, 'ok');
+      }
       case 'dropExports':
       case 'retireExports':
       case 'retireImports': {
@@ -441,6 +456,7 @@ export class CrankRunner implements Cranks {
           : `it exited: ${describeCapdata(info)}`;
         this.#exits.push([exiting, reason]);
       },
+      heapTimers: this.#options.heapTimers,
     };
     for (const syscall of reply.syscalls) handleSyscall(ctx, vatId, syscall);
     this.#noteDelta(vatId, reply.delta);
