@@ -342,6 +342,20 @@ describe('timers across a restart', () => {
     expect(await k.call('log')).toEqual([]);
   });
 
+  it('a repeater whose handler died with its heap ends, said once', async () => {
+    const k = await start();
+    await k.call('repeat', 'R', 10, 10);
+    // A Far handler is heap state: the restart abandons it.
+    await k.kernel.restartVat('v1');
+    await advance(k, 10);
+    await advance(k, 10);
+    expect(k.timerRows()).toBe(0);
+    const reports = k.logs.filter((l) => l.tags.includes('timer')).map((l) => l.text);
+    expect(reports).toEqual([
+      expect.stringMatching(/repeater ended, its handler ko\d+ was abandoned/u),
+    ]);
+  });
+
   it('a repeater that missed periods while the kernel was stopped fires once, with the count', async () => {
     const dataDir = await tempDir('cask-timers-');
     const clock = makeManualClock(T0);

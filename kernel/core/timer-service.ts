@@ -225,16 +225,24 @@ export class TimerService implements KernelService {
       missed = Math.floor((now - t.due) / t.interval);
       time = t.due + missed * t.interval;
     }
+    let ended = t.interval === null;
     if (t.handler !== null) {
-      const args: unknown[] = [BigInt(time)];
-      if (t.interval !== null) args.push({ missed });
-      this.#sendWake(state, t, kser(['wake', args]));
+      const gone = handlerGone(state, t.handler);
+      if (gone === undefined) {
+        const args: unknown[] = [BigInt(time)];
+        if (t.interval !== null) args.push({ missed });
+        this.#sendWake(state, t, kser(['wake', args]));
+      } else if (t.interval !== null) {
+        // Nothing could ever answer it again: a repeater would wake it for ever.
+        this.#report(t.owner, `timer ${t.timerId}: repeater ended, ${gone}`);
+        ended = true;
+      }
     }
     if (t.resultKpid !== null && state.getPromise(t.resultKpid)?.state === 'unresolved') {
       this.#resolve(t.resultKpid, false, kser(BigInt(time)));
     }
-    if (t.interval === null) state.deleteTimer(t.timerId);
-    else state.rescheduleTimer(t.timerId, time + t.interval);
+    if (ended) state.deleteTimer(t.timerId);
+    else state.rescheduleTimer(t.timerId, time + (t.interval as number));
   }
 
   #sendWake(state: KernelState, t: TimerRecord, methargs: CapData): void {
@@ -258,6 +266,19 @@ export class TimerService implements KernelService {
       `timer ${watched.timerId}: its handler's wake failed: ${describe(data)}`,
     );
   }
+}
+
+/** Why a handler can never be woken (its vat terminated, its object abandoned), if so. */
+function handlerGone(state: KernelState, handler: KRef): string | undefined {
+  const object = state.getObject(handler);
+  if (!object || object.owner === null) {
+    return `its handler ${handler} was abandoned by its vat`;
+  }
+  const vat = state.getVat(object.owner);
+  if (vat?.state === 'terminated') {
+    return `the vat of its handler, "${vat.name}" (${vat.vatId}), was terminated`;
+  }
+  return undefined;
 }
 
 /** The message of a rejection, as far as it can be read. */
