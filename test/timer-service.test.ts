@@ -307,6 +307,24 @@ describe('the timer service', () => {
     expect(k.timerRows()).toBe(1);
   });
 
+  it('a setTimeout past the cap is dropped, with an error line of the vat', async () => {
+    const k = await start({ maxTimersPerVat: 2 });
+    await k.call('wakeAt', 'a', `${T0 + 10}n`);
+    await k.call('wakeAt', 'b', `${T0 + 10}n`);
+    await k.call('setTimeout', 'T', 5);
+    expect(k.logs.filter((l) => l.tags.includes('timer'))).toEqual([
+      expect.objectContaining({
+        vatName: 'user',
+        level: 'error',
+        text: expect.stringMatching(
+          /setTimeout\/setInterval refused: .*2 pending timers/u,
+        ),
+      }),
+    ]);
+    await advance(k, 10);
+    expect(await k.call('log')).toEqual([`a@${T0 + 10}`, `b@${T0 + 10}`]);
+  });
+
   it('setTimeout and setInterval run on the kernel clock, in settle cranks of the vat', async () => {
     const k = await start();
     await k.call('setTimeout', 'T', 50);

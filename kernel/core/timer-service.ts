@@ -17,7 +17,7 @@
  */
 import { passStyleOf } from '@endo/pass-style';
 import type { CapData } from '../protocol/index.ts';
-import { krefOf, kser, kslot } from '../marshal/index.ts';
+import { krefOf, kser, kslot, kunser } from '../marshal/index.ts';
 import type { KernelState, KRef, TimerRecord, VatId } from '../state/index.ts';
 import { KernelError } from './errors.ts';
 import type { Resolver } from './promises.ts';
@@ -283,15 +283,12 @@ function handlerGone(state: KernelState, handler: KRef): string | undefined {
 
 /** The message of a rejection, as far as it can be read. */
 function describe(data: CapData): string {
-  const match = /"message":"((?:[^"\\]|\\.)*)"/u.exec(data.body);
-  if (match?.[1] !== undefined) {
-    try {
-      return JSON.parse(`"${match[1]}"`) as string;
-    } catch {
-      return match[1];
-    }
+  try {
+    const reason = kunser(data) as unknown;
+    return reason instanceof Error ? reason.message : JSON.stringify(reason);
+  } catch {
+    return data.body;
   }
-  return data.body;
 }
 
 const MAX_MS = BigInt(Number.MAX_SAFE_INTEGER);
