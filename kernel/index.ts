@@ -5,6 +5,7 @@
 export * from './core/index.ts';
 export * from './cluster/index.ts';
 export type * from './platform/index.ts';
+export { realClock } from './platform/index.ts';
 export {
   KernelStore,
   StoreError,

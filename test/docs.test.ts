@@ -1,8 +1,9 @@
 /**
  * Keeps docs/ true to the code: the schema page describes exactly the schema's tables and
- * columns, and the README's example cluster runs and prints what the README says.
+ * columns, the README's example cluster runs and prints what the README says, and every
+ * example in docs/ marked with the file it comes from is in that file, which a test runs.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import initSqlJs from 'sql.js';
 import { describe, expect, it } from 'vitest';
@@ -67,5 +68,47 @@ describe('README', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+/** The test files of the repository, whose sources name the files they run. */
+async function testSources(): Promise<string> {
+  const entries = await readdir(root, { recursive: true, withFileTypes: true });
+  const files = entries
+    .filter(
+      (e) =>
+        e.isFile() &&
+        /\.(test|spec)\.ts$/u.test(e.name) &&
+        !e.parentPath.includes('node_modules'),
+    )
+    .map((e) => join(e.parentPath, e.name));
+  return (await Promise.all(files.map((f) => readFile(f, 'utf8')))).join('\n');
+}
+
+describe('examples in docs/', () => {
+  it('every ```js file=PATH block appears verbatim in PATH, and a test runs PATH', async () => {
+    const docs = (await readdir(join(root, 'docs'))).filter((f) => f.endsWith('.md'));
+    const tests = await testSources();
+    let examples = 0;
+    for (const doc of docs) {
+      const text = await readFile(join(root, 'docs', doc), 'utf8');
+      for (const [, path = '', body = ''] of text.matchAll(
+        /^```js file=(\S+)\n([\s\S]*?)^```$/gmu,
+      )) {
+        examples += 1;
+        const source = await readFile(join(root, path), 'utf8').catch(() => undefined);
+        expect(source, `docs/${doc}: ${path} does not exist`).toBeDefined();
+        expect(
+          source?.includes(body),
+          `docs/${doc}: this example is not in ${path} as it is written:\n${body}`,
+        ).toBe(true);
+        const name = path.split('/').at(-1) as string;
+        expect(tests, `docs/${doc}: no test names ${name}, so none runs it`).toContain(
+          name,
+        );
+      }
+    }
+    // docs/timers.md has some; the check must not pass for want of examples.
+    expect(examples).toBeGreaterThan(0);
   });
 });

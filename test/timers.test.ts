@@ -1,7 +1,9 @@
 /**
- * setTimeout / setInterval for a vat that names them: callbacks run only inside cranks
- * of the vat's own (settle deliveries), never between cranks; a vat that does not name
- * them has none.
+ * setTimeout / setInterval for a vat that names them: armed in the kernel's timer queue,
+ * their callbacks run only inside cranks of the vat's own (`vatTimers` items, delivered
+ * as settle deliveries), never between cranks; a vat that does not name them has none.
+ * Here with the real clock (Date.now, setTimeout) and vats in worker threads; the
+ * timer-service tests drive the same path with a manual clock.
  */
 import { afterEach, expect, it } from 'vitest';
 import { capdataToJson, type CrankRecord, type Kernel } from '../kernel/index.ts';
@@ -63,26 +65,26 @@ it('a vat that does not name them has no timers', async () => {
   expect(await call(kernel, 'kinds')).toEqual(['undefined', 'undefined', 'undefined']);
 });
 
-it('fires callbacks with their arguments, in settle cranks of the vat, and honours clear', async () => {
+it('fires callbacks with their arguments, in timer cranks of the vat, and honours clear', async () => {
   const { kernel, cranks, nextCrank } = await launch(TIMERS);
   expect(await call(kernel, 'kinds')).toEqual(['function', 'function', 'function']);
   expect(await call(kernel, 'later', 5)).toBe(42);
   expect(await call(kernel, 'ticks', 3)).toBe(3);
-  const afterCancel = nextCrank((r) => r.kind === 'settle');
+  const afterCancel = nextCrank((r) => r.kind === 'vatTimers');
   expect(await call(kernel, 'cancelled')).toBe(true);
   await afterCancel;
   await kernel.whenIdle();
   // The cleared timer never fired; the one armed after it did.
   expect(await call(kernel, 'fired')).toEqual(['later', 'after cancel']);
-  const settles = cranks.filter((c) => c.kind === 'settle');
+  const settles = cranks.filter((c) => c.kind === 'vatTimers');
   // One for `later`, three ticks (at least: ticks may share a settle), …
   expect(settles.length).toBeGreaterThanOrEqual(2);
   expect(await call(kernel, 'stringCallback')).toMatch(/must be a function/u);
 });
 
-it("a callback's vatstore writes belong to the settle crank it runs in", async () => {
+it("a callback's vatstore writes belong to the timer crank it runs in", async () => {
   const { kernel, nextCrank } = await launch(TIMERS);
-  const wrote = nextCrank((r) => r.kind === 'settle' && r.deltaKeys > 0);
+  const wrote = nextCrank((r) => r.kind === 'vatTimers' && r.deltaKeys > 0);
   expect(await call(kernel, 'stampLater', 'x')).toBe('armed');
   const crank = await wrote;
   expect(crank.outcome).toBe('ok');

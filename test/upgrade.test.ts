@@ -16,6 +16,8 @@ import {
 import { bundleVatSource } from '../node/bundles/index.ts';
 import { makeNodeKernel } from '../node/host/index.ts';
 import { auditKernelTables } from './fixtures/audit.ts';
+import { makeInProcessLauncher } from './fixtures/in-process-vats.ts';
+import { makeManualClock } from './fixtures/manual-clock.ts';
 import { removeTempDirs, tempDir } from './fixtures/temp-dirs.ts';
 import {
   launchTestCluster,
@@ -395,5 +397,49 @@ describe('vat upgrade and restarts', () => {
     expect(await call(third.kernel, 'version')).toBe(1);
     expect(await call(third.kernel, 'count')).toBe(11);
     expect(third.kernel.vatVersions(vatId)).toHaveLength(3);
+  });
+});
+
+describe('vat upgrade and heap timers', () => {
+  it("the old version's setTimeouts run on after a rollback and end with it after an upgrade", async () => {
+    const clock = makeManualClock();
+    const host = await makeNodeKernel({ launcher: makeInProcessLauncher(), clock });
+    cleanups.push(() => host.close());
+    const { kernel } = host;
+    await (
+      await kernel.launchCluster({
+        bootstrap: 'ticker',
+        vats: {
+          ticker: {
+            bundle: await bundle(upgradeVat('ticker-v1.js')),
+            parameters: {},
+            globals: ['setTimeout'],
+          },
+        },
+      })
+    ).result;
+    const vatId = kernel.state.getVatByName('ticker')?.vatId ?? '';
+    const root = kernel.rootOf('ticker');
+    const call = async (method: string, ...args: unknown[]) =>
+      capdataToJson((await kernel.queueMessage(root, method, args)).data);
+    const tick = async (ms: number) => {
+      clock.advance(ms);
+      await kernel.whenIdle();
+    };
+
+    await call('arm', 'a', 100);
+    await expect(upgrade(kernel, vatId, 'ticker-broken.js')).rejects.toThrow(
+      /rolled back: .*the ticker is broken/u,
+    );
+    await tick(100);
+    expect(await call('journal')).toEqual(['v1:a']);
+
+    await call('arm', 'b', 100);
+    await upgrade(kernel, vatId, 'ticker-v2.js');
+    await tick(100);
+    expect(await call('journal')).toEqual(['v1:a', 'v2:started']);
+    await call('arm', 'c', 50);
+    await tick(50);
+    expect(await call('journal')).toEqual(['v1:a', 'v2:started', 'v2:c']);
   });
 });

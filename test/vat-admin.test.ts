@@ -161,7 +161,9 @@ describe('kernel services', () => {
     const { kernel } = await open();
     await expect(
       kernel.launchCluster(await cluster(['vatAdmin', 'clock'])),
-    ).rejects.toThrow(/unknown kernel service "clock": this host offers vatAdmin/u);
+    ).rejects.toThrow(
+      /unknown kernel service "clock": this host offers timer, vatAdmin/u,
+    );
     expect(kernel.state.listVats()).toEqual([]);
   });
 
@@ -175,7 +177,7 @@ describe('kernel services', () => {
       },
     };
     const { kernel } = await open({ services: { echo } });
-    expect(kernel.serviceNames()).toEqual(['echo', 'vatAdmin']);
+    expect(kernel.serviceNames()).toEqual(['echo', 'timer', 'vatAdmin']);
     await (
       await kernel.launchCluster(await cluster(['echo']))
     ).result;

@@ -17,7 +17,7 @@
  */
 import type { HostCompletions } from './completions.ts';
 import { makeVatFetch, type HostFetch } from './network.ts';
-import { makeVatTimers, type VatTimers } from './timers.ts';
+import type { VatTimers } from './timers.ts';
 
 /** Thrown when a vat asks for a global it may not have; the message names it. */
 export class EndowmentError extends Error {
@@ -31,8 +31,8 @@ export interface EndowmentContext {
   /** What the host offers beyond the realm (e.g. `fetch`). */
   hostGlobals: Readonly<Record<string, unknown>>;
   completions: HostCompletions;
-  /** Where an error thrown by a timer callback is reported (the vat's console). */
-  reportError?: (error: unknown) => void;
+  /** The vat's timers (./timers.ts), on the kernel's timer queue; needed for them. */
+  timers?: VatTimers;
 }
 
 type Maker = (context: EndowmentContext) => unknown;
@@ -157,15 +157,10 @@ function makeFetch({ network, hostGlobals, completions }: EndowmentContext): unk
 }
 
 /** One set of timers per vat, whichever of the four names it asks for. */
-const timersOfVat = new WeakMap<HostCompletions, VatTimers>();
 const timer =
   (name: keyof VatTimers): Maker =>
-  ({ completions, reportError }) => {
-    let timers = timersOfVat.get(completions);
-    if (!timers) {
-      timers = makeVatTimers(completions, reportError ?? (() => undefined));
-      timersOfVat.set(completions, timers);
-    }
+  ({ timers }) => {
+    if (!timers) throw new EndowmentError(`global "${name}" is not offered here`);
     return timers[name];
   };
 
@@ -190,7 +185,7 @@ const ALLOWED: Readonly<Record<string, Maker>> = {
   Math: () => fromRealm('Math'),
   crypto: makeCrypto,
   fetch: makeFetch,
-  // Callbacks run in settle cranks of the vat's own (./timers.ts).
+  // On the kernel's timer queue; callbacks run in settle cranks of the vat (./timers.ts).
   setTimeout: timer('setTimeout'),
   clearTimeout: timer('clearTimeout'),
   setInterval: timer('setInterval'),

@@ -29,6 +29,7 @@ import {
 import { HostCompletions } from './completions.ts';
 import { WITHHELD_GLOBALS, makeEndowments } from './endowments.ts';
 import { LogBudget, makeTestLog, makeVatLogger } from './logger.ts';
+import { makeVatTimers } from './timers.ts';
 import { VatstoreCache } from './vatstore-cache.ts';
 
 export { ALLOWED_GLOBALS, EndowmentError, checkGlobalNames } from './endowments.ts';
@@ -248,6 +249,14 @@ export function makeVatSupervisor({
   const logBudget = new LogBudget((line) => post({ type: 'vatLog', ...line }));
   /** What the host finishes for the vat waits here for a settle delivery. */
   const completions = new HostCompletions(() => post({ type: 'settleRequest' }));
+  /** setTimeout and friends: syscalls to the kernel's timer queue (./timers.ts). */
+  const vatTimers = makeVatTimers(
+    {
+      set: (id, ms) => syscalls.push({ kind: 'setTimer', id, ms }),
+      clear: (id) => syscalls.push({ kind: 'clearTimer', id }),
+    },
+    (error) => vatConsole.error('a timer callback threw:', error),
+  );
   /**
    * The powers every vat gets (liveslots adds D, exitVat and exitVatWithFailure): a
    * logger in ocap-kernel's shape, SwingSet's testLog and makeMarshal.
@@ -319,7 +328,7 @@ export function makeVatSupervisor({
         network: message.network,
         hostGlobals: platform.hostGlobals ?? {},
         completions,
-        reportError: (error) => vatConsole.error('a timer callback threw:', error),
+        timers: vatTimers.timers,
       });
     } catch (error) {
       initFailed(message.vatId, describeError(error));
@@ -395,7 +404,10 @@ export function makeVatSupervisor({
     let reply: DeliveryReply;
     try {
       // The vat's reactions to them run in this crank, before liveslots sees it quiet.
-      if (delivery.kind === 'settle') completions.settleAll();
+      if (delivery.kind === 'settle') {
+        completions.settleAll();
+        vatTimers.fire(delivery.timers ?? []);
+      }
       const result = await dispatch(toVatDeliveryObject(delivery));
       reply = {
         type: 'delivered',

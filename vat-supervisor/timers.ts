@@ -1,24 +1,21 @@
 /**
- * `setTimeout`, `setInterval` and their `clear…` for a vat that names them in `globals`.
- * A callback never runs outside a crank: the host's timer only records that it fired
- * (./completions.ts), the supervisor asks the kernel for a `settle` delivery, and the
- * callback runs inside it, as a crank of the vat's own. A timer is heap state: it dies
- * with the vat's worker (a restart, a kernel restart), as every promise of its heap does.
- * Durable wake-ups that outlive a restart are the timer service's (vat powers, next).
+ * `setTimeout`, `setInterval` and their `clear…` for a vat that names them in `globals`,
+ * built on the kernel's timer queue (docs/timers.md): the callbacks stay in the vat's
+ * heap, and arming one is a `setTimer` syscall, due that many ms after the crank's time
+ * by the kernel's clock. When it comes due the kernel queues a `settle` delivery naming
+ * it, in the same time order as the timer service's wake-ups, and the callback runs
+ * inside that crank. A timer is heap state: it dies with the vat's worker (a restart, a
+ * kernel restart), as every promise of its heap does; durable wake-ups are the timer
+ * service's.
  */
-import type { HostCompletions } from './completions.ts';
 
-/** How many timers one vat may have armed at once. */
+/** How many timers one vat may have armed at once (the kernel also counts its others). */
 export const MAX_TIMERS = 1000;
 
-interface HostTimers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(id: unknown): void;
-}
-
-interface Timer {
-  host: unknown;
-  cancelled: boolean;
+/** The two syscalls timers are made of. */
+export interface TimerSyscalls {
+  set(id: number, ms: number): void;
+  clear(id: number): void;
 }
 
 export interface VatTimers {
@@ -28,6 +25,13 @@ export interface VatTimers {
   clearInterval(id: unknown): void;
 }
 
+interface Timer {
+  fn: (...a: unknown[]) => unknown;
+  args: unknown[];
+  /** A setInterval's period; undefined for a setTimeout. */
+  every: number | undefined;
+}
+
 const delayOf = (ms: unknown): number => {
   const n = Number(ms ?? 0);
   // As in browsers: a delay that is not a finite number ≥ 0 counts as 0; at most 2^31-1.
@@ -35,83 +39,60 @@ const delayOf = (ms: unknown): number => {
 };
 
 export function makeVatTimers(
-  completions: HostCompletions,
+  syscalls: TimerSyscalls,
   report: (error: unknown) => void,
-  host: HostTimers = globalThis as unknown as HostTimers,
-): VatTimers {
-  const timers = new Map<number, Timer>();
+): { timers: VatTimers; fire(ids: readonly number[]): void } {
+  const armed = new Map<number, Timer>();
   let nextId = 1;
 
-  const check = (callback: unknown): ((...a: unknown[]) => unknown) => {
+  const arm = (callback: unknown, ms: unknown, args: unknown[], repeat: boolean) => {
     if (typeof callback !== 'function') {
       throw TypeError('a timer callback must be a function (strings are not evaluated)');
     }
-    if (timers.size >= MAX_TIMERS) {
+    if (armed.size >= MAX_TIMERS) {
       throw RangeError(`a vat may have at most ${MAX_TIMERS} timers armed`);
     }
-    return callback as (...a: unknown[]) => unknown;
-  };
-
-  /** Arms the host timer for `id`; `fired` runs inside the settle crank. */
-  const arm = (id: number, ms: number, fired: () => void): void => {
-    const timer = timers.get(id);
-    if (!timer) return;
-    void completions
-      .defer(
-        'a timer',
-        () =>
-          new Promise<void>((resolve) => {
-            timer.host = host.setTimeout(resolve, ms);
-          }),
-        () => undefined,
-      )
-      .then(() => {
-        if (!timer.cancelled) fired();
-      });
-  };
-
-  const run = (fn: (...a: unknown[]) => unknown, args: unknown[]) => {
-    try {
-      fn(...args);
-    } catch (error) {
-      report(error);
-    }
+    const id = nextId++;
+    // At least 1 ms between ticks: each tick is a crank.
+    const delay = repeat ? Math.max(1, delayOf(ms)) : delayOf(ms);
+    armed.set(id, {
+      fn: callback as Timer['fn'],
+      args,
+      every: repeat ? delay : undefined,
+    });
+    syscalls.set(id, delay);
+    return id;
   };
 
   const clear = (id: unknown): void => {
-    if (typeof id !== 'number') return;
-    const timer = timers.get(id);
-    if (!timer) return;
-    timer.cancelled = true;
-    timers.delete(id);
-    if (timer.host !== undefined) host.clearTimeout(timer.host);
+    if (typeof id !== 'number' || !armed.delete(id)) return;
+    syscalls.clear(id);
   };
 
-  return harden({
-    setTimeout(callback: unknown, ms?: unknown, ...args: unknown[]): number {
-      const fn = check(callback);
-      const id = nextId++;
-      timers.set(id, { host: undefined, cancelled: false });
-      arm(id, delayOf(ms), () => {
-        timers.delete(id);
-        run(fn, args);
-      });
-      return id;
-    },
+  const timers: VatTimers = harden({
+    setTimeout: (callback: unknown, ms?: unknown, ...args: unknown[]) =>
+      arm(callback, ms, args, false),
     clearTimeout: clear,
-    setInterval(callback: unknown, ms?: unknown, ...args: unknown[]): number {
-      const fn = check(callback);
-      const id = nextId++;
-      // At least 1 ms between ticks: each tick is a crank.
-      const every = Math.max(1, delayOf(ms));
-      timers.set(id, { host: undefined, cancelled: false });
-      const tick = () => {
-        run(fn, args);
-        arm(id, every, tick);
-      };
-      arm(id, every, tick);
-      return id;
-    },
+    setInterval: (callback: unknown, ms?: unknown, ...args: unknown[]) =>
+      arm(callback, ms, args, true),
     clearInterval: clear,
   });
+
+  /** Inside a settle delivery: runs the callbacks of the timers that came due. */
+  const fire = (ids: readonly number[]): void => {
+    for (const id of ids) {
+      // Cleared after it came due: it does not run.
+      const timer = armed.get(id);
+      if (!timer) continue;
+      if (timer.every === undefined) armed.delete(id);
+      else syscalls.set(id, timer.every);
+      try {
+        timer.fn(...timer.args);
+      } catch (error) {
+        report(error);
+      }
+    }
+  };
+
+  return { timers, fire };
 }

@@ -23,6 +23,7 @@ import {
   type DefaultClusterReport,
   type SurfaceHooks,
 } from '../surface/index.ts';
+import { TIMER_ALARM } from './alarm-clock.ts';
 import {
   loadDefaultCluster,
   readVatCode,
@@ -205,6 +206,18 @@ browser.runtime.onMessage.addListener(
     return handleSurfaceRequest(message, hooks).finally(() => inspector.statusChanged());
   },
 );
+
+// A timer came due (the alarm is set by ./alarm-clock.ts). Starting the worker booted the
+// kernel, which fires what is due; a running kernel is nudged to look now.
+chrome.alarms.onAlarm.addListener((alarm) => {
+  if (alarm.name !== TIMER_ALARM) return;
+  void current
+    .then((host) => {
+      keepAlive.busy(host.kernel);
+      return host.kernel.whenIdle();
+    })
+    .catch(() => undefined);
+});
 
 browser.runtime.onConnect.addListener((port) => {
   if (port.sender?.id !== browser.runtime.id) return;

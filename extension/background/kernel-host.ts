@@ -17,6 +17,7 @@ import {
   type VatLogEntry,
 } from '../../kernel/index.ts';
 import { openIndexedDbStorage, type IndexedDbStorage } from '../storage/index.ts';
+import { makeAlarmClock } from './alarm-clock.ts';
 import type { OffscreenVatLauncher } from './vat-launcher.ts';
 
 /** The IndexedDB database holding the kernel's crank log and checkpoints. */
@@ -80,7 +81,12 @@ export async function bootKernelHost(options: KernelHostOptions): Promise<Kernel
   const { onCrank } = options;
   const kernel = makeKernel({
     store,
-    platform: { vats: options.launcher, now: () => performance.now() },
+    platform: {
+      vats: options.launcher,
+      now: () => performance.now(),
+      // Timers wake a stopped worker through chrome.alarms.
+      clock: makeAlarmClock(),
+    },
     commitLog: durability,
     ...(onCrank ? { onCrank: (record: CrankRecord) => onCrank(record, host) } : {}),
     ...(options.onDurable ? { onDurable: options.onDurable } : {}),

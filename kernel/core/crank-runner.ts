@@ -68,6 +68,10 @@ export interface CrankRunnerOptions {
   /** Deliveries to a vat between two bringOutYourDead deliveries. */
   reapInterval: number;
   services: ServiceRegistry;
+  /** Told when a crank or step opens (the timer queue takes the crank's time). */
+  onCrankOpen?: (() => void) | undefined;
+  /** Where vats' setTimer / clearTimer syscalls go (the timer queue). */
+  heapTimers: SyscallContext['heapTimers'];
 }
 
 export class CrankRunner implements Cranks {
@@ -111,6 +115,7 @@ export class CrankRunner implements Cranks {
    */
   step<T>(change: () => T, voidCrank?: number): T {
     this.#store.beginCrank();
+    this.#options.onCrankOpen?.();
     let result: T;
     try {
       if (voidCrank !== undefined && this.#state.peekCounter('crank') <= voidCrank) {
@@ -165,6 +170,7 @@ export class CrankRunner implements Cranks {
    */
   async #runCrank(item: RunQueueItem, seq: number | undefined): Promise<void> {
     const started = this.#options.now();
+    this.#options.onCrankOpen?.();
     const crank = this.#state.nextCrankNumber();
     this.#takeDelta();
     let record: CrankOutcome;
@@ -381,6 +387,15 @@ export class CrankRunner implements Cranks {
         }
         return { ...outcome(item.vatId, upgraded ? 'ok' : 'no-delivery'), detail };
       }
+      case 'vatTimers': {
+        // Heap timers end with the incarnation that armed them.
+        const vat = state.getVat(item.vatId);
+        if (vat?.state !== 'running' || vat.incarnation !== item.incarnation) {
+          return outcome(item.vatId, 'no-delivery');
+        }
+        await this.#deliver(crank, item.vatId, { kind: 'settle', timers: item.timers });
+        return outcome(item.vatId, 'ok');
+      }
       case 'dropExports':
       case 'retireExports':
       case 'retireImports': {
@@ -506,6 +521,7 @@ export class CrankRunner implements Cranks {
           : `it exited: ${describeCapdata(info)}`;
         this.#exits.push([exiting, reason]);
       },
+      heapTimers: this.#options.heapTimers,
     };
     for (const syscall of reply.syscalls) handleSyscall(ctx, vatId, syscall);
     this.#noteDelta(vatId, reply.delta);

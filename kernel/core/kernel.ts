@@ -7,13 +7,14 @@
  * - GC (./gc.ts): drops, retires, reaping;
  * - the vat warehouse (./vat-warehouse.ts): workers, incarnations, termination;
  * - outside callers (./outside-callers.ts): waiters and results;
- * - kernel services (./services.ts) and the vat admin (./vat-admin.ts);
+ * - kernel services (./services.ts), the vat admin (./vat-admin.ts) and the timer
+ *   service (./timer-service.ts), with its time order (./timer-queue.ts);
  * - the commit gate (kernel/durability): group commit and the output embargo.
  *
  * Nothing here touches the store directly.
  */
 import type { KernelPlatform } from '../platform/index.ts';
-import { timerOf } from '../platform/index.ts';
+import { realClock, timerOf } from '../platform/index.ts';
 import type { CapData, VatBundle, VatLogLevel } from '../protocol/index.ts';
 import {
   bundleIdOf,
@@ -39,6 +40,8 @@ import { SerialLane } from './lane.ts';
 import { OutsideCallers, type Settlement } from './outside-callers.ts';
 import { makeResolver } from './promises.ts';
 import { ServiceRegistry, type KernelService } from './services.ts';
+import { TimerQueue } from './timer-queue.ts';
+import { DEFAULT_MAX_TIMERS_PER_VAT, TIMER, TimerService } from './timer-service.ts';
 import { queueUpgrade, type UpgradeOutcome } from './upgrade.ts';
 import { createVat, makeVatAdmin, VAT_ADMIN, vatParameters } from './vat-admin.ts';
 import { VatWarehouse } from './vat-warehouse.ts';
@@ -49,6 +52,7 @@ export { KernelError } from './errors.ts';
 export type { KernelService, ServiceCall } from './services.ts';
 export type { UpgradeOutcome } from './upgrade.ts';
 export { VAT_ADMIN } from './vat-admin.ts';
+export { TIMER, TIMER_CANCELLED } from './timer-service.ts';
 
 /** What the kernel knows of a promise; `data` once it is settled. */
 export interface PromiseStatus {
@@ -124,6 +128,12 @@ export interface KernelOptions {
    * cluster's `services` list hands them to its bootstrap vat.
    */
   services?: Record<string, KernelService>;
+  /**
+   * Pending timers one vat may have: timer-service wake-ups it asked for plus its armed
+   * setTimeout/setInterval timers. Callers outside the kernel share one count. Default
+   * 1,000.
+   */
+  maxTimersPerVat?: number;
 }
 
 const DEFAULT_MAX_PINS = 1000;
@@ -172,27 +182,50 @@ export class Kernel {
   readonly #lane: SerialLane;
   readonly #setTimer: ReturnType<typeof timerOf>;
   readonly #services = new ServiceRegistry();
+  readonly #timers: TimerQueue;
+  readonly #timerService: TimerService;
+  /** Where vats' log lines (and the kernel's lines about them) go, if anywhere. */
+  readonly #onVatLog:
+    ((vatId: VatId, line: Omit<VatLogEntry, 'vatId' | 'vatName'>) => void) | undefined;
 
   constructor(options: KernelOptions) {
     this.#setTimer = timerOf(options.platform);
+    this.#onVatLog = options.onVatLog ? this.#logOf(options.onVatLog) : undefined;
     this.#store = options.store;
     const state = new KernelState(options.store);
     this.#state = state;
-    const resolve = makeResolver(
+    const settle = makeResolver(
       state,
       this.#callers,
       options.maxPinsPerCaller ?? DEFAULT_MAX_PINS,
     );
+    const resolve: typeof settle = (kpid, rejected, data) => {
+      settle(kpid, rejected, data);
+      this.#timerService.noteSettled(state, kpid, rejected, data);
+    };
+    this.#timers = new TimerQueue({
+      clock: options.platform.clock ?? realClock,
+      readEarliestStored: () => state.earliestTimerDue(),
+      onWake: () => this.#lane.pump(),
+    });
+    this.#timerService = new TimerService({
+      queue: this.#timers,
+      resolve,
+      maxTimersPerVat: options.maxTimersPerVat ?? DEFAULT_MAX_TIMERS_PER_VAT,
+      report: (vatId, text) =>
+        this.#onVatLog?.(vatId ?? 'kernel', { level: 'error', tags: ['timer'], text }),
+    });
     const lane = new SerialLane(
       {
         next: async (paused) =>
           (await this.#warehouse.handleNextFault()) ||
           (!this.#lane.stopping && this.#warehouse.queueSettles()) ||
+          (!paused && !this.#lane.stopping && this.#fireDueTimers()) ||
           (!paused && !this.#lane.stopping && (await this.#runner.runNext())),
         pending: (paused) =>
           this.#warehouse.hasFaulted ||
           this.#warehouse.hasSettleRequests ||
-          (!paused && state.runQueueLength() > 0),
+          (!paused && (state.runQueueLength() > 0 || this.#timers.hasDue())),
         settled: () => this.#gate.settled,
         failed: (error) => {
           this.#callers.failAll(error);
@@ -220,9 +253,12 @@ export class Kernel {
       deliveryTimeoutMs: options.deliveryTimeoutMs,
       maxHostRestarts: options.maxHostRestarts,
       onFault: () => lane.pump(),
-      onStopped: (vatId) => this.#runner.reap.forget(vatId),
+      onStopped: (vatId, incarnation) => {
+        this.#runner.reap.forget(vatId);
+        this.#timers.dropVat(vatId, incarnation);
+      },
       onSettleRequest: () => lane.pump(),
-      ...(options.onVatLog ? { onLog: this.#logOf(options.onVatLog) } : {}),
+      ...(this.#onVatLog ? { onLog: this.#onVatLog } : {}),
     });
     this.#runner = new CrankRunner({
       store: options.store,
@@ -235,6 +271,24 @@ export class Kernel {
       onCrank: options.onCrank,
       reapInterval: options.reapInterval ?? 200,
       services: this.#services,
+      onCrankOpen: () => this.#timers.openCrank(),
+      heapTimers: {
+        set: (vatId, id, ms) => {
+          const refused = this.#timerService.refusal(state, vatId);
+          if (refused) {
+            // The vat cannot be answered from here: its callback never runs; say so.
+            this.#onVatLog?.(vatId, {
+              level: 'error',
+              tags: ['timer'],
+              text: `setTimeout/setInterval refused: ${refused}`,
+            });
+            return;
+          }
+          this.#timers.setHeap(vatId, state.requireVat(vatId).incarnation, id, ms);
+        },
+        clear: (vatId, id) =>
+          this.#timers.clearHeap(vatId, state.requireVat(vatId).incarnation, id),
+      },
     });
     this.#warehouse.useCranks(this.#runner);
     this.#services.register(
@@ -248,6 +302,7 @@ export class Kernel {
           this.#runner.queueSend(root, kser(['bootstrap', [roots, services]])),
       }),
     );
+    this.#services.register(TIMER, this.#timerService);
     for (const [name, service] of Object.entries(options.services ?? {})) {
       this.#services.register(name, service);
     }
@@ -634,6 +689,7 @@ export class Kernel {
    */
   async shutdown(): Promise<void> {
     this.#lane.stop();
+    this.#timers.close();
     await this.#warehouse.stopAll();
     await this.#lane.stopped();
     await this.#gate.drain().catch(() => undefined);
@@ -671,6 +727,21 @@ export class Kernel {
       );
     }
     return methargs;
+  }
+
+  /**
+   * Between two cranks: queues every timer that is due, in one committed step, and keeps
+   * the host timer armed for the next. True if anything was queued.
+   */
+  #fireDueTimers(): boolean {
+    const now = this.#timers.now();
+    const earliest = this.#timers.earliest();
+    const fired =
+      earliest !== null &&
+      earliest <= now &&
+      this.#runner.step(() => this.#timerService.fireDue(this.#state, now));
+    this.#timers.arm();
+    return fired;
   }
 
   /** Why a message to `target` may wait, said to a caller that gave up on it. */

@@ -113,7 +113,8 @@ export class ServiceRegistry {
         },
       };
       const value = impl.invoke(call, facet, method, args);
-      if (value instanceof Promise) {
+      // A kernel promise's stand-in (kslot('kp…')) is an answer; any other promise is not.
+      if (value instanceof Promise && !isKernelPromiseStandin(value)) {
         throw new KernelError(
           `kernel service "${service}" answered ${method} with a promise; services answer within the crank`,
         );
@@ -125,6 +126,12 @@ export class ServiceRegistry {
       return { taken: false, rejected: true, data: kser(asError(error)) };
     }
   }
+}
+
+function isKernelPromiseStandin(value: Promise<unknown>): boolean {
+  const tag = Object.getOwnPropertyDescriptor(value, Symbol.toStringTag)
+    ?.value as unknown;
+  return typeof tag === 'string' && tag.startsWith('kp');
 }
 
 function asError(error: unknown): Error {

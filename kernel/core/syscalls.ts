@@ -12,6 +12,11 @@ export interface SyscallContext {
   resolve(kpid: KRef, rejected: boolean, data: CapData): void;
   /** The vat asked to end itself; honoured once the crank commits. */
   requestExit(vatId: VatId, failure: boolean, info: CapData): void;
+  /** The vat's heap timers (setTimeout), kept in the kernel's timer queue. */
+  heapTimers: {
+    set(vatId: VatId, id: number, ms: number): void;
+    clear(vatId: VatId, id: number): void;
+  };
 }
 
 export function handleSyscall(ctx: SyscallContext, vatId: VatId, syscall: Syscall): void {
@@ -135,6 +140,12 @@ export function handleSyscall(ctx: SyscallContext, vatId: VatId, syscall: Syscal
         state.deleteClistEntry(vatId, kref, false);
         state.setObjectOwner(kref, null);
       }
+      return;
+    case 'setTimer':
+      ctx.heapTimers.set(vatId, syscall.id, syscall.ms);
+      return;
+    case 'clearTimer':
+      ctx.heapTimers.clear(vatId, syscall.id);
       return;
     default: {
       const never: never = syscall;

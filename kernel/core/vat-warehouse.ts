@@ -67,8 +67,11 @@ export interface VatWarehouseOptions {
   maxHostRestarts?: number | undefined;
   /** A vat's worker failed between cranks; the kernel's loop should look at it. */
   onFault: () => void;
-  /** The vat's worker went away (its deliveries start counting afresh). */
-  onStopped: (vatId: VatId) => void;
+  /**
+   * The vat's worker went away (its deliveries start counting afresh); with
+   * `incarnation`, only that incarnation's worker (an upgrade ran two side by side).
+   */
+  onStopped: (vatId: VatId, incarnation?: number) => void;
   /** A line a vat logged (vatPowers.logger, testLog). */
   onLog?: ((vatId: VatId, line: Omit<VatLog, 'type'>) => void) | undefined;
   /** A vat asked for a settle delivery; the kernel's loop should queue it (queueSettles). */
@@ -353,15 +356,19 @@ export class VatWarehouse {
   async finishUpgrade(vatId: VatId, kept: boolean): Promise<void> {
     const old = this.#setAside.get(vatId);
     this.#setAside.delete(vatId);
+    // An upgrade adds one to the incarnation: the old worker ran the one before the
+    // stored one (kept), the new worker the one after it (rolled back).
+    const incarnation = this.#state.requireVat(vatId).incarnation;
     if (kept) {
       this.#losses.delete(vatId);
-      this.#options.onStopped(vatId);
+      this.#options.onStopped(vatId, incarnation - 1);
       await old?.close(STOP_DEADLINE_MS);
       return;
     }
     const candidate = this.#handles.get(vatId);
     this.#handles.delete(vatId);
     if (old) this.#handles.set(vatId, old);
+    this.#options.onStopped(vatId, incarnation + 1);
     await candidate?.close(STOP_DEADLINE_MS);
   }
 

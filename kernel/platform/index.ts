@@ -30,7 +30,36 @@ export interface KernelPlatform {
    * (the watchdog) use it. Defaults to the realm's setTimeout.
    */
   setTimer?(ms: number, fire: () => void): () => void;
+  /**
+   * The wall clock of the timer service (docs/timers.md). Defaults to `realClock`:
+   * Date.now and setTimeout. Tests give a manual clock they advance.
+   */
+  clock?: KernelClock;
 }
+
+/** A wall clock, and a way to be woken when it reaches a time. */
+export interface KernelClock {
+  /** Milliseconds since the epoch. */
+  now(): number;
+  /**
+   * Calls `fire` once, when `now()` has reached `at` (or a little later, or earlier if
+   * the host must: the kernel checks the time again), unless cancelled first.
+   */
+  wakeAt(at: number, fire: () => void): () => void;
+}
+
+/** setTimeout takes at most 2^31-1 ms; a later time is reached by waking early. */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+/** Date.now and setTimeout: the clock hosts use unless they bring their own. */
+export const realClock: KernelClock = {
+  now: () => Date.now(),
+  wakeAt(at, fire) {
+    const ms = Math.min(Math.max(0, at - Date.now()), MAX_TIMEOUT_MS);
+    const handle = setTimeout(fire, ms);
+    return () => clearTimeout(handle);
+  },
+};
 
 /** The platform's timer, or the realm's setTimeout. */
 export function timerOf(

@@ -42,8 +42,14 @@ const resolution = (r: Rng) => ({
   data: capdata(r),
 });
 
+const timerIds = (r: Rng) => r.many(() => r.pick([1, 2, r.int(1e6) + 1]));
+
 function delivery(r: Rng): unknown {
-  switch (r.int(8)) {
+  switch (r.int(10)) {
+    case 6:
+      return { kind: 'settle' };
+    case 7:
+      return { kind: 'settle', timers: timerIds(r) };
     case 0:
       return {
         kind: 'message',
@@ -70,7 +76,15 @@ function delivery(r: Rng): unknown {
 }
 
 function syscall(r: Rng): unknown {
-  switch (r.int(6)) {
+  switch (r.int(8)) {
+    case 4:
+      return {
+        kind: 'setTimer',
+        id: r.int(1e6) + 1,
+        ms: r.pick([0, 1, r.int(1e9), 2 ** 31 - 1]),
+      };
+    case 5:
+      return { kind: 'clearTimer', id: r.int(1e6) + 1 };
     case 0:
       return {
         kind: 'send',

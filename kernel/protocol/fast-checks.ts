@@ -80,7 +80,11 @@ const DELIVERY_KEYS = keySets({
   bringOutYourDead: ['kind'],
   startVat: ['kind', 'parameters'],
   stopVat: ['kind', 'disconnect'],
+  settle: ['kind', 'timers'],
 });
+
+const isTimerId = (value: unknown): boolean =>
+  typeof value === 'number' && Number.isSafeInteger(value) && value >= 1;
 
 function isDelivery(value: unknown): boolean {
   if (!isRecord(value)) return false;
@@ -106,6 +110,8 @@ function isDelivery(value: unknown): boolean {
       return isCapData(value.parameters);
     case 'stopVat':
       return isCapData(value.disconnect);
+    case 'settle':
+      return !Object.hasOwn(value, 'timers') || isArrayOf(value.timers, isTimerId);
     default:
       return false;
   }
@@ -120,6 +126,8 @@ const SYSCALL_KEYS = keySets({
   retireImports: ['kind', 'vrefs'],
   retireExports: ['kind', 'vrefs'],
   abandonExports: ['kind', 'vrefs'],
+  setTimer: ['kind', 'id', 'ms'],
+  clearTimer: ['kind', 'id'],
 });
 
 function isSyscall(value: unknown): boolean {
@@ -145,6 +153,16 @@ function isSyscall(value: unknown): boolean {
     case 'retireExports':
     case 'abandonExports':
       return vrefList(value.vrefs);
+    case 'setTimer':
+      return (
+        isTimerId(value.id) &&
+        typeof value.ms === 'number' &&
+        Number.isInteger(value.ms) &&
+        value.ms >= 0 &&
+        value.ms <= 2 ** 31 - 1
+      );
+    case 'clearTimer':
+      return isTimerId(value.id);
     default:
       return false;
   }

@@ -30,6 +30,7 @@ import {
   unknown,
   exactOptional,
   enums,
+  size,
 } from '@metamask/superstruct';
 import {
   VPID_PATTERN,
@@ -43,6 +44,8 @@ export const PROTOCOL_VERSION = 1;
 const vref = pattern(string(), VREF_PATTERN);
 const vpid = pattern(string(), VPID_PATTERN);
 const crankNumber = min(integer(), 0);
+/** A heap timer's id within its worker (vat-supervisor/timers.ts). */
+const timerId = size(integer(), 1, Number.MAX_SAFE_INTEGER);
 
 export const CapDataStruct = object({ body: string(), slots: array(string()) });
 export type CapData = Infer<typeof CapDataStruct>;
@@ -122,8 +125,10 @@ export const DeliveryStruct = tagged('kind', {
    * Cask's own: a crank in which the supervisor settles what the host finished for the
    * vat since it asked (an endowed fetch's response, a body read, crypto.subtle), so
    * the vat's reactions run inside a crank. The vat asked for it with `settleRequest`.
+   * `timers`: the heap timers (setTimeout, setInterval) whose time came, whose callbacks
+   * run in it, in this order.
    */
-  settle: object({ kind: literal('settle') }),
+  settle: object({ kind: literal('settle'), timers: exactOptional(array(timerId)) }),
 });
 export type Delivery = Infer<typeof DeliveryStruct>;
 
@@ -141,6 +146,18 @@ export const SyscallStruct = tagged('kind', {
   retireImports: object({ kind: literal('retireImports'), vrefs: vrefList }),
   retireExports: object({ kind: literal('retireExports'), vrefs: vrefList }),
   abandonExports: object({ kind: literal('abandonExports'), vrefs: vrefList }),
+  /**
+   * Cask's own: arm heap timer `id` to come due `ms` after the crank's time, in the
+   * kernel's timer queue (not stored; it ends with the worker). It comes back in a
+   * `settle` delivery's `timers`.
+   */
+  setTimer: object({
+    kind: literal('setTimer'),
+    id: timerId,
+    ms: size(integer(), 0, 2 ** 31 - 1),
+  }),
+  /** Cask's own: disarm heap timer `id` (nothing if it is not armed). */
+  clearTimer: object({ kind: literal('clearTimer'), id: timerId }),
 });
 export type Syscall = Infer<typeof SyscallStruct>;
 

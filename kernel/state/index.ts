@@ -106,7 +106,26 @@ export type RunQueueItem =
       bundleId: string;
       parameters: CapData;
       result: KRef | null;
-    };
+    }
+  /**
+   * Heap timers (setTimeout) of one incarnation of a vat came due: its callbacks run in
+   * a settle delivery. Stale (nothing is delivered) once that incarnation has ended.
+   */
+  | { kind: 'vatTimers'; vatId: VatId; incarnation: number; timers: number[] };
+
+/** A pending wake-up of the timer service (docs/timers.md), a row of `timers`. */
+export interface TimerRecord {
+  timerId: number;
+  /** The vat that asked (it counts against its cap), or null from outside. */
+  owner: VatId | null;
+  /** Milliseconds since the epoch. */
+  due: number;
+  /** A repeater's period in ms, or null for one wake-up. */
+  interval: number | null;
+  handler: KRef | null;
+  resultKpid: KRef | null;
+  cancelToken: KRef | null;
+}
 
 /** A run-queue item with its place in the queue. */
 export interface QueuedItem {
@@ -739,6 +758,76 @@ export class KernelState {
     return `${isPromiseKref(kref) ? 'p' : 'o'}-${n}`;
   }
 
+  // ---- the timer service's pending wake-ups ----
+
+  /** Stores a wake-up, holding a reference to each kref it names; returns its id. */
+  addTimer(timer: Omit<TimerRecord, 'timerId'>): number {
+    const timerId = this.#next('timer');
+    for (const kref of timerKrefs(timer)) this.incref(kref);
+    this.#putTimer({ timerId, ...timer });
+    return timerId;
+  }
+
+  #putTimer(t: TimerRecord): void {
+    this.#store.put('timers', [
+      t.timerId,
+      t.owner,
+      t.due,
+      t.interval,
+      t.handler,
+      t.resultKpid,
+      t.cancelToken,
+    ]);
+  }
+
+  /** Moves a repeater to its next due time. */
+  rescheduleTimer(timerId: number, due: number): void {
+    const row = this.#store.get('timers', [timerId]);
+    if (!row) throw new StateError(`no timer ${timerId}`);
+    this.#putTimer({ ...timerFromRow(row), due });
+  }
+
+  /** Deletes a wake-up and drops the references it held. */
+  deleteTimer(timerId: number): void {
+    const row = this.#store.get('timers', [timerId]);
+    if (!row) return;
+    this.#store.delete('timers', [timerId]);
+    for (const kref of timerKrefs(timerFromRow(row))) this.decref(kref);
+  }
+
+  /** Wake-ups due at or before `now`, in (due, timer_id) order. */
+  dueTimers(now: number): TimerRecord[] {
+    return this.#store
+      .all(`SELECT ${TIMER_COLUMNS} FROM timers WHERE due <= ? ORDER BY due, timer_id`, [
+        now,
+      ])
+      .map(timerFromRow);
+  }
+
+  /** The earliest due time of any pending wake-up, or null if there is none. */
+  earliestTimerDue(): number | null {
+    const row = this.#store.one('SELECT min(due) FROM timers');
+    return row?.[0] === null || row?.[0] === undefined ? null : num(row[0]);
+  }
+
+  /** Wake-ups `cancelToken` cancels, in timer_id order. */
+  timersWithToken(cancelToken: KRef): TimerRecord[] {
+    return this.#store
+      .all(
+        `SELECT ${TIMER_COLUMNS} FROM timers WHERE cancel_token = ? ORDER BY timer_id`,
+        [cancelToken],
+      )
+      .map(timerFromRow);
+  }
+
+  /** Pending wake-ups `owner` asked for (null: callers outside the kernel). */
+  timerCount(owner: VatId | null): number {
+    return num(
+      this.#store.one('SELECT count(*) FROM timers WHERE owner_vat IS ?', [owner])?.[0] ??
+        0,
+    );
+  }
+
   // ---- run queue, and the messages held for suspended vats ----
 
   enqueue(item: RunQueueItem): void {
@@ -915,6 +1004,25 @@ function globalsFromColumn(text: string): Pick<VatRecord, 'globals' | 'network'>
 }
 
 const VAT_COLUMNS = TABLES.vats.columns.join(', ');
+const TIMER_COLUMNS = TABLES.timers.columns.join(', ');
+
+function timerFromRow(row: Row): TimerRecord {
+  const krefOrNull = (v: unknown) => (v === null ? null : str(v));
+  return {
+    timerId: num(row[0]),
+    owner: krefOrNull(row[1]),
+    due: num(row[2]),
+    interval: row[3] === null ? null : num(row[3]),
+    handler: krefOrNull(row[4]),
+    resultKpid: krefOrNull(row[5]),
+    cancelToken: krefOrNull(row[6]),
+  };
+}
+
+/** The krefs a wake-up holds a reference to. */
+function timerKrefs(t: Omit<TimerRecord, 'timerId'>): KRef[] {
+  return [t.handler, t.resultKpid, t.cancelToken].filter((k): k is KRef => k !== null);
+}
 
 function vatFromRow(row: Row): VatRecord {
   return {
@@ -972,6 +1080,17 @@ function itemColumns(item: RunQueueItem): Row {
     case 'bringOutYourDead':
     case 'settle':
       return [item.kind, item.vatId, null, null, null, null, null, null];
+    case 'vatTimers':
+      return [
+        item.kind,
+        item.vatId,
+        String(item.incarnation),
+        null,
+        null,
+        null,
+        JSON.stringify(item.timers),
+        null,
+      ];
     default:
       return [
         item.kind,
@@ -1009,6 +1128,13 @@ function itemFromColumns(row: Row, what: string): RunQueueItem {
     case 'bringOutYourDead':
     case 'settle':
       return { kind, vatId: str(row[1]) };
+    case 'vatTimers':
+      return {
+        kind,
+        vatId: str(row[1]),
+        incarnation: Number(str(row[2])),
+        timers: JSON.parse(str(row[6])) as number[],
+      };
     case 'dropExports':
     case 'retireExports':
     case 'retireImports':

@@ -14,6 +14,7 @@ import {
   type Durability,
   type DurabilityOptions,
   type Kernel,
+  type KernelClock,
   type KernelOptions,
   type RecoveryReport,
   type VatLauncher,
@@ -64,6 +65,10 @@ export interface NodeKernelOptions {
   services?: KernelOptions['services'];
   /** KernelOptions.maxPinsPerCaller. */
   maxPinsPerCaller?: number;
+  /** KernelOptions.maxTimersPerVat. */
+  maxTimersPerVat?: number;
+  /** The timer service's wall clock; the real one (Date.now, setTimeout) by default. */
+  clock?: KernelClock;
 }
 
 /**
@@ -113,6 +118,7 @@ export async function makeNodeKernel(
     platform: {
       vats: options.launcher ?? makeNodeVatLauncher(),
       now: () => performance.now(),
+      ...(options.clock ? { clock: options.clock } : {}),
     },
     ...(durability ? { commitLog: durability } : {}),
     ...(options.onCrank ? { onCrank: options.onCrank } : {}),
@@ -125,6 +131,7 @@ export async function makeNodeKernel(
       : {}),
     ...(options.maxHostRestarts ? { maxHostRestarts: options.maxHostRestarts } : {}),
     ...(options.maxPinsPerCaller ? { maxPinsPerCaller: options.maxPinsPerCaller } : {}),
+    ...(options.maxTimersPerVat ? { maxTimersPerVat: options.maxTimersPerVat } : {}),
     ...(options.services ? { services: options.services } : {}),
   });
   let closing: Promise<void> | undefined;
