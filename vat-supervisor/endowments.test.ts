@@ -37,7 +37,14 @@ describe('vat endowments', () => {
 
   it('gives each vat a crypto of its own, whose subtle completes through its completions', async () => {
     const asked: number[] = [];
-    const completions = new HostCompletions(() => asked.push(1));
+    let heard: () => void = () => undefined;
+    const askedOnce = new Promise<void>((resolve) => {
+      heard = resolve;
+    });
+    const completions = new HostCompletions(() => {
+      asked.push(1);
+      heard();
+    });
     const a = makeEndowments(['crypto'], { ...context(), completions })
       .crypto as TestCrypto;
     const b = makeEndowments(['crypto'], context()).crypto as TestCrypto;
@@ -47,9 +54,9 @@ describe('vat endowments', () => {
     const digest = a.subtle
       .digest('SHA-256', new Uint8Array([1]))
       .then(() => (settled = true));
-    // The host finished, but the vat hears of it only when the supervisor settles.
-    await new Promise((resolve) => setImmediate(resolve));
-    await new Promise((resolve) => setImmediate(resolve));
+    // The host finished (the supervisor is asked to settle), but the vat hears of it
+    // only when the supervisor settles.
+    await askedOnce;
     expect(asked).toEqual([1]);
     expect(settled).toBe(false);
     expect(completions.settleAll()).toBe(1);
