@@ -43,4 +43,13 @@ export {
   type DurabilityOptions,
   type DurabilityStats,
   type RecoveryReport,
+  History,
+  HistoryError,
+  forkImage,
+  restoreImage,
+  DEFAULT_KEEP_CHECKPOINTS,
+  type HistoryCommit,
+  type HistoryLabel,
+  type KeyChange,
+  type RetentionPolicy,
 } from './durability/index.ts';

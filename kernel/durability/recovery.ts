@@ -267,6 +267,16 @@ async function scanLog(
       offset = decoded.end;
       prev = record.seq;
       if (record.seq <= checkpointSeq) continue; // already in the checkpoint
+      if (record.restore) {
+        // Its state is only in the checkpoint it wrote: replaying past it would be wrong.
+        throw new RecoveryError(
+          `the crank log holds a restore (seq ${record.seq}, to crank ${record.restore.crank}) whose checkpoint is missing or unusable${
+            report.skippedCheckpoints.length > 0
+              ? ` (${report.skippedCheckpoints.map((c) => `checkpoint ${c.seq}: ${c.reason}`).join('; ')})`
+              : ''
+          }, so the state after it cannot be rebuilt`,
+        );
+      }
       // One record, one crank of the store: applied whole or not at all.
       store.beginCrank();
       try {
