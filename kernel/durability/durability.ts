@@ -260,8 +260,14 @@ export class Durability {
     this.#checkpoints.push(seq);
     this.#checkpointSeq = seq;
     this.#checkpointBytes = bytes.length;
-    await this.#storage.openLogSegment(seq);
-    await this.#storage.appendLog(encodeSegmentHeader(seq));
+    // Where appends would go: the segment recovery left or a checkpoint started.
+    const toOpen = this.#toOpen;
+    this.#toOpen = undefined;
+    if (toOpen) {
+      await this.#storage.openLogSegment(toOpen.first);
+      if (toOpen.needsHeader)
+        await this.#storage.appendLog(encodeSegmentHeader(toOpen.first));
+    }
     await this.#storage.appendLog(
       encodeRecord({
         seq,
@@ -272,8 +278,6 @@ export class Durability {
         restore,
       }),
     );
-    this.#segments.push(seq);
-    this.#toOpen = undefined;
     this.#appended = false;
     await this.#enforceRetention();
   }

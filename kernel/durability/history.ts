@@ -43,6 +43,11 @@ export interface HistoryCommit {
   labels: string[];
   /** Set for a restore's commit: the crank and record it restored to. */
   restore?: { crank: number; seq: number };
+  /**
+   * A step between cranks (a message queued from outside, a vat launched…): it ends at
+   * the same crank as the commit before it, and a restore to that crank stops before it.
+   */
+  between?: boolean;
 }
 
 /** One change of one vatstore key, for keyHistory. */
@@ -92,6 +97,7 @@ export class History {
     const haveCheckpoint = new Set(checkpoints);
     const out: HistoryCommit[] = [];
     let previous: { seq: number; restorable: boolean } | undefined;
+    let lastCrank: number | undefined;
     for (const record of records) {
       const chained =
         !record.restore &&
@@ -100,8 +106,10 @@ export class History {
           haveCheckpoint.has(record.seq - 1));
       const restorable = haveCheckpoint.has(record.seq) || chained;
       previous = { seq: record.seq, restorable };
+      const between = lastCrank === record.lastCrank;
+      lastCrank = record.lastCrank;
       if (!restorable || isLabelsOnly(record.changes)) continue;
-      out.push(commitOf(record, labels));
+      out.push({ ...commitOf(record, labels), ...(between ? { between } : {}) });
     }
     return out;
   }
@@ -115,24 +123,26 @@ export class History {
   }
 
   /**
-   * The record a restore to `crank` ends at: the last record whose last crank is
-   * `crank` (so the state before crank + 1 starts). Refuses a crank inside a group
-   * record, naming the nearest cranks a restore can reach, and one not retained.
+   * The record a restore to `crank` ends at: the first record whose last crank is
+   * `crank` — the one that committed it (records after it with the same last crank are
+   * steps between cranks: a message queued from outside, a label). Refuses a crank
+   * inside a group record, naming the nearest cranks a restore can reach, and one not
+   * retained.
    */
   async locate(crank: number): Promise<DecodedRecord> {
     if (!Number.isSafeInteger(crank) || crank < 0) {
       throw new HistoryError(`${String(crank)} is not a crank number`);
     }
     const { segments } = await this.#list();
-    // Binary search on each segment's first record: the cost grows with the log's
-    // number of segments' logarithm, not with how far back the crank is.
+    // Binary search on each segment's first record: the cost grows with the logarithm
+    // of the number of segments, not with how far back the crank is.
     let lo = 0;
     let hi = segments.length - 1;
     let found = -1;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
       const first = (await this.#records(segments[mid] as number))[0];
-      if (first === undefined || first.firstCrank > crank) hi = mid - 1;
+      if (first === undefined || first.lastCrank >= crank) hi = mid - 1;
       else {
         found = mid;
         lo = mid + 1;
@@ -140,25 +150,23 @@ export class History {
     }
     let target: DecodedRecord | undefined;
     let before: DecodedRecord | undefined;
-    for (let i = Math.max(found, 0); i < segments.length; i += 1) {
-      const records = await this.#records(segments[i] as number);
-      let past = false;
-      for (const record of records) {
+    search: for (let i = Math.max(found, 0); i < segments.length; i += 1) {
+      for (const record of await this.#records(segments[i] as number)) {
         if (record.lastCrank < crank) before = record;
-        else if (record.lastCrank === crank) target = record;
-        else {
-          if (!target && record.firstCrank <= crank) {
+        else if (record.lastCrank === crank) {
+          target = record;
+          break search;
+        } else {
+          if (record.firstCrank <= crank) {
             // Inside a group record: cranks before it ended with the record before.
             const from = before?.lastCrank ?? record.firstCrank - 1;
             throw new HistoryError(
               `crank ${crank} is inside a commit of cranks ${record.firstCrank}–${record.lastCrank} (written as one log record); the nearest cranks to restore to are ${from} and ${record.lastCrank}`,
             );
           }
-          past = true;
-          break;
+          break search;
         }
       }
-      if (past) break;
     }
     if (!target || !(await this.#restorable(target.seq))) {
       const range = await this.retainedRange();
@@ -279,18 +287,6 @@ export class History {
       }
     }
     return out;
-  }
-
-  /** Bytes of the stored log and checkpoints (the history's cost, with the live state's). */
-  async sizes(): Promise<{ logBytes: number; checkpointBytes: number }> {
-    const { segments, checkpoints } = await this.#list();
-    let logBytes = 0;
-    for (const s of segments) logBytes += (await this.#storage.readLogSegment(s)).length;
-    let checkpointBytes = 0;
-    for (const c of checkpoints) {
-      checkpointBytes += (await this.#storage.readCheckpoint(c)).length;
-    }
-    return { logBytes, checkpointBytes };
   }
 
   async #restorable(seq: number): Promise<boolean> {

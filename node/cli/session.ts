@@ -108,7 +108,7 @@ function readingHooks(dataDir: string): RequestHooks {
             bytes: sizes.logBytes,
             lastSeq: report.lastSeq,
           },
-          checkpoint: { seq: report.checkpointSeq, bytes: sizes.checkpointBytes },
+          checkpoint: { seq: report.checkpointSeq, bytes: sizes.newestCheckpointBytes },
           ...(report.tornTail ? { tornTail: report.tornTail } : {}),
           skippedCheckpoints: report.skippedCheckpoints,
           cutTails: await storage.listCutTails(),

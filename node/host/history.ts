@@ -15,12 +15,11 @@ import {
   HistoryError,
   installStateImage,
   KernelState,
-  type DurableStorage,
   type HistoryCommit,
   type KeyChange,
   type VatstorePage,
 } from '../../kernel/index.ts';
-import { openFileStorage } from '../file-storage/index.ts';
+import { openFileStorage, type FileStorage } from '../file-storage/index.ts';
 
 export { HistoryError } from '../../kernel/index.ts';
 
@@ -56,7 +55,7 @@ export interface HistoryReader {
 /** A reader over `storage`, with `state` the kernel's current state. */
 export function historyReader(
   SQL: SqlJsStatic,
-  storage: DurableStorage,
+  storage: FileStorage,
   state: KernelState,
 ): HistoryReader {
   const history = () => new History(SQL, storage);
@@ -73,11 +72,15 @@ export function historyReader(
           return name === undefined ? { vatId } : { vatId, name };
         }),
       }));
-      const { logBytes, checkpointBytes } = await h.sizes();
-      const newest = (await storage.listCheckpoints()).sort((a, b) => b - a)[0];
-      const liveBytes =
-        newest === undefined ? 0 : (await storage.readCheckpoint(newest)).length;
-      return { commits, space: { checkpointBytes, logBytes, liveBytes } };
+      const sizes = await storage.sizes();
+      return {
+        commits,
+        space: {
+          checkpointBytes: sizes.checkpointBytes,
+          logBytes: sizes.logBytes,
+          liveBytes: sizes.newestCheckpointBytes,
+        },
+      };
     },
     async vatstoreAt(crank, vat, options) {
       const { store } = await history().stateAt(crank);
