@@ -5,9 +5,13 @@
  * command failed, 2 for bad usage. `CASK_DEBUG=1` adds the stack of an unexpected error.
  */
 import { UsageError } from './args.ts';
+import { fork } from './commands/fork.ts';
+import { history } from './commands/history.ts';
 import { inspect } from './commands/inspect.ts';
+import { label } from './commands/label.ts';
 import { release } from './commands/release.ts';
 import { restart } from './commands/restart.ts';
+import { restore } from './commands/restore.ts';
 import { run } from './commands/run.ts';
 import { send } from './commands/send.ts';
 import { start } from './commands/start.ts';
@@ -56,6 +60,19 @@ commands:
   terminate --data DIR VAT [--reason TEXT] [--delete-state]
       End VAT: its promises and waiting messages are rejected. Its vatstore is kept
       unless --delete-state.
+  history --data DIR [--vat VAT (--at CRANK [--prefix P] [--after KEY] [--limit N]
+          | --key KEY)]
+      List the retained commits (crank range, time, vats, delta size, labels) and the
+      space history takes; with --vat, that vat's vatstore after commit CRANK, or the
+      commits that changed KEY. Reads only.
+  label --data DIR CRANK NAME
+      Name the commit ending at CRANK; it is kept whatever the retention policy says.
+  restore --data DIR CRANK
+      Bring the whole kernel back to the state after the commit ending at CRANK, as a
+      new commit (restore to the crank before it to undo). A daemon restores in place.
+  fork --data DIR CRANK --to NEWDIR
+      Write NEWDIR (new or empty), a data directory holding the kernel as of CRANK.
+      DIR is not touched.
   help
       Show this help.
 
@@ -81,6 +98,10 @@ const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> =
   inspect,
   restart,
   terminate,
+  history,
+  label,
+  restore,
+  fork,
 };
 
 /** Runs one command; resolves to the process exit code. Never rejects. */

@@ -18,7 +18,7 @@ import {
   type RequestHooks,
   type ResultOf,
 } from '../daemon/index.ts';
-import { readNodeStore, type NodeKernel } from '../host/index.ts';
+import { readNodeHistory, readNodeStore, type NodeKernel } from '../host/index.ts';
 import { CommandFailed, type CliIo } from './io.ts';
 import { withExistingKernel, withKernel } from './kernel.ts';
 
@@ -50,6 +50,15 @@ export async function callKernel<M extends MethodName>(
   return refused(() => callHere(dataDir, io, method, params, options));
 }
 
+/** Requests answered from the directory opened read-only: no kernel, no byte changed. */
+const READ_ONLY = new Set<MethodName>([
+  'inspect',
+  'history',
+  'vatstoreAt',
+  'keyHistory',
+  'fork',
+]);
+
 /** Answers a request in this process, with the directory opened for it alone. */
 async function callHere<M extends MethodName>(
   dataDir: string | undefined,
@@ -73,7 +82,7 @@ async function callHere<M extends MethodName>(
       handler(kernelHooks('(in memory)', host), valid),
     );
   }
-  if (method === 'inspect') return handler(readingHooks(dataDir), valid);
+  if (READ_ONLY.has(method)) return handler(readingHooks(dataDir), valid);
   const open = options.mayBeNew ? withKernel : withExistingKernel;
   return open(dataDir, io, (host) => handler(kernelHooks(dataDir, host), valid));
 }
@@ -86,6 +95,7 @@ function kernelHooks(dataDir: string, host: NodeKernel): RequestHooks {
     host: async () => host,
     resume: () => (resumed ??= host.kernel.resume()),
     inspect: () => Promise.reject(new Error('inspect reads without a kernel')),
+    readHistory: (read) => host.readHistory(read),
   };
 }
 
@@ -96,6 +106,7 @@ function readingHooks(dataDir: string): RequestHooks {
     keepsHeap: false,
     host: () => Promise.reject(new Error('inspect opens no kernel')),
     resume: async () => undefined,
+    readHistory: (read) => readNodeHistory(dataDir, read),
     async inspect(read) {
       const reading = await readNodeStore(dataDir);
       try {

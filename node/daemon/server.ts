@@ -227,6 +227,7 @@ function serve(s: Serving): Daemon {
     inspect: (read) =>
       // Between cranks, once every committed crank is durable; runs nothing.
       host.kernel.exportImage(async () => read(await liveSource(host))),
+    readHistory: (read) => host.readHistory(read),
     daemon: { pid: process.pid, socket: s.socket, startedAt, stop },
   };
 

@@ -54,6 +54,8 @@ export interface NodeKernel {
    */
   close(): Promise<void>;
   // History (docs/history.md). Refused for a kernel in memory.
+  /** Runs `read` between cranks, once every commit and checkpoint is durable. */
+  readHistory<T>(read: (reader: HistoryReader) => Promise<T>): Promise<T>;
   history: HistoryReader['history'];
   vatstoreAt: HistoryReader['vatstoreAt'];
   keyHistory: HistoryReader['keyHistory'];
@@ -196,6 +198,7 @@ export async function makeNodeKernel(
     },
     ...(storage ? { storage } : {}),
     isNew: recovery ? recovery.fresh : true,
+    readHistory: reading,
     history: () => reading((r) => r.history()),
     vatstoreAt: (crank, vat, page) => reading((r) => r.vatstoreAt(crank, vat, page)),
     keyHistory: (vat, key) => reading((r) => r.keyHistory(vat, key)),
