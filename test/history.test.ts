@@ -113,7 +113,8 @@ describe('history', () => {
   it('undoes a restore by restoring to the commit before it', async () => {
     const { host, after } = await counterKernel(20);
     const last = after.at(-1) as { crank: number; dump: Dump };
-    await host.restore(after[4]?.crank as number);
+    const outcome = await host.restore(after[4]?.crank as number);
+    expect(outcome.undoCrank).toBe(last.crank);
     expect(await host.call('getCount')).toBe(5);
     await host.kernel.whenIdle();
     const { commits } = await host.history();

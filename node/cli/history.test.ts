@@ -68,10 +68,10 @@ describe('cask history, label, restore and fork without a daemon', () => {
 
     const restored = await cask('restore', '--data', dir, String(two));
     expect(restored.code, restored.stderr).toBe(0);
-    const { restoreCrank } = restored.json as { restoreCrank: number };
+    const { undoCrank } = restored.json as { undoCrank: number };
     expect(await count(dir)).toBe(2);
     // Undo: the commit before the restore's.
-    expect((await cask('restore', '--data', dir, String(restoreCrank - 1))).code).toBe(0);
+    expect((await cask('restore', '--data', dir, String(undoCrank))).code).toBe(0);
     expect(await count(dir)).toBe(4);
 
     const digest = await dirDigest(dir);

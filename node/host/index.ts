@@ -77,6 +77,8 @@ export interface NodeKernel {
     crank: number;
     seq: number;
     restoreCrank: number;
+    /** The last crank before the restore: restoring to it undoes this one. */
+    undoCrank: number;
     replayed: number;
     fromCheckpoint: number;
   }>;
@@ -237,10 +239,13 @@ export async function makeNodeKernel(
           return { target, ...(await h.stateAtSeq(target.seq)) };
         });
         let installed: { crank: number; seq: number } | undefined;
+        let undoCrank = 0;
         try {
           await kernel.shutdown();
           await log.settled();
           const state = kernel.state;
+          // The commit a restore back to undoes this one.
+          undoCrank = log.stats().lastDurableCrank;
           // The restore is a commit of its own, with the next crank number.
           const restoreCrank = state.peekCounter('crank');
           const counters = new Map(
@@ -275,6 +280,7 @@ export async function makeNodeKernel(
           crank,
           seq: built.target.seq,
           restoreCrank: installed.crank,
+          undoCrank,
           replayed: built.replayed,
           fromCheckpoint: built.checkpointSeq,
         };

@@ -18,7 +18,7 @@ export async function restore(args: string[], io: CliIo): Promise<number> {
   const crank = crankOf(positionals[0] as string, 'CRANK');
   const outcome = await callKernel(dataDir, io, 'restore', { crank });
   io.stderr(
-    `restored ${dataDir} to crank ${outcome.crank} as crank ${outcome.restoreCrank} (checkpoint ${outcome.fromCheckpoint} and ${outcome.replayed} record(s) replayed); undo with cask restore --data ${dataDir} ${outcome.restoreCrank - 1}`,
+    `restored ${dataDir} to crank ${outcome.crank} as crank ${outcome.restoreCrank} (checkpoint ${outcome.fromCheckpoint} and ${outcome.replayed} record(s) replayed); undo with cask restore --data ${dataDir} ${outcome.undoCrank}`,
   );
   io.stdout(JSON.stringify(outcome));
   return 0;

@@ -14,6 +14,7 @@ export const restore = defineMethod({
     crank: number(),
     seq: number(),
     restoreCrank: number(),
+    undoCrank: number(),
     replayed: number(),
     fromCheckpoint: number(),
   }),
