@@ -238,14 +238,13 @@ export async function makeNodeKernel(
           const target = await h.locate(crank);
           return { target, ...(await h.stateAtSeq(target.seq)) };
         });
-        let installed: { crank: number; seq: number } | undefined;
-        let undoCrank = 0;
+        let installed: { crank: number; seq: number; undoCrank: number } | undefined;
         try {
           await kernel.shutdown();
           await log.settled();
           const state = kernel.state;
           // The commit a restore back to undoes this one.
-          undoCrank = log.stats().lastDurableCrank;
+          const undoCrank = log.stats().lastDurableCrank;
           // The restore is a commit of its own, with the next crank number.
           const restoreCrank = state.peekCounter('crank');
           const counters = new Map(
@@ -262,7 +261,7 @@ export async function makeNodeKernel(
             crank: built.target.lastCrank,
             seq: built.target.seq,
           });
-          installed = { crank: restoreCrank, seq: built.seq };
+          installed = { crank: restoreCrank, seq: built.seq, undoCrank };
         } finally {
           built.store.close();
           // Whatever happened, the kernel goes on from what storage now holds: the old
@@ -280,7 +279,7 @@ export async function makeNodeKernel(
           crank,
           seq: built.target.seq,
           restoreCrank: installed.crank,
-          undoCrank,
+          undoCrank: installed.undoCrank,
           replayed: built.replayed,
           fromCheckpoint: built.checkpointSeq,
         };
