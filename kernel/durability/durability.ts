@@ -209,7 +209,7 @@ export class Durability {
     // The new checkpoint is complete: what the retention policy no longer keeps can go.
     this.#checkpointSeq = seq;
     this.#checkpointBytes = bytes.length;
-    this.#checkpoints.push(seq);
+    if (!this.#checkpoints.includes(seq)) this.#checkpoints.push(seq);
     await this.#enforceRetention();
   }
 
