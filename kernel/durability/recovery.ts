@@ -34,6 +34,8 @@ export interface RecoveryReport {
   /** Checkpoints that could not be used, newest first, with why. */
   skippedCheckpoints: Array<{ seq: number; reason: string }>;
   recordsReplayed: number;
+  /** Bytes of the records replayed (the log since the checkpoint; older log is history). */
+  logBytesReplayed?: number;
   /** The last log record recovered (0 if none). */
   lastSeq: number;
   /** The last crank recovered (0 if none). */
@@ -130,6 +132,7 @@ async function scanStorage(SQL: SqlJsStatic, storage: DurableStorage): Promise<S
     checkpointSeq: 0,
     skippedCheckpoints: [],
     recordsReplayed: 0,
+    logBytesReplayed: 0,
     lastSeq: 0,
     lastCrank: 0,
     fresh: false,
@@ -290,6 +293,7 @@ async function scanLog(
       store.commitCrank();
       store.takeChanges();
       report.recordsReplayed += 1;
+      report.logBytesReplayed = (report.logBytesReplayed ?? 0) + size;
       logBytes += size;
       report.lastSeq = record.seq;
       report.lastCrank = record.lastCrank;

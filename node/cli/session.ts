@@ -116,7 +116,7 @@ function readingHooks(dataDir: string): RequestHooks {
           state,
           log: {
             records: report.recordsReplayed,
-            bytes: sizes.logBytes,
+            bytes: report.logBytesReplayed ?? 0,
             lastSeq: report.lastSeq,
           },
           checkpoint: { seq: report.checkpointSeq, bytes: sizes.newestCheckpointBytes },
