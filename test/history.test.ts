@@ -64,7 +64,7 @@ const restoredDump = (dump: Dump) => {
   return rest;
 };
 
-describe('history', () => {
+describe('history', { timeout: 120_000 }, () => {
   it('lists retained commits with crank range, time, vats, delta size and labels', async () => {
     const { host, after } = await counterKernel(5);
     const before = Date.now();

@@ -45,6 +45,13 @@ export {
   type KeyChange,
 } from './history.ts';
 export {
+  prepareRestore,
+  type PreparedRestore,
+  type RestoreOutcome,
+  type RestoreParts,
+  type RestoringKernel,
+} from './restore.ts';
+export {
   DEFAULT_KEEP_CHECKPOINTS,
   planRetention,
   type RetentionPolicy,

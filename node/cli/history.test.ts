@@ -80,7 +80,7 @@ describe('cask history, label, restore and fork without a daemon', () => {
     expect(forked.code, forked.stderr).toBe(0);
     expect(await dirDigest(dir)).toEqual(digest);
     expect(await count(to)).toBe(2);
-  });
+  }, 120_000);
 
   it('refuses bad input with one line, changing nothing', async () => {
     const { dir, cranks } = await counterDir(2);
@@ -117,7 +117,7 @@ describe('cask history, label, restore and fork without a daemon', () => {
     );
     expect(await dirDigest(dir)).toEqual(digest);
     await mkdir(join(full, 'more'));
-  });
+  }, 120_000);
 });
 
 describe('cask restore through a daemon', () => {
@@ -141,5 +141,5 @@ describe('cask restore through a daemon', () => {
       await daemon.stop();
     }
     expect(await count(dir)).toBe(2);
-  });
+  }, 120_000);
 });

@@ -11,7 +11,7 @@ import {
   KernelState,
   KernelStore,
   makeKernel,
-  restoreImage,
+  prepareRestore,
   readStore,
   recoverStore,
   type Durability,
@@ -19,6 +19,7 @@ import {
   type Kernel,
   type KernelOptions,
   type RecoveryReport,
+  type RestoreOutcome,
   type VatLauncher,
   type VatLogEntry,
 } from '../../kernel/index.ts';
@@ -70,18 +71,7 @@ export interface NodeKernel {
    * new commit (`restoreCrank`); the kernel is then a new Kernel over the restored store
    * (`kernel`, `store` and `durability` change), its vats relaunched with `relaunch`.
    */
-  restore(
-    crank: number,
-    options?: { relaunch?: boolean },
-  ): Promise<{
-    crank: number;
-    seq: number;
-    restoreCrank: number;
-    /** The last crank before the restore: restoring to it undoes this one. */
-    undoCrank: number;
-    replayed: number;
-    fromCheckpoint: number;
-  }>;
+  restore(crank: number, options?: { relaunch?: boolean }): Promise<RestoreOutcome>;
 }
 
 export interface NodeKernelOptions {
@@ -232,38 +222,13 @@ export async function makeNodeKernel(
         const [log, files] = [durability, storage];
         if (!log || !files) throw noHistory();
         // Built off to the side while the kernel runs on; refused before anything stops.
-        const built = await kernel.exportImage(async () => {
-          await log.settled();
-          const h = new History(SQL, files);
-          const target = await h.locate(crank);
-          return { target, ...(await h.stateAtSeq(target.seq)) };
-        });
-        let installed: { crank: number; seq: number; undoCrank: number } | undefined;
+        const prepared = await prepareRestore(
+          { SQL, storage: files, durability: log, store, kernel },
+          crank,
+        );
         try {
-          await kernel.shutdown();
-          await log.settled();
-          const state = kernel.state;
-          // The commit a restore back to undoes this one.
-          const undoCrank = log.stats().lastDurableCrank;
-          // The restore is a commit of its own, with the next crank number.
-          const restoreCrank = state.peekCounter('crank');
-          const counters = new Map(
-            store
-              .all('SELECT name, value FROM counters ORDER BY name')
-              .map((r) => [String(r[0]), Number(r[1])] as const),
-          );
-          const image = restoreImage(
-            built.store,
-            { labels: state.historyLabels(), counters },
-            restoreCrank,
-          );
-          await log.installRestore(image, restoreCrank, {
-            crank: built.target.lastCrank,
-            seq: built.target.seq,
-          });
-          installed = { crank: restoreCrank, seq: built.seq, undoCrank };
+          return await prepared.install();
         } finally {
-          built.store.close();
           // Whatever happened, the kernel goes on from what storage now holds: the old
           // state or the new one (the checkpoint's rename is the moment of the restore).
           store.close();
@@ -275,14 +240,6 @@ export async function makeNodeKernel(
           kernel = kernelOver(store, durability);
           if (relaunch) await kernel.resume();
         }
-        return {
-          crank,
-          seq: built.target.seq,
-          restoreCrank: installed.crank,
-          undoCrank: installed.undoCrank,
-          replayed: built.replayed,
-          fromCheckpoint: built.checkpointSeq,
-        };
       })();
       restoring = run.catch(() => undefined);
       return run;
