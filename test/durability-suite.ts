@@ -417,7 +417,11 @@ export function durabilitySuite(
 
     it('writes checkpoints as the log grows, dropping the log they include', async () => {
       const fixture = await newFixture();
-      const options = { checkpointMinBytes: 2_000, checkpointRatio: 0 };
+      const options = {
+        checkpointMinBytes: 2_000,
+        checkpointRatio: 0,
+        retention: { keepCheckpoints: 1 },
+      };
       await writeMany(fixture, 60, options);
       const storage = await fixture.open();
       const checkpoints = await storage.listCheckpoints();
@@ -438,8 +442,8 @@ export function durabilitySuite(
       const options = { checkpointMinBytes: 2_000, checkpointRatio: 0 };
       await writeMany(fixture, 30, options);
       const storage = await fixture.open();
-      const [kept] = await storage.listCheckpoints();
-      const image = await storage.readCheckpoint(kept as number);
+      const kept = Math.max(...(await storage.listCheckpoints()));
+      const image = await storage.readCheckpoint(kept);
       // A newer checkpoint that never finished (as a non-atomic store might leave it).
       await storage.writeCheckpoint(1_000, image.subarray(0, image.length >> 1));
       await storage.close();
@@ -454,7 +458,11 @@ export function durabilitySuite(
 
     it('refuses to start when the only checkpoint is truncated and the log does not reach back', async () => {
       const fixture = await newFixture();
-      const options = { checkpointMinBytes: 2_000, checkpointRatio: 0 };
+      const options = {
+        checkpointMinBytes: 2_000,
+        checkpointRatio: 0,
+        retention: { keepCheckpoints: 1 },
+      };
       await writeMany(fixture, 30, options);
       const storage = await fixture.open();
       const [seq] = await storage.listCheckpoints();
@@ -516,7 +524,9 @@ export function durabilitySuite(
       expect((await left.listCheckpoints()).length).toBeGreaterThan(2);
       expect((await left.listLogSegments()).length).toBeGreaterThan(2);
       await left.close();
-      // It recovers, and its next checkpoint deletes every older checkpoint and segment.
+      // It recovers, and its next checkpoint deletes every older checkpoint and segment
+      // the retention policy does not keep (by default the newest two checkpoints and the
+      // log from the older one on).
       const { store: after, durability } = await recover(fixture, CHECKPOINT_OFTEN);
       expect(writesIn(after)).toBe(20);
       for (let i = 21; i <= 30; i += 1) {
@@ -528,7 +538,9 @@ export function durabilitySuite(
       await durability.close();
       after.close();
       const check = await fixture.open();
-      expect(await check.listCheckpoints()).toHaveLength(1);
+      const kept = await check.listCheckpoints();
+      expect(kept).toHaveLength(2);
+      expect(Math.min(...(await check.listLogSegments()))).toBe(Math.min(...kept) + 1);
       await check.close();
       const again = await recover(fixture);
       expect(writesIn(again.store)).toBe(30);
@@ -540,7 +552,7 @@ export function durabilitySuite(
       const options = { checkpointMinBytes: 2_000, checkpointRatio: 0 };
       await writeMany(fixture, 30, options);
       const storage = await fixture.open();
-      const [seq] = await storage.listCheckpoints();
+      const seq = Math.max(...(await storage.listCheckpoints()));
       const db = new SQL.Database();
       db.exec(`PRAGMA user_version = ${SCHEMA_VERSION + 1}`);
       const { encodeCheckpoint } = await import('../kernel/durability/format.ts');

@@ -497,6 +497,22 @@ export class Kernel {
   }
 
   /**
+   * Sets or removes a history label (docs/history.md) in a committed step. `decide` runs
+   * first, between cranks once every commit is durable: it may refuse, or says what the
+   * label `name` marks (null: remove it); the host checks the commit is retained.
+   */
+  async putHistoryLabel(
+    name: string,
+    decide: () => Promise<{ crank: number; seq: number } | null>,
+  ): Promise<void> {
+    await this.#lane.control(async () => {
+      await this.#gate.drain();
+      const label = await decide();
+      this.#runner.step(() => this.#state.putHistoryLabel(name, label));
+    });
+  }
+
+  /**
    * Runs one read-only SQL statement against the kernel's database, between cranks (the
    * panel's SQL console; see KernelStore.inspect for what is refused).
    */

@@ -10,7 +10,13 @@
  */
 import type { KernelStore, RowChange } from '../store/index.ts';
 import { crc32Chunked } from './crc32.ts';
-import { encodeCheckpoint, encodeRecord, encodeSegmentHeader } from './format.ts';
+import {
+  encodeCheckpoint,
+  encodeRecord,
+  encodeSegmentHeader,
+  type LogRecord,
+} from './format.ts';
+import { planRetention, type RetentionPolicy } from './retention.ts';
 import type { DurableStorage } from './storage.ts';
 
 export interface DurabilityOptions {
@@ -23,6 +29,10 @@ export interface DurabilityOptions {
   onCheckpoint?: (seq: number) => void;
   /** On close, checkpoint if the log since the last checkpoint exceeds this many bytes. */
   closeCheckpointMinBytes?: number;
+  /** What history is kept when a checkpoint is taken (./retention.ts). */
+  retention?: RetentionPolicy;
+  /** The wall clock records are stamped with (ms since the epoch); Date.now by default. */
+  clock?: () => number;
 }
 
 export interface DurabilityStats {
@@ -64,6 +74,8 @@ export class Durability {
   readonly #now: () => number;
   readonly #onCheckpoint: ((seq: number) => void) | undefined;
   readonly #closeCheckpointMinBytes: number;
+  readonly #retention: RetentionPolicy | undefined;
+  readonly #clock: () => number;
   #nextSeq: number;
   #segments: number[];
   #checkpoints: number[];
@@ -81,6 +93,8 @@ export class Durability {
   #toOpen: { first: number; needsHeader: boolean } | undefined;
   /** Whether this Durability appended anything (a checkpoint at close is then worth it). */
   #appended = false;
+  /** A restore replaced the state this log was writing (installRestore). */
+  #replaced = false;
 
   constructor(
     storage: DurableStorage,
@@ -95,6 +109,8 @@ export class Durability {
     this.#now = options.now ?? (() => performance.now());
     this.#onCheckpoint = options.onCheckpoint;
     this.#closeCheckpointMinBytes = options.closeCheckpointMinBytes ?? 64 * 1024;
+    this.#retention = options.retention;
+    this.#clock = options.clock ?? Date.now;
     this.#toOpen = state.segment;
     this.#nextSeq = state.nextSeq;
     this.#segments = state.segments;
@@ -119,9 +135,18 @@ export class Durability {
     { betweenCranks = true }: { betweenCranks?: boolean } = {},
   ): Promise<void> {
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    if (this.#replaced) {
+      return Promise.reject(new Error('append: a restore replaced this log'));
+    }
     const seq = this.#nextSeq;
     this.#nextSeq += 1;
-    const bytes = encodeRecord({ seq, firstCrank, lastCrank, changes });
+    const bytes = encodeRecord({
+      seq,
+      firstCrank,
+      lastCrank,
+      changes,
+      time: this.#clock(),
+    });
     this.#logBytes += bytes.length;
     this.#logRecords += 1;
     this.#appended = true;
@@ -181,15 +206,80 @@ export class Durability {
     const bytes = encodeCheckpoint(seq, image, await crc32Chunked(image));
     await this.#storage.writeCheckpoint(seq, bytes);
     await rotated;
-    // The new checkpoint is complete: the previous one and the log before it can go.
+    // The new checkpoint is complete: what the retention policy no longer keeps can go.
     this.#checkpointSeq = seq;
     this.#checkpointBytes = bytes.length;
-    for (const old of this.#checkpoints) await this.#storage.deleteCheckpoint(old);
-    this.#checkpoints = [seq];
-    for (const first of this.#segments.filter((s) => s < next)) {
+    if (!this.#checkpoints.includes(seq)) this.#checkpoints.push(seq);
+    await this.#enforceRetention();
+  }
+
+  /**
+   * Deletes the checkpoints and segments the policy no longer keeps. Oldest first, so a
+   * crash part way leaves a history that starts later, never one with a hole in it.
+   */
+  async #enforceRetention(): Promise<void> {
+    const plan = planRetention({
+      checkpoints: this.#checkpoints,
+      segments: this.#segments,
+      labelled: labelledSeqs(this.#store),
+      ...(this.#retention ? { policy: this.#retention } : {}),
+    });
+    const dropped = new Set([
+      ...this.#checkpoints.filter((c) => !plan.checkpoints.includes(c)),
+    ]);
+    for (const old of [...dropped].sort((a, b) => a - b)) {
+      await this.#storage.deleteCheckpoint(old);
+    }
+    this.#checkpoints = plan.checkpoints;
+    for (const first of this.#segments.filter((s) => !plan.segments.includes(s))) {
       await this.#storage.deleteLogSegment(first);
     }
-    this.#segments = this.#segments.filter((s) => s >= next);
+    this.#segments = this.#segments.filter((s) => plan.segments.includes(s));
+  }
+
+  /**
+   * Makes `image` the kernel's state (a restore, docs/history.md): a checkpoint at the
+   * next seq — the moment the restore happens, atomically: before its rename recovery
+   * finds the old state, after it the new one — then that seq's record, marking it a
+   * restore to `restore.crank` (the state before it stays in the log, so the restore can
+   * be undone). Call it with the kernel stopped and everything settled; afterwards this
+   * Durability takes nothing more: recover the store from storage again.
+   */
+  async installRestore(
+    image: Uint8Array,
+    crank: number,
+    restore: NonNullable<LogRecord['restore']>,
+  ): Promise<void> {
+    await this.settled();
+    if (this.#replaced) throw new Error('installRestore: this log was already replaced');
+    this.#replaced = true;
+    const seq = this.#nextSeq;
+    this.#nextSeq += 1;
+    const bytes = encodeCheckpoint(seq, image, await crc32Chunked(image));
+    await this.#storage.writeCheckpoint(seq, bytes);
+    this.#checkpoints.push(seq);
+    this.#checkpointSeq = seq;
+    this.#checkpointBytes = bytes.length;
+    // Where appends would go: the segment recovery left or a checkpoint started.
+    const toOpen = this.#toOpen;
+    this.#toOpen = undefined;
+    if (toOpen) {
+      await this.#storage.openLogSegment(toOpen.first);
+      if (toOpen.needsHeader)
+        await this.#storage.appendLog(encodeSegmentHeader(toOpen.first));
+    }
+    await this.#storage.appendLog(
+      encodeRecord({
+        seq,
+        firstCrank: crank,
+        lastCrank: crank,
+        changes: [],
+        time: this.#clock(),
+        restore,
+      }),
+    );
+    this.#appended = false;
+    await this.#enforceRetention();
   }
 
   #serially(op: () => Promise<void>): Promise<void> {
@@ -264,4 +354,11 @@ export class Durability {
     }
     await this.#storage.close();
   }
+}
+
+/** Seqs of labelled commits (the history_labels table); none before that table exists. */
+function labelledSeqs(store: KernelStore): number[] {
+  return store
+    .all('SELECT seq FROM history_labels ORDER BY seq')
+    .map((r) => Number(r[0]));
 }

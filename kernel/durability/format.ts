@@ -5,7 +5,9 @@
  * headers existed start with their first record (or are empty); they are still read.
  * A segment header: "CKLS" | u32 format version | f64 the segment's first seq.
  * A log record: "CKLR" | u32 payload length | u32 CRC-32 of payload | payload (UTF-8 JSON
- * `{ seq, firstCrank, lastCrank, changes: [[table, key, row|null]…] }`).
+ * `{ seq, firstCrank, lastCrank, changes: [[table, key, row|null]…] }`; from record
+ * version 2 on also `v: 2`, `time` (ms since the epoch) and, for a restore's record,
+ * `restore: { crank, seq }`). A payload without `v` is version 1 and still read.
  * A checkpoint: "CKCP" | u32 format version | f64 log seq it includes | u32 image length |
  * u32 CRC-32 of image | image (a SQLite database).
  */
@@ -21,11 +23,22 @@ const CHECKPOINT_VERSION = 1;
 export const RECORD_HEADER_BYTES = 12;
 const CHECKPOINT_HEADER_BYTES = 24;
 
+/** The payload version new records are written with (1: no `v`, `time` or `restore`). */
+export const RECORD_VERSION = 2;
+
 export interface LogRecord {
   seq: number;
   firstCrank: number;
   lastCrank: number;
   changes: RowChange[];
+  /** When it was written, ms since the epoch (absent in version 1 records). */
+  time?: number;
+  /**
+   * A restore's record: the kernel's state was replaced by the state after `crank`
+   * (record `seq`). Its state is in the checkpoint at this record's seq, not in its
+   * changes (none), so no replay may cross it.
+   */
+  restore?: { crank: number; seq: number };
 }
 
 const encoder = new TextEncoder();
@@ -34,9 +47,12 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 export function encodeRecord(record: LogRecord): Uint8Array {
   const payload = encoder.encode(
     JSON.stringify({
+      v: RECORD_VERSION,
       seq: record.seq,
       firstCrank: record.firstCrank,
       lastCrank: record.lastCrank,
+      time: record.time ?? Date.now(),
+      ...(record.restore ? { restore: record.restore } : {}),
       changes: record.changes.map((c) => [c.table, c.key, c.row]),
     }),
   );
@@ -101,9 +117,21 @@ const isRow = (v: unknown): v is RowChange['key'] =>
  */
 function recordFromJson(json: unknown): LogRecord | string {
   if (typeof json !== 'object' || json === null) return 'not an object';
-  const { seq, firstCrank, lastCrank, changes } = json as Record<string, unknown>;
+  const { v, seq, firstCrank, lastCrank, changes, time, restore } = json as Record<
+    string,
+    unknown
+  >;
+  if (v !== undefined && v !== RECORD_VERSION)
+    return `unknown record version ${String(v)}`;
   if (!isCount(seq) || seq < 1) return `seq ${String(seq)}`;
   if (!isCount(firstCrank) || !isCount(lastCrank)) return 'crank numbers';
+  if (v !== undefined && !isCount(time)) return 'time';
+  let restored: LogRecord['restore'];
+  if (restore !== undefined) {
+    const r = restore as Record<string, unknown> | null;
+    if (v === undefined || !isCount(r?.crank) || !isCount(r.seq)) return 'restore';
+    restored = { crank: r.crank, seq: r.seq };
+  }
   if (!Array.isArray(changes)) return 'no changes';
   const out: RowChange[] = [];
   for (const [i, change] of changes.entries()) {
@@ -114,7 +142,14 @@ function recordFromJson(json: unknown): LogRecord | string {
     }
     out.push({ table: table as TableName, key, row: row });
   }
-  return { seq, firstCrank, lastCrank, changes: out };
+  return {
+    seq,
+    firstCrank,
+    lastCrank,
+    changes: out,
+    ...(isCount(time) ? { time } : {}),
+    ...(restored ? { restore: restored } : {}),
+  };
 }
 
 /** `imageCrc` is crc32(image), computed by the caller (it may take a while). */

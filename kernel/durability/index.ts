@@ -5,8 +5,9 @@
  *   previous write was in flight) becomes one log record holding exactly the rows they
  *   changed, so a commit costs what the change costs, whatever the size of the database.
  * - When the log since the last checkpoint outgrows the database, the whole database is
- *   written as a new checkpoint; the previous checkpoint and the log it needs stay until
- *   the new one is complete.
+ *   written as a new checkpoint; the retention policy then says which older checkpoints
+ *   and log segments stay as history (retention.ts), which history.ts reads back:
+ *   commits, the state after any of them, a restore (Durability.installRestore).
  * - Recovery opens the newest usable checkpoint and replays the records after it, in
  *   order, refusing a log that is not one unbroken chain. A torn write at the very end
  *   (a crash mid-append) is cut off, kept beside the log and reported; any other damage
@@ -34,3 +35,24 @@ export {
   installStateImage,
 } from './state-file.ts';
 export type { CutTail, DurableStorage } from './storage.ts';
+export {
+  History,
+  HistoryError,
+  forkImage,
+  restoreImage,
+  type HistoryCommit,
+  type HistoryLabel,
+  type KeyChange,
+} from './history.ts';
+export {
+  prepareRestore,
+  type PreparedRestore,
+  type RestoreOutcome,
+  type RestoreParts,
+  type RestoringKernel,
+} from './restore.ts';
+export {
+  DEFAULT_KEEP_CHECKPOINTS,
+  planRetention,
+  type RetentionPolicy,
+} from './retention.ts';

@@ -34,6 +34,8 @@ export interface RecoveryReport {
   /** Checkpoints that could not be used, newest first, with why. */
   skippedCheckpoints: Array<{ seq: number; reason: string }>;
   recordsReplayed: number;
+  /** Bytes of the records replayed (the log since the checkpoint; older log is history). */
+  logBytesReplayed?: number;
   /** The last log record recovered (0 if none). */
   lastSeq: number;
   /** The last crank recovered (0 if none). */
@@ -130,6 +132,7 @@ async function scanStorage(SQL: SqlJsStatic, storage: DurableStorage): Promise<S
     checkpointSeq: 0,
     skippedCheckpoints: [],
     recordsReplayed: 0,
+    logBytesReplayed: 0,
     lastSeq: 0,
     lastCrank: 0,
     fresh: false,
@@ -267,6 +270,16 @@ async function scanLog(
       offset = decoded.end;
       prev = record.seq;
       if (record.seq <= checkpointSeq) continue; // already in the checkpoint
+      if (record.restore) {
+        // Its state is only in the checkpoint it wrote: replaying past it would be wrong.
+        throw new RecoveryError(
+          `the crank log holds a restore (seq ${record.seq}, to crank ${record.restore.crank}) whose checkpoint is missing or unusable${
+            report.skippedCheckpoints.length > 0
+              ? ` (${report.skippedCheckpoints.map((c) => `checkpoint ${c.seq}: ${c.reason}`).join('; ')})`
+              : ''
+          }, so the state after it cannot be rebuilt`,
+        );
+      }
       // One record, one crank of the store: applied whole or not at all.
       store.beginCrank();
       try {
@@ -280,6 +293,7 @@ async function scanLog(
       store.commitCrank();
       store.takeChanges();
       report.recordsReplayed += 1;
+      report.logBytesReplayed = (report.logBytesReplayed ?? 0) + size;
       logBytes += size;
       report.lastSeq = record.seq;
       report.lastCrank = record.lastCrank;

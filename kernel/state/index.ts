@@ -978,6 +978,19 @@ export class KernelState {
     };
   }
 
+  /** The labels of history's commits (docs/history.md), by name. */
+  historyLabels(): Array<{ name: string; crank: number; seq: number }> {
+    return this.#store
+      .all('SELECT name, crank, seq FROM history_labels ORDER BY name')
+      .map((r) => ({ name: str(r[0]), crank: num(r[1]), seq: num(r[2]) }));
+  }
+
+  /** Names a commit (or, with null, removes the name). */
+  putHistoryLabel(name: string, label: { crank: number; seq: number } | null): void {
+    if (label) this.#store.put('history_labels', [name, label.crank, label.seq]);
+    else this.#store.delete('history_labels', [name]);
+  }
+
   vatstoreStats(vatId: VatId): { keys: number; bytes: number } {
     const row = this.#store.one(
       'SELECT count(*), coalesce(sum(length(key) + length(value)), 0) FROM vatstore WHERE vat_id = ?',

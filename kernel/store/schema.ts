@@ -198,6 +198,12 @@ CREATE INDEX timers_by_token ON timers (cancel_token);
 ALTER TABLE run_queue ADD COLUMN sender TEXT;
 ALTER TABLE held_queue ADD COLUMN sender TEXT;
 ALTER TABLE promise_queue ADD COLUMN sender TEXT;
+
+CREATE TABLE history_labels (
+  name TEXT PRIMARY KEY,
+  crank INTEGER NOT NULL,
+  seq INTEGER NOT NULL
+) WITHOUT ROWID;
 `;
 
 /** Migrations from version N-1 to N, in order; index 0 creates version 1 from empty. */
@@ -294,6 +300,7 @@ export const TABLES = {
     'result_kpid',
     'cancel_token',
   ]),
+  history_labels: table('history_labels', 1, ['name', 'crank', 'seq']),
 } as const;
 
 export type TableName = keyof typeof TABLES;

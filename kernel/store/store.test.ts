@@ -24,6 +24,7 @@ describe('KernelStore', () => {
       'clist',
       'counters',
       'held_queue',
+      'history_labels',
       'objects',
       'pins',
       'promise_queue',

@@ -64,3 +64,14 @@ export function jsonArgs(texts: string[]): unknown[] {
     }
   });
 }
+
+/** A crank number given on the command line (`what` names the argument). */
+export function crankOf(text: string, what: string): number {
+  const crank = /^\d{1,15}$/u.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(crank)) {
+    throw new UsageError(
+      `${what} is a crank number (see cask history), not ${JSON.stringify(text)}`,
+    );
+  }
+  return crank;
+}

@@ -5,9 +5,13 @@
  * command failed, 2 for bad usage. `CASK_DEBUG=1` adds the stack of an unexpected error.
  */
 import { UsageError } from './args.ts';
+import { fork } from './commands/fork.ts';
+import { history } from './commands/history.ts';
 import { inspect } from './commands/inspect.ts';
+import { label } from './commands/label.ts';
 import { release } from './commands/release.ts';
 import { restart } from './commands/restart.ts';
+import { restore } from './commands/restore.ts';
 import { run } from './commands/run.ts';
 import { send } from './commands/send.ts';
 import { start } from './commands/start.ts';
@@ -68,6 +72,19 @@ commands:
   versions --data DIR VAT
       List the code versions of VAT: the incarnation each started at, its bundle id and
       the crank that upgraded to it. Reads only: changes nothing.
+  history --data DIR [--vat VAT (--at CRANK [--prefix P] [--after KEY] [--limit N]
+          | --key KEY)]
+      List the retained commits (crank range, time, vats, delta size, labels) and the
+      space history takes; with --vat, that vat's vatstore after commit CRANK, or the
+      commits that changed KEY. Reads only.
+  label --data DIR CRANK NAME
+      Name the commit ending at CRANK; it is kept whatever the retention policy says.
+  restore --data DIR CRANK
+      Bring the whole kernel back to the state after the commit ending at CRANK, as a
+      new commit (restore to the crank before it to undo). A daemon restores in place.
+  fork --data DIR CRANK --to NEWDIR
+      Write NEWDIR (new or empty), a data directory holding the kernel as of CRANK.
+      DIR is not touched.
   help
       Show this help.
 
@@ -95,6 +112,10 @@ const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> =
   terminate,
   upgrade,
   versions,
+  history,
+  label,
+  restore,
+  fork,
 };
 
 /** Runs one command; resolves to the process exit code. Never rejects. */

@@ -18,7 +18,7 @@ import {
   type RequestHooks,
   type ResultOf,
 } from '../daemon/index.ts';
-import { readNodeStore, type NodeKernel } from '../host/index.ts';
+import { readNodeHistory, readNodeStore, type NodeKernel } from '../host/index.ts';
 import { CommandFailed, type CliIo } from './io.ts';
 import { withExistingKernel, withKernel } from './kernel.ts';
 
@@ -87,6 +87,7 @@ function kernelHooks(dataDir: string, host: NodeKernel): RequestHooks {
     resume: () => (resumed ??= host.kernel.resume()),
     inspect: () =>
       Promise.reject(new Error('a read-only request reads without a kernel')),
+    readHistory: (read) => host.readHistory(read),
   };
 }
 
@@ -100,6 +101,7 @@ function readingHooks(dataDir: string): RequestHooks {
     keepsHeap: false,
     host: () => Promise.reject(new Error('a read-only request opens no kernel')),
     resume: async () => undefined,
+    readHistory: (read) => readNodeHistory(dataDir, read),
     async inspect(read) {
       const reading = await readNodeStore(dataDir);
       try {
@@ -109,10 +111,10 @@ function readingHooks(dataDir: string): RequestHooks {
           state,
           log: {
             records: report.recordsReplayed,
-            bytes: sizes.logBytes,
+            bytes: report.logBytesReplayed ?? 0,
             lastSeq: report.lastSeq,
           },
-          checkpoint: { seq: report.checkpointSeq, bytes: sizes.checkpointBytes },
+          checkpoint: { seq: report.checkpointSeq, bytes: sizes.newestCheckpointBytes },
           ...(report.tornTail ? { tornTail: report.tornTail } : {}),
           skippedCheckpoints: report.skippedCheckpoints,
           cutTails: await storage.listCutTails(),

@@ -157,7 +157,7 @@ interface InFlight {
 
 function serve(s: Serving): Daemon {
   const { host, server } = s;
-  const { kernel } = host;
+  // Always host.kernel, never a copy: a restore replaces the kernel (NodeKernel.restore).
   const startedAt = Date.now();
   const connections = new Set<Socket>();
   const inFlight = new Set<InFlight>();
@@ -178,12 +178,12 @@ function serve(s: Serving): Daemon {
       server.close();
       await unlink(s.socket).catch(() => undefined);
       // Runs nothing more; every committed crank durable. Read before the store closes.
-      await kernel.shutdown();
-      const status = kernel.status();
+      await host.kernel.shutdown();
+      const status = host.kernel.status();
       const report = {
         crank: status.crank,
         durableCrank: status.durableCrank,
-        runQueueLength: kernel.state.runQueueLength(),
+        runQueueLength: host.kernel.state.runQueueLength(),
       };
       await host.close();
       s.log(
@@ -226,7 +226,8 @@ function serve(s: Serving): Daemon {
     resume: async () => undefined,
     inspect: (read) =>
       // Between cranks, once every committed crank is durable; runs nothing.
-      kernel.exportImage(async () => read(await liveSource(host))),
+      host.kernel.exportImage(async () => read(await liveSource(host))),
+    readHistory: (read) => host.readHistory(read),
     daemon: { pid: process.pid, socket: s.socket, startedAt, stop },
   };
 

@@ -210,7 +210,11 @@ describe('cut tails', () => {
     await storage.writeCheckpoint(1, bytes(4, 5));
     await storage.saveCutTail(1, 3, new Uint8Array(1000));
     expect(await storage.listLogSegments()).toEqual([1]);
-    expect(await storage.sizes()).toEqual({ logBytes: 3, checkpointBytes: 2 });
+    expect(await storage.sizes()).toEqual({
+      logBytes: 3,
+      checkpointBytes: 2,
+      newestCheckpointBytes: 2,
+    });
   });
 
   it('have an absolute location when the directory was given relative', async () => {
@@ -240,7 +244,11 @@ describe('a read-only open', () => {
     expect(await storage.listCutTails()).toMatchObject([
       { segment: 1, offset: 5, bytes: 3 },
     ]);
-    expect(await storage.sizes()).toEqual({ logBytes: 5, checkpointBytes: 3 });
+    expect(await storage.sizes()).toEqual({
+      logBytes: 5,
+      checkpointBytes: 3,
+      newestCheckpointBytes: 3,
+    });
     const changes: Array<[string, () => Promise<void>]> = [
       ['writeCheckpoint', () => storage.writeCheckpoint(2, bytes(1))],
       ['deleteCheckpoint', () => storage.deleteCheckpoint(1)],

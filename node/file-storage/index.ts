@@ -75,8 +75,15 @@ export interface FileStorage extends DurableStorage {
   readonly readOnly: boolean;
   /** Files interrupted writes left behind: removed by a writable open, else still there. */
   readonly leftovers: readonly Leftover[];
-  /** Bytes of the stored log segments and checkpoints (cut tails not included). */
-  sizes(): Promise<{ logBytes: number; checkpointBytes: number }>;
+  /**
+   * Bytes of the stored log segments and checkpoints (cut tails not included), and of
+   * the newest checkpoint (the live state; older ones are history).
+   */
+  sizes(): Promise<{
+    logBytes: number;
+    checkpointBytes: number;
+    newestCheckpointBytes: number;
+  }>;
 }
 
 const OPEN = 'openFileStorage';
@@ -274,9 +281,16 @@ export async function openFileStorage(
       return tails.sort((a, b) => a.segment - b.segment || a.offset - b.offset);
     },
     async sizes() {
+      const newest = (await seqs(checkpointDir, CHECKPOINT, 'sizes')).sort(
+        (a, b) => b - a,
+      )[0];
       return {
         logBytes: await total(logDir, SEGMENT, 'sizes'),
         checkpointBytes: await total(checkpointDir, CHECKPOINT, 'sizes'),
+        newestCheckpointBytes:
+          newest === undefined
+            ? 0
+            : ((await sizeOf(fs, checkpointPath(newest), 'sizes')) ?? 0),
       };
     },
     async close() {

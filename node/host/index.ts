@@ -6,9 +6,12 @@
  */
 import initSqlJs from 'sql.js';
 import {
+  History,
+  HistoryError,
   KernelState,
   KernelStore,
   makeKernel,
+  prepareRestore,
   readStore,
   recoverStore,
   type Durability,
@@ -17,6 +20,7 @@ import {
   type KernelClock,
   type KernelOptions,
   type RecoveryReport,
+  type RestoreOutcome,
   type VatLauncher,
   type VatLogEntry,
 } from '../../kernel/index.ts';
@@ -26,14 +30,24 @@ import {
   type FileSystem,
 } from '../file-storage/index.ts';
 import { makeNodeVatLauncher } from '../vat-worker/index.ts';
+import { historyReader, type HistoryReader } from './history.ts';
+
+export {
+  historyReader,
+  HistoryError,
+  type HistoryListing,
+  type HistoryReader,
+  type ListedCommit,
+} from './history.ts';
 
 export interface NodeKernel {
-  kernel: Kernel;
-  store: KernelStore;
+  /** The kernel; a restore replaces it (and `store`, `durability`, `recovery`). */
+  readonly kernel: Kernel;
+  readonly store: KernelStore;
   /** Present with a data directory. */
-  durability?: Durability;
+  readonly durability?: Durability | undefined;
   storage?: FileStorage;
-  recovery?: RecoveryReport;
+  readonly recovery?: RecoveryReport | undefined;
   /** True if there was no kernel yet: a new data directory, or in memory. */
   isNew: boolean;
   /**
@@ -41,6 +55,24 @@ export interface NodeKernel {
    * second call waits for the first.
    */
   close(): Promise<void>;
+  // History (docs/history.md). Refused for a kernel in memory.
+  /** Runs `read` between cranks, once every commit and checkpoint is durable. */
+  readHistory<T>(read: (reader: HistoryReader) => Promise<T>): Promise<T>;
+  history: HistoryReader['history'];
+  vatstoreAt: HistoryReader['vatstoreAt'];
+  keyHistory: HistoryReader['keyHistory'];
+  fork: HistoryReader['fork'];
+  /** Names the commit ending at `crank`; refused (nothing changed) if taken or not retained. */
+  label(
+    crank: number,
+    name: string,
+  ): Promise<{ crank: number; seq: number; name: string }>;
+  /**
+   * Brings the whole kernel back to the state after the commit ending at `crank`, as a
+   * new commit (`restoreCrank`); the kernel is then a new Kernel over the restored store
+   * (`kernel`, `store` and `durability` change), its vats relaunched with `relaunch`.
+   */
+  restore(crank: number, options?: { relaunch?: boolean }): Promise<RestoreOutcome>;
 }
 
 export interface NodeKernelOptions {
@@ -113,37 +145,115 @@ export async function makeNodeKernel(
   } else {
     store = KernelStore.open(SQL);
   }
-  const kernel = makeKernel({
-    store,
-    platform: {
-      vats: options.launcher ?? makeNodeVatLauncher(),
-      now: () => performance.now(),
-      ...(options.clock ? { clock: options.clock } : {}),
-    },
-    ...(durability ? { commitLog: durability } : {}),
-    ...(options.onCrank ? { onCrank: options.onCrank } : {}),
-    ...(options.onCommit ? { onCommit: options.onCommit } : {}),
-    ...(options.onStop ? { onStop: options.onStop } : {}),
-    onVatLog: options.onVatLog ?? printVatLog,
-    ...(options.reapInterval ? { reapInterval: options.reapInterval } : {}),
-    ...(options.deliveryTimeoutMs
-      ? { deliveryTimeoutMs: options.deliveryTimeoutMs }
-      : {}),
-    ...(options.maxHostRestarts ? { maxHostRestarts: options.maxHostRestarts } : {}),
-    ...(options.maxPinsPerCaller ? { maxPinsPerCaller: options.maxPinsPerCaller } : {}),
-    ...(options.maxTimersPerVat ? { maxTimersPerVat: options.maxTimersPerVat } : {}),
-    ...(options.services ? { services: options.services } : {}),
-  });
+  const kernelOver = (over: KernelStore, log: Durability | undefined) =>
+    makeKernel({
+      store: over,
+      platform: {
+        vats: options.launcher ?? makeNodeVatLauncher(),
+        now: () => performance.now(),
+        ...(options.clock ? { clock: options.clock } : {}),
+      },
+      ...(log ? { commitLog: log } : {}),
+      ...(options.onCrank ? { onCrank: options.onCrank } : {}),
+      ...(options.onCommit ? { onCommit: options.onCommit } : {}),
+      ...(options.onStop ? { onStop: options.onStop } : {}),
+      onVatLog: options.onVatLog ?? printVatLog,
+      ...(options.reapInterval ? { reapInterval: options.reapInterval } : {}),
+      ...(options.deliveryTimeoutMs
+        ? { deliveryTimeoutMs: options.deliveryTimeoutMs }
+        : {}),
+      ...(options.maxHostRestarts ? { maxHostRestarts: options.maxHostRestarts } : {}),
+      ...(options.maxPinsPerCaller ? { maxPinsPerCaller: options.maxPinsPerCaller } : {}),
+      ...(options.maxTimersPerVat ? { maxTimersPerVat: options.maxTimersPerVat } : {}),
+      ...(options.services ? { services: options.services } : {}),
+    });
+  let kernel = kernelOver(store, durability);
   let closing: Promise<void> | undefined;
-  return {
-    kernel,
-    store,
-    ...(durability ? { durability } : {}),
+  /** A restore under way: close waits for it (it swaps the kernel). */
+  let restoring: Promise<unknown> | undefined;
+  const noHistory = () =>
+    new HistoryError('a kernel in memory keeps no history; use --data DIR');
+  /** Runs `read` between cranks, once every commit (and checkpoint) is durable. */
+  const reading = <T>(read: (reader: HistoryReader) => Promise<T>): Promise<T> => {
+    const [log, files] = [durability, storage];
+    if (!log || !files) return Promise.reject(noHistory());
+    return kernel.exportImage(async () => {
+      await log.settled();
+      return read(historyReader(SQL, files, kernel.state));
+    });
+  };
+  const host: NodeKernel = {
+    get kernel() {
+      return kernel;
+    },
+    get store() {
+      return store;
+    },
+    get durability() {
+      return durability;
+    },
+    get recovery() {
+      return recovery;
+    },
     ...(storage ? { storage } : {}),
-    ...(recovery ? { recovery } : {}),
     isNew: recovery ? recovery.fresh : true,
+    readHistory: reading,
+    history: () => reading((r) => r.history()),
+    vatstoreAt: (crank, vat, page) => reading((r) => r.vatstoreAt(crank, vat, page)),
+    keyHistory: (vat, key) => reading((r) => r.keyHistory(vat, key)),
+    fork: (crank, toDir) => reading((r) => r.fork(crank, toDir)),
+    async label(crank, name) {
+      const [log, files] = [durability, storage];
+      if (!log || !files) throw noHistory();
+      if (!/^[A-Za-z0-9_.:@-]{1,64}$/u.test(name)) {
+        throw new HistoryError(
+          `${JSON.stringify(name)} cannot be a label (1 to 64 of A-Z a-z 0-9 _ . : @ -)`,
+        );
+      }
+      let seq = 0;
+      await kernel.putHistoryLabel(name, async () => {
+        await log.settled();
+        const taken = kernel.state.historyLabels().find((l) => l.name === name);
+        if (taken) {
+          throw new HistoryError(
+            `the label ${name} already marks crank ${taken.crank}; choose another name`,
+          );
+        }
+        ({ seq } = await new History(SQL, files).locate(crank));
+        return { crank, seq };
+      });
+      return { crank, seq, name };
+    },
+    restore(crank, { relaunch = false } = {}) {
+      const run = (async () => {
+        const [log, files] = [durability, storage];
+        if (!log || !files) throw noHistory();
+        // Built off to the side while the kernel runs on; refused before anything stops.
+        const prepared = await prepareRestore(
+          { SQL, storage: files, durability: log, store, kernel },
+          crank,
+        );
+        try {
+          return await prepared.install();
+        } finally {
+          // Whatever happened, the kernel goes on from what storage now holds: the old
+          // state or the new one (the checkpoint's rename is the moment of the restore).
+          store.close();
+          ({
+            store,
+            durability,
+            report: recovery,
+          } = await recoverStore(SQL, files, options.durability));
+          kernel = kernelOver(store, durability);
+          if (relaunch) await kernel.resume();
+        }
+      })();
+      restoring = run.catch(() => undefined);
+      return run;
+    },
     close() {
       closing ??= (async () => {
+        await restoring;
         await kernel.shutdown();
         await durability?.close();
         await storage?.close();
@@ -152,6 +262,7 @@ export async function makeNodeKernel(
       return closing;
     },
   };
+  return host;
 }
 
 export interface NodeStoreReading {
@@ -181,5 +292,22 @@ export async function readNodeStore(dataDir: string): Promise<NodeStoreReading> 
   } catch (error) {
     await storage.close();
     throw error;
+  }
+}
+
+/**
+ * Runs `read` over the history of a data directory opened read-only (no kernel, no
+ * crank, no byte changed): `cask history` and `cask fork` when no daemon runs.
+ */
+export async function readNodeHistory<T>(
+  dataDir: string,
+  read: (reader: HistoryReader) => Promise<T>,
+): Promise<T> {
+  const SQL = await initSqlJs();
+  const reading = await readNodeStore(dataDir);
+  try {
+    return await read(historyReader(SQL, reading.storage, reading.state));
+  } finally {
+    await reading.close();
   }
 }

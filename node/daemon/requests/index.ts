@@ -1,7 +1,12 @@
 /** Every request the daemon answers (and a CLI process answers for itself). */
+import { fork } from './fork.ts';
+import { history } from './history.ts';
 import { inspect } from './inspect.ts';
+import { keyHistory } from './key-history.ts';
+import { label } from './label.ts';
 import { release } from './release.ts';
 import { restart } from './restart.ts';
+import { restore } from './restore.ts';
 import { run } from './run.ts';
 import { send } from './send.ts';
 import { status } from './status.ts';
@@ -9,6 +14,7 @@ import { stop } from './stop.ts';
 import { terminate } from './terminate.ts';
 import { upgrade } from './upgrade.ts';
 import { versions } from './versions.ts';
+import { vatstoreAt } from './vatstore-at.ts';
 
 export const METHODS = {
   status,
@@ -21,6 +27,13 @@ export const METHODS = {
   run,
   upgrade,
   versions,
+  // History (docs/history.md).
+  history,
+  vatstoreAt,
+  keyHistory,
+  label,
+  restore,
+  fork,
 } as const;
 
 export type Methods = typeof METHODS;

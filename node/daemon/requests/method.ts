@@ -7,7 +7,7 @@
  */
 import type { Struct } from '@metamask/superstruct';
 import type { CutTail, KernelState, RecoveryReport } from '../../../kernel/index.ts';
-import type { NodeKernel } from '../../host/index.ts';
+import type { HistoryReader, NodeKernel } from '../../host/index.ts';
 
 /** What `inspect` reads: the kernel's state, between cranks, and its storage's. */
 export interface InspectionSource {
@@ -41,6 +41,8 @@ export interface RequestHooks {
   resume(): Promise<void>;
   /** Runs `read` over what inspect shows, changing nothing. */
   inspect<R>(read: (source: InspectionSource) => Promise<R>): Promise<R>;
+  /** Runs `read` over the kernel's history (docs/history.md), changing nothing. */
+  readHistory<R>(read: (reader: HistoryReader) => Promise<R>): Promise<R>;
   /** The daemon itself; undefined in a CLI process. */
   daemon?: DaemonSelf;
 }
