@@ -303,6 +303,24 @@ describe('vat upgrade', () => {
   });
 });
 
+/** Launches version 1 of the subject as the only vat of a kernel with a data directory. */
+async function launchSubject(
+  kernel: Kernel,
+  config: { deliveryTimeoutMs?: number } = {},
+) {
+  await kernel.launchCluster({
+    bootstrap: 'subject',
+    vats: {
+      subject: {
+        bundle: await bundle(upgradeVat('v1.js')),
+        parameters: {},
+        globals: [],
+        ...config,
+      },
+    },
+  });
+}
+
 describe('vat upgrade and restarts', () => {
   it('an upgrade under way when the kernel stops is rolled back and runs again after resume', async () => {
     const dataDir = await tempDir('cask-upgrade-');
@@ -316,17 +334,7 @@ describe('vat upgrade and restarts', () => {
         if (entry.text === 'version 2 spins') spinning();
       },
     });
-    await first.kernel.launchCluster({
-      bootstrap: 'subject',
-      vats: {
-        subject: {
-          bundle: await bundle(upgradeVat('v1.js')),
-          parameters: {},
-          globals: [],
-          deliveryTimeoutMs: 3000,
-        },
-      },
-    });
+    await launchSubject(first.kernel, { deliveryTimeoutMs: 3000 });
     await first.kernel.whenIdle();
     const vatId = first.kernel.state.getVatByName('subject')?.vatId ?? '';
     const root = first.kernel.rootOf('subject');
@@ -355,16 +363,7 @@ describe('vat upgrade and restarts', () => {
     const dataDir = await tempDir('cask-upgrade-');
     const v2 = await bundle(upgradeVat('v2.js'));
     const first = await makeNodeKernel({ dataDir });
-    await first.kernel.launchCluster({
-      bootstrap: 'subject',
-      vats: {
-        subject: {
-          bundle: await bundle(upgradeVat('v1.js')),
-          parameters: {},
-          globals: [],
-        },
-      },
-    });
+    await launchSubject(first.kernel);
     await first.kernel.whenIdle();
     const vatId = first.kernel.state.getVatByName('subject')?.vatId ?? '';
     const root = first.kernel.rootOf('subject');
