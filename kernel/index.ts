@@ -59,3 +59,16 @@ export {
   type KeyChange,
   type RetentionPolicy,
 } from './durability/index.ts';
+export {
+  historyReader,
+  labelCommit,
+  unlabelCommit,
+  LABEL_PATTERN,
+  type HistoryListing,
+  type HistoryReader,
+  type HistorySpace,
+  type LabellingParts,
+  type ListedCommit,
+  type SizedStorage,
+  type VatstoreAtPage,
+} from './history/index.ts';

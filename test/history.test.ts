@@ -164,6 +164,44 @@ describe('history', { timeout: 120_000 }, () => {
     await host.close();
   });
 
+  it('keeps every commit younger than keepFor, also after a restart, and lets older ones go', async () => {
+    let now = 1_000_000;
+    const aged: DurabilityOptions = {
+      ...OFTEN,
+      retention: { keepCheckpoints: 1, keepFor: 60_000 },
+      clock: () => now,
+    };
+    const { host, dataDir } = await counterKernel(1, aged);
+    const checkpointsAfter = async (h: Opened, n: number) => {
+      for (let i = 0; i < n; i += 1) await h.call('increment');
+      await h.kernel.whenIdle();
+      await h.durability?.settled();
+      return h.durability?.stats().checkpoints ?? 0;
+    };
+    // All of it younger than a minute: every checkpoint stays, though keepCheckpoints is 1.
+    expect(await checkpointsAfter(host, 20)).toBeGreaterThan(3);
+    const { commits } = await host.history();
+    const oldest = commits[0] as { lastCrank: number };
+    await host.close();
+    // A restart learns the earlier checkpoints' times from the log.
+    now += 30_000;
+    let again = await open(dataDir, aged);
+    expect(await checkpointsAfter(again, 10)).toBeGreaterThan(4);
+    expect((await again.history()).commits[0]?.lastCrank).toBe(oldest.lastCrank);
+    await again.close();
+    // Two minutes on, the commits of the first runs are older than a minute and go; the
+    // newest old checkpoint stays as the base of the younger commits.
+    now += 120_000;
+    again = await open(dataDir, aged);
+    const youngFrom = again.kernel.status().crank;
+    expect(await checkpointsAfter(again, 10)).toBeLessThanOrEqual(3);
+    const left = (await again.history()).commits;
+    expect(left[0]?.lastCrank).toBeGreaterThan(oldest.lastCrank);
+    expect(left[0]?.lastCrank).toBeLessThanOrEqual(youngFrom);
+    await again.restore(youngFrom);
+    await again.close();
+  });
+
   it('keeps history within 4× the live store under the default policy', async () => {
     const dataDir = await tempDir('cask-history-space-');
     let checkpoints = 0;

@@ -11,9 +11,12 @@
 import type { KernelStore, RowChange } from '../store/index.ts';
 import { crc32Chunked } from './crc32.ts';
 import {
+  decodeRecord,
+  decodeSegmentStart,
   encodeCheckpoint,
   encodeRecord,
   encodeSegmentHeader,
+  SEGMENT_HEADER_BYTES,
   type LogRecord,
 } from './format.ts';
 import { planRetention, type RetentionPolicy } from './retention.ts';
@@ -79,6 +82,8 @@ export class Durability {
   #nextSeq: number;
   #segments: number[];
   #checkpoints: number[];
+  /** When each checkpoint's state was current (or a later time), for an age policy. */
+  readonly #checkpointTimes = new Map<number, number>();
   #checkpointSeq: number;
   #checkpointBytes: number;
   #logBytes: number;
@@ -187,6 +192,7 @@ export class Durability {
   ): Promise<void> {
     // The export is the only part that stops the run queue; the rest runs alongside it.
     const started = this.#now();
+    this.#checkpointTimes.set(seq, this.#clock());
     const image = this.#store.export();
     this.#longestPause = Math.max(this.#longestPause, this.#now() - started);
     this.#onCheckpoint?.(seq);
@@ -218,11 +224,14 @@ export class Durability {
    * crash part way leaves a history that starts later, never one with a hole in it.
    */
   async #enforceRetention(): Promise<void> {
+    const aged = this.#retention?.keepFor !== undefined;
+    if (aged) await this.#learnCheckpointTimes();
     const plan = planRetention({
       checkpoints: this.#checkpoints,
       segments: this.#segments,
       labelled: labelledSeqs(this.#store),
       ...(this.#retention ? { policy: this.#retention } : {}),
+      ...(aged ? { checkpointTimes: this.#checkpointTimes, now: this.#clock() } : {}),
     });
     const dropped = new Set([
       ...this.#checkpoints.filter((c) => !plan.checkpoints.includes(c)),
@@ -235,6 +244,35 @@ export class Durability {
       await this.#storage.deleteLogSegment(first);
     }
     this.#segments = this.#segments.filter((s) => plan.segments.includes(s));
+  }
+
+  /**
+   * Times for the checkpoints taken before this Durability (found at recovery): the time
+   * of the record each was taken after, read once. One whose record is gone, or older
+   * than records' times, keeps no time, so it counts young.
+   */
+  async #learnCheckpointTimes(): Promise<void> {
+    const segments = [...this.#segments].sort((a, b) => a - b);
+    for (const c of this.#checkpoints) {
+      if (this.#checkpointTimes.has(c)) continue;
+      const first = segments.filter((s) => s <= c).at(-1);
+      if (first === undefined) continue;
+      const bytes = await this.#storage.readLogSegment(first);
+      const start = decodeSegmentStart(bytes).kind;
+      let offset =
+        start === 'header' ? SEGMENT_HEADER_BYTES : start === 'legacy' ? 0 : bytes.length;
+      while (offset < bytes.length) {
+        const decoded = decodeRecord(bytes, offset);
+        if (!decoded.ok) break;
+        offset = decoded.end;
+        if (decoded.record.seq >= c) {
+          if (decoded.record.seq === c && decoded.record.time !== undefined) {
+            this.#checkpointTimes.set(c, decoded.record.time);
+          }
+          break;
+        }
+      }
+    }
   }
 
   /**

@@ -41,6 +41,42 @@ describe('planRetention', () => {
     ).toEqual({ checkpoints: [15, 25], segments: [11, 26] });
   });
 
+  it('keeps what commits younger than keepFor need: the newest old checkpoint on', () => {
+    const checkpointTimes = new Map([
+      [10, 1_000],
+      [20, 2_000],
+      [30, 3_000],
+      [40, 4_000],
+    ]);
+    const plan = (now: number, times = checkpointTimes) =>
+      planRetention({
+        checkpoints: [10, 20, 30, 40],
+        segments: [1, 11, 21, 31, 41],
+        labelled: [],
+        policy: { keepCheckpoints: 1, keepFor: 1_500 },
+        checkpointTimes: times,
+        now,
+      });
+    // Younger than 1.5 s at 4.2 s: from 2.7 s on, which needs checkpoint 20.
+    expect(plan(4_200)).toEqual({ checkpoints: [20, 30, 40], segments: [21, 31, 41] });
+    expect(plan(10_000)).toEqual({ checkpoints: [40], segments: [41] });
+    // Nothing old enough yet: everything stays.
+    expect(plan(2_000).checkpoints).toEqual([10, 20, 30, 40]);
+    // A checkpoint of unknown time counts young.
+    expect(plan(10_000, new Map([[10, 1_000]])).checkpoints).toEqual([10, 20, 30, 40]);
+  });
+
+  it('refuses a keepFor that is not a number of milliseconds', () => {
+    expect(() =>
+      planRetention({
+        checkpoints: [1],
+        segments: [2],
+        labelled: [],
+        policy: { keepFor: -1 },
+      }),
+    ).toThrow('keepFor must be a number of milliseconds ≥ 0, not -1');
+  });
+
   it('refuses a policy that keeps no checkpoint', () => {
     expect(() =>
       planRetention({

@@ -65,6 +65,13 @@ describe('cask history, label, restore and fork without a daemon', () => {
     const { json } = await cask('history', '--data', dir);
     const commits = (json as { commits: ListedCommit[] }).commits;
     expect(commits.find((c) => c.lastCrank === two)?.labels).toEqual(['two']);
+    const removed = await cask('unlabel', '--data', dir, 'two');
+    expect(removed.json).toMatchObject({ crank: two, name: 'two' });
+    const after = (await cask('history', '--data', dir)).json as {
+      commits: ListedCommit[];
+    };
+    expect(after.commits.find((c) => c.lastCrank === two)?.labels).toEqual([]);
+    expect((await cask('label', '--data', dir, String(two), 'two')).code).toBe(0);
 
     const restored = await cask('restore', '--data', dir, String(two));
     expect(restored.code, restored.stderr).toBe(0);
@@ -104,6 +111,14 @@ describe('cask history, label, restore and fork without a daemon', () => {
       ['label', '--data', dir, String(cranks[1]), 'one'],
       /^cask: the label one already marks crank/u,
     );
+    await refused(
+      ['unlabel', '--data', dir, 'none'],
+      /^cask: no label is named none \(labels: one\)$/u,
+    );
+    await refused(
+      ['unlabel', '--data', dir, 'bad name'],
+      /^cask: "bad name" cannot be a label/u,
+    );
     const full = await tempDir('cask-cli-full-');
     await writeFile(join(full, 'mine'), 'x');
     await refused(
@@ -137,6 +152,10 @@ describe('cask restore through a daemon', () => {
         (await cask('fork', '--data', dir, String(cranks[2]), '--to', to)).code,
       ).toBe(0);
       expect(daemon.host.kernel.state.getVatByName('counter')?.incarnation).toBe(2);
+      expect((await cask('label', '--data', dir, String(cranks[1]), 'mid')).code).toBe(0);
+      const removed = await cask('unlabel', '--data', dir, 'mid');
+      expect(removed.json).toMatchObject({ crank: cranks[1], name: 'mid' });
+      expect(daemon.host.kernel.state.historyLabels()).toEqual([]);
     } finally {
       await daemon.stop();
     }

@@ -18,6 +18,7 @@ import { start } from './commands/start.ts';
 import { status } from './commands/status.ts';
 import { stop } from './commands/stop.ts';
 import { terminate } from './commands/terminate.ts';
+import { unlabel } from './commands/unlabel.ts';
 import { upgrade } from './commands/upgrade.ts';
 import { versions } from './commands/versions.ts';
 import { CommandFailed, type CliIo } from './io.ts';
@@ -79,6 +80,8 @@ commands:
       commits that changed KEY. Reads only.
   label --data DIR CRANK NAME
       Name the commit ending at CRANK; it is kept whatever the retention policy says.
+  unlabel --data DIR NAME
+      Remove the label NAME; its commit is then kept only while the policy keeps it.
   restore --data DIR CRANK
       Bring the whole kernel back to the state after the commit ending at CRANK, as a
       new commit (restore to the crank before it to undo). A daemon restores in place.
@@ -114,6 +117,7 @@ const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> =
   versions,
   history,
   label,
+  unlabel,
   restore,
   fork,
 };

@@ -10,41 +10,22 @@ import { readdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { SqlJsStatic } from 'sql.js';
 import {
-  forkImage,
-  History,
+  historyReader as kernelHistoryReader,
   HistoryError,
   installStateImage,
-  KernelState,
-  type HistoryCommit,
-  type KeyChange,
-  type VatstorePage,
+  type HistoryReader as KernelHistoryReader,
+  type KernelState,
 } from '../../kernel/index.ts';
 import { openFileStorage, type FileStorage } from '../file-storage/index.ts';
 
-export { HistoryError } from '../../kernel/index.ts';
+export {
+  HistoryError,
+  type HistoryListing,
+  type ListedCommit,
+} from '../../kernel/index.ts';
 
-/** A commit as `history` lists it: vats by name as well as id. */
-export interface ListedCommit extends Omit<HistoryCommit, 'vats'> {
-  vats: Array<{ vatId: string; name?: string }>;
-}
-
-export interface HistoryListing {
-  commits: ListedCommit[];
-  /** The live store (the newest checkpoint's bytes) and what all of history takes. */
-  space: { checkpointBytes: number; logBytes: number; liveBytes: number };
-}
-
-/** Reads history; every method changes nothing. */
-export interface HistoryReader {
-  history(): Promise<HistoryListing>;
-  /** What a vat's vatstore held after the commit ending at `crank` (paged). */
-  vatstoreAt(
-    crank: number,
-    vat: string,
-    options: { prefix?: string; after?: string; limit: number },
-  ): Promise<VatstorePage & { crank: number; vatId: string }>;
-  /** The retained commits that changed `key` of `vat`'s vatstore. */
-  keyHistory(vat: string, key: string): Promise<KeyChange[]>;
+/** Reads history; every method changes nothing (but fork, which writes a new directory). */
+export interface HistoryReader extends Omit<KernelHistoryReader, 'forkState'> {
   /** Writes a new data directory holding the kernel as of `crank`. */
   fork(
     crank: number,
@@ -58,56 +39,13 @@ export function historyReader(
   storage: FileStorage,
   state: KernelState,
 ): HistoryReader {
-  const history = () => new History(SQL, storage);
-  const vatIdOf = (vat: string, known: KernelState) =>
-    known.getVatByName(vat)?.vatId ?? (known.getVat(vat) ? vat : undefined);
+  const { forkState, ...reads } = kernelHistoryReader(SQL, storage, state);
   return {
-    async history() {
-      const h = history();
-      const labels = state.historyLabels();
-      const commits = (await h.commits(labels)).map((c) => ({
-        ...c,
-        vats: c.vats.map((vatId) => {
-          const name = state.getVat(vatId)?.name;
-          return name === undefined ? { vatId } : { vatId, name };
-        }),
-      }));
-      const sizes = await storage.sizes();
-      return {
-        commits,
-        space: {
-          checkpointBytes: sizes.checkpointBytes,
-          logBytes: sizes.logBytes,
-          liveBytes: sizes.newestCheckpointBytes,
-        },
-      };
-    },
-    async vatstoreAt(crank, vat, options) {
-      const { store } = await history().stateAt(crank);
-      try {
-        const then = new KernelState(store);
-        const vatId = vatIdOf(vat, then);
-        if (vatId === undefined) {
-          throw new HistoryError(`no vat ${JSON.stringify(vat)} at crank ${crank}`);
-        }
-        return { crank, vatId, ...then.readVatstore(vatId, options) };
-      } finally {
-        store.close();
-      }
-    },
-    async keyHistory(vat, key) {
-      return history().keyHistory(vatIdOf(vat, state) ?? vat, key);
-    },
+    ...reads,
     async fork(crank, toDir) {
       const dir = resolve(toDir);
       await refuseNonEmpty(dir);
-      const { store, seq } = await history().stateAt(crank);
-      let image: Uint8Array;
-      try {
-        image = forkImage(store);
-      } finally {
-        store.close();
-      }
+      const { image, seq } = await forkState(crank);
       const target = await openFileStorage(dir);
       try {
         // A checkpoint and no log: what recovery opens as a kernel at that seq.

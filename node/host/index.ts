@@ -6,9 +6,10 @@
  */
 import initSqlJs from 'sql.js';
 import {
-  History,
   HistoryError,
   KernelState,
+  labelCommit,
+  unlabelCommit,
   KernelStore,
   makeKernel,
   prepareRestore,
@@ -67,6 +68,8 @@ export interface NodeKernel {
     crank: number,
     name: string,
   ): Promise<{ crank: number; seq: number; name: string }>;
+  /** Removes the label `name`; refused (nothing changed) if no label has that name. */
+  unlabel(name: string): Promise<{ crank: number; seq: number; name: string }>;
   /**
    * Brings the whole kernel back to the state after the commit ending at `crank`, as a
    * new commit (`restoreCrank`); the kernel is then a new Kernel over the restored store
@@ -205,24 +208,12 @@ export async function makeNodeKernel(
     async label(crank, name) {
       const [log, files] = [durability, storage];
       if (!log || !files) throw noHistory();
-      if (!/^[A-Za-z0-9_.:@-]{1,64}$/u.test(name)) {
-        throw new HistoryError(
-          `${JSON.stringify(name)} cannot be a label (1 to 64 of A-Z a-z 0-9 _ . : @ -)`,
-        );
-      }
-      let seq = 0;
-      await kernel.putHistoryLabel(name, async () => {
-        await log.settled();
-        const taken = kernel.state.historyLabels().find((l) => l.name === name);
-        if (taken) {
-          throw new HistoryError(
-            `the label ${name} already marks crank ${taken.crank}; choose another name`,
-          );
-        }
-        ({ seq } = await new History(SQL, files).locate(crank));
-        return { crank, seq };
-      });
-      return { crank, seq, name };
+      return labelCommit({ SQL, storage: files, durability: log, kernel }, crank, name);
+    },
+    async unlabel(name) {
+      const [log, files] = [durability, storage];
+      if (!log || !files) throw noHistory();
+      return unlabelCommit({ SQL, storage: files, durability: log, kernel }, name);
     },
     restore(crank, { relaunch = false } = {}) {
       const run = (async () => {

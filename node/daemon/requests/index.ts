@@ -12,6 +12,7 @@ import { send } from './send.ts';
 import { status } from './status.ts';
 import { stop } from './stop.ts';
 import { terminate } from './terminate.ts';
+import { unlabel } from './unlabel.ts';
 import { upgrade } from './upgrade.ts';
 import { versions } from './versions.ts';
 import { vatstoreAt } from './vatstore-at.ts';
@@ -32,6 +33,7 @@ export const METHODS = {
   vatstoreAt,
   keyHistory,
   label,
+  unlabel,
   restore,
   fork,
 } as const;
