@@ -38,6 +38,7 @@ export {
   checkStateFile,
   exportStateFile,
   installStateImage,
+  stateFileOf,
   type CommitLog,
   type CutTail,
   type DurableStorage,

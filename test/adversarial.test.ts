@@ -430,6 +430,20 @@ describe(`a kernel under attack (seed ${SEED})`, () => {
       restartKernel: async () => {
         throw new Error('not here');
       },
+      history: {
+        read: async () => {
+          throw new Error('not here');
+        },
+        label: async () => {
+          throw new Error('not here');
+        },
+        unlabel: async () => {
+          throw new Error('not here');
+        },
+        restore: async () => {
+          throw new Error('not here');
+        },
+      },
       inspector: () =>
         ({ recent: () => [], delta: () => undefined }) as unknown as ReturnType<
           SurfaceHooks['inspector']

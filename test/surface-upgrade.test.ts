@@ -67,6 +67,20 @@ function hooksFor(c: TestCluster): SurfaceHooks {
     restartKernel: async () => {
       throw new Error('not here');
     },
+    history: {
+      read: async () => {
+        throw new Error('not here');
+      },
+      label: async () => {
+        throw new Error('not here');
+      },
+      unlabel: async () => {
+        throw new Error('not here');
+      },
+      restore: async () => {
+        throw new Error('not here');
+      },
+    },
     inspector: () => {
       throw new Error('not here');
     },

@@ -14,6 +14,8 @@ import {
   checkStateFile,
   exportStateFile,
   installStateImage,
+  prepareRestore,
+  type RestoreOutcome,
 } from '../../kernel/index.ts';
 import { openIndexedDbStorage } from '../storage/index.ts';
 import {
@@ -30,11 +32,13 @@ import {
   resolveCluster,
   shippedBundles,
 } from './clusters.ts';
+import { forkStateFile, label, readHistory, unlabel } from './history.ts';
 import { Inspector } from './inspector.ts';
 import { KERNEL_DATABASE, bootKernelHost, type KernelHost } from './kernel-host.ts';
 import { keepAliveWhileBusy } from './keep-alive.ts';
 import {
   EXPORT,
+  FORK,
   MAX_IMPORT_BYTES,
   asTransferRequest,
   type TransferRequest,
@@ -111,9 +115,59 @@ function reboot(): Promise<KernelHost> {
   return next;
 }
 
+/**
+ * Restores the kernel to the state after `crank` (docs/history.md): built off to the
+ * side while the kernel runs on (a refusal here changes nothing), then the kernel stops,
+ * the built state is installed as a new commit, and the kernel boots from storage —
+ * the old state or the new one, whichever storage holds if the install failed part way.
+ */
+async function restoreTo(crank: number): Promise<RestoreOutcome & { bootId: string }> {
+  const booted = current;
+  const host = await booted;
+  const prepared = await prepareRestore(
+    {
+      SQL: host.SQL,
+      storage: host.storage,
+      durability: host.durability,
+      store: host.store,
+      kernel: host.kernel,
+    },
+    crank,
+  );
+  if (current !== booted) {
+    prepared.discard();
+    throw new Error(
+      'restore refused: the kernel restarted while the restore was being prepared; nothing was changed, try again',
+    );
+  }
+  let outcome: RestoreOutcome | undefined;
+  let failure: unknown;
+  const replaced = (async () => {
+    try {
+      outcome = await prepared.install();
+    } catch (error) {
+      failure = error;
+    }
+    await host.durability.close().catch(() => undefined);
+    host.store.close();
+    inspector.reset();
+    return boot();
+  })();
+  current = replaced;
+  const next = await replaced;
+  if (failure !== undefined || !outcome) throw failure;
+  return { ...outcome, bootId: next.bootId };
+}
+
 const hooks: SurfaceHooks = {
   host: () => current,
   restartKernel: reboot,
+  history: {
+    read: async (read) => readHistory(await current, read),
+    label: async (crank, name) => label(await current, crank, name),
+    unlabel: async (name) => unlabel(await current, name),
+    restore: restoreTo,
+  },
   resolveCluster,
   readBundle: readVatCode,
   shippedBundles,
@@ -178,6 +232,16 @@ async function transfer(request: TransferRequest): Promise<Record<string, unknow
     );
     const stamp = new Date().toISOString().replace(/[:.]/gu, '-');
     return { bytes, fileName: `cask-state-${stamp}.cask` };
+  }
+  if (request.type === FORK) {
+    const asked = request.crank;
+    if (typeof asked !== 'number' || !Number.isSafeInteger(asked) || asked < 0) {
+      throw new Error(
+        `fork refused: crank must be a whole number ≥ 0, not ${JSON.stringify(asked) ?? String(asked)}`,
+      );
+    }
+    const { bytes, crank, seq } = await forkStateFile(await current, asked);
+    return { bytes, crank, seq, fileName: `cask-fork-crank-${crank}.cask` };
   }
   return importState(request.bytes);
 }

@@ -220,6 +220,28 @@ describe('IndexedDB storage', () => {
     await storage.close();
   });
 
+  it('sums what it holds: every log chunk, every checkpoint, and the newest checkpoint', async () => {
+    const storage = await openIndexedDbStorage(fresh('sizes'));
+    expect(await storage.sizes()).toEqual({
+      logBytes: 0,
+      checkpointBytes: 0,
+      newestCheckpointBytes: 0,
+    });
+    await storage.openLogSegment(1);
+    await storage.appendLog(bytes(1, 2, 3));
+    await storage.openLogSegment(9);
+    await storage.appendLog(bytes(4, 5));
+    await storage.writeCheckpoint(8, new Uint8Array(100));
+    await storage.writeCheckpoint(20, new Uint8Array(30));
+    await storage.writeCheckpoint(3, new Uint8Array(7));
+    expect(await storage.sizes()).toEqual({
+      logBytes: 5,
+      checkpointBytes: 137,
+      newestCheckpointBytes: 30,
+    });
+    await storage.close();
+  });
+
   it('stores a view as its own bytes, not the whole buffer behind it', async () => {
     const name = fresh('view');
     const storage = await openIndexedDbStorage(name);

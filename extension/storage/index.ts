@@ -44,6 +44,12 @@ export class IndexedDbStorageError extends Error {
 export interface IndexedDbStorage extends DurableStorage {
   /** The IndexedDB database's name. */
   readonly name: string;
+  /** Bytes held: all log chunks, all checkpoints, the newest checkpoint (history's space). */
+  sizes(): Promise<{
+    logBytes: number;
+    checkpointBytes: number;
+    newestCheckpointBytes: number;
+  }>;
 }
 
 /** Says what an IndexedDB error means, for a person reading the kernel's error. */
@@ -391,6 +397,43 @@ class Storage implements IndexedDbStorage {
         }
       };
       return () => tails;
+    });
+  }
+
+  sizes(): Promise<{
+    logBytes: number;
+    checkpointBytes: number;
+    newestCheckpointBytes: number;
+  }> {
+    return this.#run('sizes', [CHECKPOINTS, LOG], 'readonly', (tx, fail) => {
+      const sizes = { logBytes: 0, checkpointBytes: 0, newestCheckpointBytes: 0 };
+      // IndexedDB keeps no sizes: one pass of cursors over the values (history's space
+      // is asked for rarely, when the History view opens).
+      const count = (store: string, add: (bytes: number, key: IDBValidKey) => void) => {
+        const request = tx.objectStore(store).openCursor();
+        request.onsuccess = () => {
+          try {
+            const cursor = request.result;
+            if (!cursor) return;
+            add(chunkOf(cursor.value, `${store} ${String(cursor.key)}`).length, cursor.key);
+            cursor.continue();
+          } catch (error) {
+            fail(error as Error);
+          }
+        };
+      };
+      let newest = -1;
+      count(CHECKPOINTS, (bytes, key) => {
+        sizes.checkpointBytes += bytes;
+        if (Number(key) > newest) {
+          newest = Number(key);
+          sizes.newestCheckpointBytes = bytes;
+        }
+      });
+      count(LOG, (bytes) => {
+        sizes.logBytes += bytes;
+      });
+      return () => sizes;
     });
   }
 

@@ -102,3 +102,13 @@ export function importKernelState(
 ): Promise<{ vats: number; crank: number }> {
   return transfer({ type: 'cask:import', bytes });
 }
+
+/**
+ * The kernel as of `crank`, as a state file (docs/history.md): a fork to try things on,
+ * imported here or in another profile. The kernel's own state is not touched.
+ */
+export function forkKernelState(
+  crank: number,
+): Promise<{ bytes: Uint8Array; fileName: string; crank: number; seq: number }> {
+  return transfer({ type: 'cask:fork', crank });
+}

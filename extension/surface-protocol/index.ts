@@ -7,6 +7,8 @@ import type {
   CrankDeltaRecord,
   CrankRecord,
   DurabilityStats,
+  HistorySpace,
+  ListedCommit,
   KernelStatus,
   RecoveryReport,
   VatLogEntry,
@@ -133,4 +135,14 @@ export interface UpgradeReport {
   version: number;
   incarnationNumber: number;
   bundleId: string;
+}
+
+/** The `history` request's result: one page of retained commits, newest first. */
+export interface HistoryPage {
+  commits: ListedCommit[];
+  /** Older commits remain: ask again with `before` the last one's seq. */
+  more: boolean;
+  /** Retained commits in all. */
+  total: number;
+  space: HistorySpace;
 }

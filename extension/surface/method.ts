@@ -7,9 +7,11 @@ import type { Struct } from '@metamask/superstruct';
 import type {
   ClusterConfig,
   Durability,
+  HistoryReader,
   Kernel,
   RecoveryReport,
   ResolvedCluster,
+  RestoreOutcome,
   VatBundle,
   VatCode,
 } from '../../kernel/index.ts';
@@ -51,6 +53,22 @@ export interface SurfaceHooks {
   inspector(): CrankHistory;
   /** Stops the kernel and boots it again from storage; resolves to the new boot. */
   restartKernel(): Promise<SurfaceHost>;
+  /** The booted kernel's history (docs/history.md). */
+  history: SurfaceHistory;
+}
+
+/** What the history requests need of the host. */
+export interface SurfaceHistory {
+  /** Runs `read` between cranks, once everything committed is durable. */
+  read<T>(read: (reader: HistoryReader) => Promise<T>): Promise<T>;
+  label(crank: number, name: string): Promise<{ crank: number; seq: number; name: string }>;
+  unlabel(name: string): Promise<{ crank: number; seq: number; name: string }>;
+  /**
+   * Brings the whole kernel back to the state after `crank`, as a new commit, and boots
+   * it again from there (vats relaunched); refused, nothing changed, for a crank not
+   * retained.
+   */
+  restore(crank: number): Promise<RestoreOutcome & { bootId: string }>;
 }
 
 export interface SurfaceMethod<P, R> {

@@ -33,6 +33,7 @@ export {
   checkStateFile,
   exportStateFile,
   installStateImage,
+  stateFileOf,
 } from './state-file.ts';
 export type { CutTail, DurableStorage } from './storage.ts';
 export {

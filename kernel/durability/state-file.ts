@@ -18,7 +18,11 @@ export async function exportStateFile(
   store: KernelStore,
   seq: number,
 ): Promise<Uint8Array> {
-  const image = store.export();
+  return stateFileOf(store.export(), seq);
+}
+
+/** The state file of a database image (a fork's), labelled with the log seq it is at. */
+export async function stateFileOf(image: Uint8Array, seq: number): Promise<Uint8Array> {
   return encodeCheckpoint(seq, image, await crc32Chunked(image));
 }
 

@@ -1,4 +1,6 @@
 import { crankDelta } from './crank-delta.ts';
+import { history } from './history.ts';
+import { label, unlabel } from './label.ts';
 import { launchCluster } from './launch-cluster.ts';
 import { listBundles } from './list-bundles.ts';
 import { listVats } from './list-vats.ts';
@@ -9,12 +11,14 @@ import { readVatstore } from './read-vatstore.ts';
 import { recentCranks } from './recent-cranks.ts';
 import { restartKernel } from './restart-kernel.ts';
 import { restartVat } from './restart-vat.ts';
+import { restore } from './restore.ts';
 import { setPaused } from './run-queue.ts';
 import { send } from './send.ts';
 import { status } from './status.ts';
 import { terminateVat } from './terminate-vat.ts';
 import { upgradeVat } from './upgrade-vat.ts';
 import { vatVersions } from './vat-versions.ts';
+import { keyHistory, vatstoreAt } from './vatstore-at.ts';
 import { whenIdle } from './when-idle.ts';
 
 /** Every request the surface answers. */
@@ -38,4 +42,11 @@ export const METHODS = [
   recentCranks,
   crankDelta,
   query,
+  // History (docs/history.md); a fork is a state file (extension/background/state-transfer.ts).
+  history,
+  vatstoreAt,
+  keyHistory,
+  label,
+  unlabel,
+  restore,
 ] as const;

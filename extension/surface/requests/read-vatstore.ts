@@ -13,7 +13,7 @@ import { defineMethod, SurfaceError } from '../method.ts';
  * A value that is marshalled data (liveslots stores capdata `{"body":"#…","slots":[…]}`)
  * decoded to JSON, references as `{ "$kref": vref }`; undefined for anything else.
  */
-function decodeVatstoreValue(value: string): unknown {
+export function decodeVatstoreValue(value: string): unknown {
   if (!value.startsWith('{"body":"#')) return undefined;
   try {
     const data = JSON.parse(value) as { body?: unknown; slots?: unknown };
