@@ -39,7 +39,10 @@ export function label(
   return labelCommit(labelling(host), crank, name);
 }
 
-export function unlabel(host: KernelHost, name: string): ReturnType<typeof unlabelCommit> {
+export function unlabel(
+  host: KernelHost,
+  name: string,
+): ReturnType<typeof unlabelCommit> {
   return unlabelCommit(labelling(host), name);
 }
 

@@ -415,7 +415,10 @@ class Storage implements IndexedDbStorage {
           try {
             const cursor = request.result;
             if (!cursor) return;
-            add(chunkOf(cursor.value, `${store} ${String(cursor.key)}`).length, cursor.key);
+            add(
+              chunkOf(cursor.value, `${store} ${String(cursor.key)}`).length,
+              cursor.key,
+            );
             cursor.continue();
           } catch (error) {
             fail(error as Error);

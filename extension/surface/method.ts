@@ -61,7 +61,10 @@ export interface SurfaceHooks {
 export interface SurfaceHistory {
   /** Runs `read` between cranks, once everything committed is durable. */
   read<T>(read: (reader: HistoryReader) => Promise<T>): Promise<T>;
-  label(crank: number, name: string): Promise<{ crank: number; seq: number; name: string }>;
+  label(
+    crank: number,
+    name: string,
+  ): Promise<{ crank: number; seq: number; name: string }>;
   unlabel(name: string): Promise<{ crank: number; seq: number; name: string }>;
   /**
    * Brings the whole kernel back to the state after `crank`, as a new commit, and boots

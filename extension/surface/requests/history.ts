@@ -1,11 +1,4 @@
-import {
-  defaulted,
-  integer,
-  min,
-  object,
-  optional,
-  size,
-} from '@metamask/superstruct';
+import { defaulted, integer, min, object, optional, size } from '@metamask/superstruct';
 import type { HistoryPage } from '../../surface-protocol/index.ts';
 import { defineMethod } from '../method.ts';
 
