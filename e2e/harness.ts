@@ -132,6 +132,40 @@ export class Cask {
     return answer.result as R;
   }
 
+  /**
+   * One state transfer with the worker (extension/background/state-transfer.ts), as the
+   * panel makes it: `bytes` travel as base64 both ways.
+   */
+  async transfer(
+    message: { type: string; [field: string]: unknown },
+    bytes?: Buffer,
+  ): Promise<{ ok: boolean; error?: string; bytes?: Buffer; [field: string]: unknown }> {
+    const answer = await this.page.evaluate(
+      async ([m, data]) => {
+        const registration = await navigator.serviceWorker.ready;
+        const channel = new MessageChannel();
+        const reply = new Promise<Record<string, unknown>>((resolve) => {
+          channel.port1.onmessage = (event) => resolve(event.data);
+        });
+        const sent =
+          data === null
+            ? m
+            : { ...m, bytes: Uint8Array.from(atob(data), (c) => c.charCodeAt(0)) };
+        registration.active?.postMessage(sent, [channel.port2]);
+        const { bytes: got, ...rest } = await reply;
+        if (!(got instanceof Uint8Array)) return rest;
+        let binary = '';
+        for (const byte of got) binary += String.fromCharCode(byte);
+        return { ...rest, bytes: btoa(binary) };
+      },
+      [message, bytes ? bytes.toString('base64') : null] as const,
+    );
+    const { bytes: base64, ...rest } = answer as { ok: boolean; bytes?: string };
+    return base64 === undefined
+      ? rest
+      : { ...rest, bytes: Buffer.from(base64, 'base64') };
+  }
+
   /** Stops every service worker of the browser, as Chrome does to an idle one. */
   async stopServiceWorker(): Promise<void> {
     const cdp = await this.context.newCDPSession(this.page);

@@ -3,39 +3,16 @@ import { expect, increment, test, type CrankInfo } from './fixtures.ts';
 
 /** exportKernelState as the panel does it (surface-client), bytes back as base64. */
 async function exportState(cask: Cask): Promise<string> {
-  return cask.page.evaluate(async () => {
-    const registration = await navigator.serviceWorker.ready;
-    const channel = new MessageChannel();
-    const answer = new Promise<{ ok: boolean; bytes?: Uint8Array; error?: string }>(
-      (resolve) => {
-        channel.port1.onmessage = (event) => resolve(event.data);
-      },
-    );
-    registration.active?.postMessage({ type: 'cask:export' }, [channel.port2]);
-    const { ok, bytes, error } = await answer;
-    if (!ok || !bytes) throw new Error(error);
-    let binary = '';
-    for (const byte of bytes) binary += String.fromCharCode(byte);
-    return btoa(binary);
-  });
+  const { ok, bytes, error } = await cask.transfer({ type: 'cask:export' });
+  if (!ok || !bytes) throw new Error(error);
+  return bytes.toString('base64');
 }
 
 async function importState(
   cask: Cask,
   base64: string,
 ): Promise<{ ok: boolean; vats?: number; error?: string }> {
-  return cask.page.evaluate(async (data) => {
-    const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
-    const registration = await navigator.serviceWorker.ready;
-    const channel = new MessageChannel();
-    const answer = new Promise<{ ok: boolean; vats?: number; error?: string }>(
-      (resolve) => {
-        channel.port1.onmessage = (event) => resolve(event.data);
-      },
-    );
-    registration.active?.postMessage({ type: 'cask:import', bytes }, [channel.port2]);
-    return answer;
-  }, base64);
+  return cask.transfer({ type: 'cask:import' }, Buffer.from(base64, 'base64'));
 }
 
 test('recent cranks are listed, and a crank delta shows each key before and after', async ({

@@ -142,9 +142,14 @@ async function restoreTo(crank: number): Promise<RestoreOutcome & { bootId: stri
   }
   let outcome: RestoreOutcome | undefined;
   let failure: unknown;
+  // Said in the worker's console, for a person watching it (and e2e's kill points).
+  console.info(`Cask: restore to crank ${crank}: state built; installing`);
   const replaced = (async () => {
     try {
       outcome = await prepared.install();
+      console.info(
+        `Cask: restore to crank ${crank}: installed as crank ${outcome.restoreCrank}; booting`,
+      );
     } catch (error) {
       failure = error;
     }

@@ -12,6 +12,7 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import { KernelFeed, useFeed, type FeedState } from './kernel.ts';
 import { formatTime } from './ui.tsx';
 import { Cranks } from './views/cranks.tsx';
+import { History } from './views/history.tsx';
 import { Logs } from './views/logs.tsx';
 import { Metrics } from './views/metrics.tsx';
 import { Overview } from './views/overview.tsx';
@@ -30,6 +31,7 @@ const VIEWS = {
   send: 'Send',
   sql: 'SQL',
   metrics: 'Metrics',
+  history: 'History',
   state: 'State',
 } as const;
 
@@ -87,6 +89,7 @@ function App() {
         {view === 'send' && <Send />}
         {view === 'sql' && <Sql />}
         {view === 'metrics' && <Metrics state={state} />}
+        {view === 'history' && <History feed={feed} />}
         {view === 'state' && <State feed={feed} />}
       </main>
     </div>

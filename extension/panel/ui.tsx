@@ -1,4 +1,7 @@
-/** Small pieces the views share: error lines, JSON blocks, number and time formats. */
+/**
+ * Small pieces the views share: error lines, JSON blocks, number and time formats, a
+ * file download.
+ */
 import type { ComponentChildren } from 'preact';
 
 /** An error from a request, shown where it happened (nothing when there is none). */
@@ -73,4 +76,18 @@ export function formatTime(at: number, ms = false): string {
 
 export function formatMs(ms: number): string {
   return ms < 10 ? ms.toFixed(2) : ms < 100 ? ms.toFixed(1) : ms.toFixed(0);
+}
+
+/** Saves bytes as a file through a temporary object URL and an <a download>. */
+export function download(bytes: Uint8Array, fileName: string): void {
+  const url = URL.createObjectURL(
+    new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }),
+  );
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = fileName;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }

@@ -12,6 +12,7 @@ import {
 
 export type {
   CrankInfo,
+  HistoryPage,
   KernelEvent,
   VatLogInfo,
   ShippedBundle,

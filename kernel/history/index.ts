@@ -25,7 +25,7 @@ export interface ListedCommit extends Omit<HistoryCommit, 'vats'> {
   vats: Array<{ vatId: string; name?: string }>;
 }
 
-/** What history takes: all checkpoints and log, and the live store (the newest checkpoint). */
+/** What history takes: all checkpoints and log, beside the live store's database. */
 export interface HistorySpace {
   checkpointBytes: number;
   logBytes: number;
@@ -92,12 +92,14 @@ export function historyReader(
         }),
       }));
       const sizes = await storage.sizes();
+      const page = (pragma: string) =>
+        Number(state.store.one(`PRAGMA ${pragma}`)?.[0] ?? 0);
       return {
         commits,
         space: {
           checkpointBytes: sizes.checkpointBytes,
           logBytes: sizes.logBytes,
-          liveBytes: sizes.newestCheckpointBytes,
+          liveBytes: page('page_count') * page('page_size'),
         },
       };
     },

@@ -9,7 +9,7 @@
 import { useState } from 'preact/hooks';
 import { exportKernelState, importKernelState } from '../../surface-client/index.ts';
 import { useAction, type KernelFeed } from '../kernel.ts';
-import { ErrorLine, View, formatBytes } from '../ui.tsx';
+import { ErrorLine, View, download, formatBytes } from '../ui.tsx';
 
 interface Chosen {
   name: string;
@@ -117,18 +117,4 @@ export function State({ feed }: { feed: KernelFeed }) {
       ) : null}
     </View>
   );
-}
-
-/** Saves bytes as a file through a temporary object URL and an <a download>. */
-function download(bytes: Uint8Array, fileName: string): void {
-  const url = URL.createObjectURL(
-    new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }),
-  );
-  const link = document.createElement('a');
-  link.href = url;
-  link.download = fileName;
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }

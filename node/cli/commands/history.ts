@@ -35,7 +35,7 @@ export async function history(args: string[], io: CliIo): Promise<number> {
     for (const c of listing.commits as ListedCommit[]) io.stderr(commitLine(c));
     const { checkpointBytes, logBytes, liveBytes } = listing.space;
     io.stderr(
-      `${listing.commits.length} commit(s) retained; history takes ${checkpointBytes + logBytes} bytes (checkpoints ${checkpointBytes}, log ${logBytes}), ${liveBytes > 0 ? `${((checkpointBytes + logBytes) / liveBytes).toFixed(2)}× the live state (${liveBytes} bytes)` : 'no checkpoint yet'}`,
+      `${listing.commits.length} commit(s) retained; history takes ${checkpointBytes + logBytes} bytes (checkpoints ${checkpointBytes}, log ${logBytes}), ${((checkpointBytes + logBytes) / Math.max(liveBytes, 1)).toFixed(2)}× the live state (${liveBytes} bytes)`,
     );
     io.stdout(JSON.stringify(listing));
     return 0;
