@@ -133,6 +133,21 @@ test('a restore survives a service-worker stop and a browser restart', async ({
   expect(await increment(cask)).toBe(target.count + 1);
 });
 
+test('two restores asked at once run one after the other, each answered', async ({
+  cask,
+}) => {
+  const one = await stepTo(cask);
+  const two = await stepTo(cask);
+  await stepTo(cask);
+  const [first, second] = await Promise.all([
+    cask.ask<Restored>('restore', { crank: one.crank }),
+    cask.ask<Restored>('restore', { crank: two.crank }),
+  ]);
+  expect(first.crank).toBe(one.crank);
+  expect(second.undoCrank).toBeGreaterThanOrEqual(first.restoreCrank);
+  expect(await count(cask)).toBe(two.count);
+});
+
 test('a worker stopped in the middle of a restore comes back on the old state or the new, never a mix', async ({
   cask,
 }) => {

@@ -126,6 +126,21 @@ describe('history', { timeout: 120_000 }, () => {
     await host.close();
   });
 
+  it('runs two restores asked at once one after the other, each answered truly', async () => {
+    const { host, after } = await counterKernel(3);
+    const [one, two] = [after[0], after[1]] as Array<{ crank: number; dump: Dump }>;
+    const [first, second] = await Promise.all([
+      host.restore(one.crank, { relaunch: true }),
+      host.restore(two.crank, { relaunch: true }),
+    ]);
+    expect(first.crank).toBe(one.crank);
+    expect(second.crank).toBe(two.crank);
+    // The second began from the state the first left.
+    expect(second.undoCrank).toBeGreaterThanOrEqual(first.restoreCrank);
+    expect(await host.call('getCount')).toBe(2);
+    await host.close();
+  });
+
   it('survives a restart after a restore: recovery opens the restored state', async () => {
     const { host, dataDir, after } = await counterKernel(12);
     await host.restore(after[2]?.crank as number);

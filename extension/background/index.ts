@@ -121,7 +121,16 @@ function reboot(): Promise<KernelHost> {
  * the built state is installed as a new commit, and the kernel boots from storage —
  * the old state or the new one, whichever storage holds if the install failed part way.
  */
-async function restoreTo(crank: number): Promise<RestoreOutcome & { bootId: string }> {
+let restoring: Promise<unknown> = Promise.resolve();
+
+/** One restore at a time: a second starts from the kernel the first leaves. */
+function restoreTo(crank: number): Promise<RestoreOutcome & { bootId: string }> {
+  const run = restoring.then(() => restoreNow(crank));
+  restoring = run.catch(() => undefined);
+  return run;
+}
+
+async function restoreNow(crank: number): Promise<RestoreOutcome & { bootId: string }> {
   const booted = current;
   const host = await booted;
   const prepared = await prepareRestore(

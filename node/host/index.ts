@@ -216,7 +216,9 @@ export async function makeNodeKernel(
       return unlabelCommit({ SQL, storage: files, durability: log, kernel }, name);
     },
     restore(crank, { relaunch = false } = {}) {
+      // One at a time: a second restore starts from the kernel the first leaves.
       const run = (async () => {
+        if (restoring) await restoring;
         const [log, files] = [durability, storage];
         if (!log || !files) throw noHistory();
         // Built off to the side while the kernel runs on; refused before anything stops.
