@@ -9,6 +9,7 @@
 import type { Runtime } from 'webextension-polyfill';
 import type { CrankDeltaRecord, CrankRecord, VatLogEntry } from '../../kernel/index.ts';
 import {
+  CRANK_EVENT_INTERVAL_MS,
   HISTORY,
   LOG_HISTORY,
   type CrankHistory,
@@ -34,6 +35,9 @@ export class Inspector implements CrankHistory {
   readonly #logs: VatLogInfo[] = [];
   readonly #status: () => Promise<unknown>;
   #statusTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Cranks not yet sent to the panels, and the timer that sends them. */
+  #unsent: CrankInfo[] = [];
+  #crankTimer: ReturnType<typeof setTimeout> | undefined;
 
   /** @param status - the kernel status as the surface reports it */
   constructor(status: () => Promise<unknown>) {
@@ -60,12 +64,25 @@ export class Inspector implements CrankHistory {
       const dropped = this.#cranks.shift();
       if (dropped) this.#deltas.delete(dropped.crank);
     }
-    this.#broadcast({ type: 'crank', crank: info });
+    if (this.#ports.size > 0) {
+      this.#unsent.push(info);
+      this.#crankTimer ??= setTimeout(() => this.#sendCranks(), CRANK_EVENT_INTERVAL_MS);
+    }
     this.statusChanged();
+  }
+
+  #sendCranks(): void {
+    clearTimeout(this.#crankTimer);
+    this.#crankTimer = undefined;
+    const cranks = this.#unsent;
+    this.#unsent = [];
+    if (cranks.length > 0) this.#broadcast({ type: 'cranks', cranks });
   }
 
   /** kernel onVatLog hook: kept, and sent to the panels. */
   recordVatLog(entry: VatLogEntry): void {
+    // A line comes after the cranks before it.
+    this.#sendCranks();
     const line: VatLogInfo = { ...entry, at: Date.now() };
     this.#logs.push(line);
     if (this.#logs.length > LOG_HISTORY) this.#logs.shift();
@@ -114,6 +131,7 @@ export class Inspector implements CrankHistory {
 
   /** Forgets the history (the kernel's state was replaced). */
   reset(): void {
+    this.#unsent = [];
     this.#cranks.length = 0;
     this.#deltas.clear();
     this.#logs.length = 0;

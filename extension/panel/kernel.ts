@@ -118,9 +118,15 @@ export class KernelFeed {
       } else if (event.type === 'vatLog') {
         this.#set({ vatLogs: [...this.state.vatLogs, event.line].slice(-MAX_VAT_LOGS) });
       } else {
-        if (pending) pending.push(event.crank);
-        else this.#set({ cranks: appendCrank(this.state.cranks, event.crank) });
-        for (const listener of this.#crankListeners) listener(event.crank);
+        if (pending) pending.push(...event.cranks);
+        else {
+          let cranks = this.state.cranks;
+          for (const crank of event.cranks) cranks = appendCrank(cranks, crank);
+          this.#set({ cranks });
+        }
+        for (const crank of event.cranks) {
+          for (const listener of this.#crankListeners) listener(crank);
+        }
       }
     };
     const onDisconnect = () => {

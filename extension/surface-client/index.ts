@@ -43,8 +43,8 @@ export async function askKernel<R = unknown>(
 }
 
 /**
- * Opens the kernel's live event stream (a crank event per crank, a status event after
- * changes, at most four a second); returns a function that closes it. `onDisconnect`
+ * Opens the kernel's live event stream (the new cranks at most ten times a second, a
+ * status event after changes at most four a second); returns a function that closes it. `onDisconnect`
  * is called if the worker goes away (it stops when idle): reconnect to go on.
  */
 export function subscribeKernelEvents(
