@@ -128,7 +128,10 @@ describe('history', { timeout: 120_000 }, () => {
 
   it('runs two restores asked at once one after the other, each answered truly', async () => {
     const { host, after } = await counterKernel(3);
-    const [one, two] = [after[0], after[1]] as Array<{ crank: number; dump: Dump }>;
+    const [one, two] = [after[0], after[1]] as [
+      { crank: number; dump: Dump },
+      { crank: number; dump: Dump },
+    ];
     const [first, second] = await Promise.all([
       host.restore(one.crank, { relaunch: true }),
       host.restore(two.crank, { relaunch: true }),

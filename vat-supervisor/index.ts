@@ -16,6 +16,7 @@ import { makeVatHandledPromise } from './send-only.ts';
 import {
   PROTOCOL_VERSION,
   ProtocolError,
+  initVatPairs,
   parseKernelToVat,
   type CapData,
   type CrankDelta,
@@ -357,8 +358,8 @@ export function makeVatSupervisor({
         withheld: WITHHELD_GLOBALS,
       });
     };
-    store = new VatstoreCache(message.state);
     try {
+      store = new VatstoreCache(initVatPairs(message.state));
       ({ dispatch } = makeLiveSlots(
         syscall,
         message.vatId,

@@ -435,7 +435,7 @@ export class VatWarehouse {
       bundle: JSON.parse(this.#state.getBundle(vat.bundleId)) as VatBundle,
       globals: vat.globals,
       ...(vat.network ? { network: vat.network } : {}),
-      state: this.#state.loadVatstore(vat.vatId),
+      state: this.#state.loadVatstoreJson(vat.vatId),
     };
     let channel;
     try {

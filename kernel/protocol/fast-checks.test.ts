@@ -4,6 +4,7 @@ import { isValidDeliver, isValidDelivered } from './fast-checks.ts';
 import {
   KernelToVatStruct,
   VatToKernelStruct,
+  initVatPairs,
   parseKernelToVat,
   parseVatToKernel,
 } from './index.ts';
@@ -311,5 +312,42 @@ describe('fast protocol checks', () => {
     expect(() => parseVatToKernel({ type: 'reboot' })).toThrow(
       'invalid message from vat at type: At path: type -- Expected the literal `"one of: vatReady, vatInitFailed, delivered, deliveryFailed, vatLog, settleRequest"`, but received: "reboot"',
     );
+  });
+
+  it('checks an initVat whole: its vatstore by hand, everything else by the schema', () => {
+    const init = {
+      type: 'initVat',
+      protocolVersion: 1,
+      vatId: 'v1',
+      incarnation: 0,
+      bundle: {
+        moduleFormat: 'endoZipBase64',
+        endoZipBase64: 'UEsFBg==',
+        endoZipBase64Sha512: 'ab',
+      },
+      globals: [],
+      state: Array.from({ length: 1000 }, (_, i) => [`k${i}`, `${i}`]),
+    };
+    expect(parseKernelToVat(init)).toBe(init);
+    // A bad pair leaves the hand-written check to the schema, which names it.
+    const badPair = { ...init, state: [...init.state, ['k', 7]] };
+    expect(() => parseKernelToVat(badPair)).toThrow(
+      /^invalid message from kernel at state: /u,
+    );
+    // Good pairs do not excuse the rest of the message.
+    expect(() => parseKernelToVat({ ...init, incarnation: -1 })).toThrow(
+      /^invalid message from kernel at incarnation: /u,
+    );
+    expect(() => parseKernelToVat({ ...init, extra: true })).toThrow(
+      /^invalid message from kernel at extra: /u,
+    );
+    // What the kernel sends: the pairs as one JSON text, read back by the supervisor.
+    const asJson = { ...init, state: JSON.stringify(init.state) };
+    expect(parseKernelToVat(asJson)).toBe(asJson);
+    expect(initVatPairs(asJson.state)).toEqual(init.state);
+    expect(() => initVatPairs('[["k", 1]]')).toThrow(
+      'invalid initVat state: not an array of [string, string]',
+    );
+    expect(() => initVatPairs('[["k"')).toThrow(/^invalid initVat state: not JSON/u);
   });
 });

@@ -213,3 +213,19 @@ export function isValidDelivered(
     (!Object.hasOwn(value, 'info') || isRecord(value.info))
   );
 }
+
+/** An array of [string, string]: a vatstore's pairs. */
+export const isStringPairs = (value: unknown): boolean => isArrayOf(value, isStringPair);
+
+/**
+ * True for an object typed `initVat` whose `state` is certainly a string or an array of
+ * [string, string]: the vatstore it carries (100k pairs at 100k keys, which the schema
+ * took most of a worker's start to check). Its other fields are the schema's to decide.
+ */
+export function hasValidInitVatState(value: unknown): value is Rec & { state: unknown } {
+  return (
+    isRecord(value) &&
+    value.type === 'initVat' &&
+    (isString(value.state) || isStringPairs(value.state))
+  );
+}

@@ -916,6 +916,19 @@ export class KernelState {
   // ---- vatstores ----
 
   /** A vat's whole vatstore, ordered by key, as initVat carries it. */
+  /**
+   * A vat's whole vatstore as the JSON text of its [key, value] pairs in key order, built
+   * by SQLite: what `initVat` carries. One string crosses to a worker for a fraction of
+   * what 100k pairs cost to build here and to clone.
+   */
+  loadVatstoreJson(vatId: VatId): string {
+    const row = this.#store.one(
+      'SELECT json_group_array(json_array(key, value) ORDER BY key) FROM vatstore WHERE vat_id = ?',
+      [vatId],
+    );
+    return str(row?.[0] ?? '[]');
+  }
+
   loadVatstore(vatId: VatId): Array<[string, string]> {
     return this.#store
       .all('SELECT key, value FROM vatstore WHERE vat_id = ? ORDER BY key', [vatId])

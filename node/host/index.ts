@@ -30,7 +30,7 @@ import {
   type FileStorage,
   type FileSystem,
 } from '../file-storage/index.ts';
-import { makeNodeVatLauncher } from '../vat-worker/index.ts';
+import { makeNodeVatLauncher, type NodeVatLauncher } from '../vat-worker/index.ts';
 import { historyReader, type HistoryReader } from './history.ts';
 
 export {
@@ -125,7 +125,17 @@ function printVatLog(entry: VatLogEntry): void {
 export async function makeNodeKernel(
   options: NodeKernelOptions = {},
 ): Promise<NodeKernel> {
-  const SQL = await initSqlJs();
+  // A kernel on a data directory has vats to resume, most likely: one worker loads its
+  // code while sql.js starts and the store is recovered.
+  const ownLauncher =
+    options.launcher === undefined
+      ? makeNodeVatLauncher({ warm: options.dataDir === undefined ? 0 : 1 })
+      : undefined;
+  const launcher = options.launcher ?? (ownLauncher as NodeVatLauncher);
+  const SQL = await initSqlJs().catch(async (error: unknown) => {
+    await ownLauncher?.close();
+    throw error;
+  });
   let store: KernelStore;
   let durability: Durability | undefined;
   let storage: FileStorage | undefined;
@@ -134,7 +144,10 @@ export async function makeNodeKernel(
     storage = await openFileStorage(
       options.dataDir,
       options.fileSystem ? { fs: options.fileSystem } : {},
-    );
+    ).catch(async (error: unknown) => {
+      await ownLauncher?.close();
+      throw error;
+    });
     try {
       ({
         store,
@@ -143,6 +156,7 @@ export async function makeNodeKernel(
       } = await recoverStore(SQL, storage, options.durability));
     } catch (error) {
       await storage.close();
+      await ownLauncher?.close();
       throw error;
     }
   } else {
@@ -152,7 +166,7 @@ export async function makeNodeKernel(
     makeKernel({
       store: over,
       platform: {
-        vats: options.launcher ?? makeNodeVatLauncher(),
+        vats: launcher,
         now: () => performance.now(),
         ...(options.clock ? { clock: options.clock } : {}),
       },
@@ -253,6 +267,7 @@ export async function makeNodeKernel(
         await durability?.close();
         await storage?.close();
         store.close();
+        await ownLauncher?.close();
       })();
       return closing;
     },
