@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { removeTempDirs, tempDir } from './fixtures/temp-dirs.ts';
 import { capdataToJson, type CrankRecord, type KRef } from '../kernel/index.ts';
 import { makeNodeKernel } from '../node/host/index.ts';
+import { makeNodeVatLauncher } from '../node/vat-worker/index.ts';
 import { resolveCluster, sampleVat } from './kernel-harness.ts';
 
 afterAll(removeTempDirs);
@@ -52,6 +53,92 @@ describe('resume from a data directory', () => {
     expect(second.cranks.filter((c) => c.method === 'bootstrap')).toEqual([]);
     expect(second.kernel.state.getVatByName('counter')?.incarnation).toBe(1);
     await second.close();
+  });
+
+  it('starts only the vats that get a delivery, each at its first, and all at once when asked', async () => {
+    const dataDir = await tempDir('cask-resume-');
+    const first = await open(dataDir);
+    const { result } = await first.kernel.launchCluster(
+      await cluster({ counter: 'counter.js', other: 'counter.js' }, 'counter'),
+    );
+    await result;
+    const counter = first.kernel.rootOf('counter');
+    const other = first.kernel.rootOf('other');
+    expect((await first.call(counter, 'increment')).value).toBe(1);
+    expect((await first.call(other, 'increment', 5)).value).toBe(5);
+    await first.close();
+
+    const counting = (launched: string[]) => {
+      const launcher = makeNodeVatLauncher();
+      return {
+        launch: (vatId: string) => {
+          launched.push(vatId);
+          return launcher.launch(vatId);
+        },
+      };
+    };
+    const launched: string[] = [];
+    const second = await makeNodeKernel({ dataDir, launcher: counting(launched) });
+    await second.kernel.resume();
+    expect(launched).toEqual([]);
+    const s = await second.kernel.queueMessage(counter, 'increment', []);
+    expect(capdataToJson(s.data)).toBe(2);
+    const counterId = second.kernel.state.getVatByName('counter')?.vatId;
+    expect(launched).toEqual([counterId]);
+    // The other vat's promises were still settled at resume; its worker waits.
+    expect(second.kernel.state.getVatByName('other')?.incarnation).toBe(1);
+    const o = await second.kernel.queueMessage(other, 'getCount', []);
+    expect(capdataToJson(o.data)).toBe(5);
+    expect(launched).toHaveLength(2);
+    await second.close();
+
+    const eager: string[] = [];
+    const third = await makeNodeKernel({
+      dataDir,
+      launcher: counting(eager),
+      startVatsOnDemand: false,
+    });
+    await third.kernel.resume();
+    expect(eager).toHaveLength(2);
+    await third.close();
+  });
+
+  it('suspends a vat whose worker cannot start at its first delivery, its message held', async () => {
+    const dataDir = await tempDir('cask-resume-');
+    const first = await open(dataDir);
+    const { result } = await first.kernel.launchCluster(
+      await cluster({ counter: 'counter.js' }, 'counter'),
+    );
+    await result;
+    const counter = first.kernel.rootOf('counter');
+    await first.call(counter, 'increment');
+    await first.close();
+
+    const second = await makeNodeKernel({
+      dataDir,
+      launcher: {
+        launch: () => Promise.reject(new Error('no workers today')),
+      },
+    });
+    await second.kernel.resume();
+    const { kpid } = await second.kernel.enqueueMessage(counter, 'increment', []);
+    await second.kernel.whenIdle();
+    const vat = second.kernel.state.getVatByName('counter');
+    expect(vat?.state).toBe('suspended');
+    expect(vat?.reason).toMatch(/its host could not be started: no workers today/u);
+    expect(second.kernel.state.heldCount(vat?.vatId as string)).toBe(1);
+    expect(second.kernel.promiseStatus(kpid)).toEqual({ state: 'unresolved' });
+    await second.close();
+
+    // With workers again, a restart delivers the held message.
+    const third = await makeNodeKernel({ dataDir });
+    await third.kernel.resume();
+    await third.kernel.restartVat(vat?.vatId as string);
+    await third.kernel.whenIdle();
+    expect((await third.kernel.queueMessage(counter, 'getCount', [])).data.body).toBe(
+      '#2',
+    );
+    await third.close();
   });
 
   it('rejects promises the old incarnation decided and abandons its non-durable objects', async () => {

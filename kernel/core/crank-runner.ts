@@ -497,6 +497,14 @@ export class CrankRunner implements Cranks {
     delivery: Delivery,
     what: string = delivery.kind,
   ): Promise<void> {
+    // A vat resumed without a worker starts now; one that ran before gets its startVat
+    // first, in this crank (liveslots rebuilds its root from baggage).
+    if (this.#warehouse.isDormant(vatId) && (await this.#warehouse.wake(vatId))) {
+      if (delivery.kind !== 'startVat') {
+        const { parameters } = this.#state.requireVat(vatId);
+        await this.#deliver(crank, vatId, { kind: 'startVat', parameters });
+      }
+    }
     const reply = await this.#warehouse.deliver(crank, vatId, delivery, what);
     try {
       this.#apply(vatId, delivery, reply);

@@ -107,6 +107,12 @@ export interface KernelOptions {
   /** Host losses in a row after which a vat is suspended rather than restarted. Default 3. */
   maxHostRestarts?: number;
   /**
+   * At `resume`, start no worker: each vat's starts at its first delivery, in that crank
+   * (a kernel of many vats then pays only for those that have work). Default true; false
+   * starts every vat's worker at `resume`, side by side.
+   */
+  startVatsOnDemand?: boolean;
+  /**
    * Told each line a vat logs (`vatPowers.logger`, `testLog`: level `test`), bounded
    * (kernel/protocol VAT_LOG_LIMITS). Not part of any crank: nothing is stored, and a
    * line may arrive while the crank that logged it is still running or is later rolled
@@ -252,6 +258,7 @@ export class Kernel {
       resolve,
       deliveryTimeoutMs: options.deliveryTimeoutMs,
       maxHostRestarts: options.maxHostRestarts,
+      startOnDemand: options.startVatsOnDemand ?? true,
       onFault: () => lane.pump(),
       onStopped: (vatId, incarnation) => {
         this.#runner.reap.forget(vatId);

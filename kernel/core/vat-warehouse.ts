@@ -65,6 +65,8 @@ export interface VatWarehouseOptions {
   /** Deadline of a new worker's initVat. */
   startTimeoutMs?: number | undefined;
   maxHostRestarts?: number | undefined;
+  /** resumeAll starts no worker; each starts at its vat's first delivery (wake). */
+  startOnDemand?: boolean | undefined;
   /** A vat's worker failed between cranks; the kernel's loop should look at it. */
   onFault: () => void;
   /**
@@ -95,6 +97,11 @@ export class VatWarehouse {
   readonly #setAside = new Map<VatId, VatHandle>();
   /** Host losses in a row, per vat; a delivery that goes through clears it. */
   readonly #losses = new Map<VatId, number>();
+  /**
+   * Running vats resumed without a worker (startOnDemand): each is started at its first
+   * delivery; true if that start needs a startVat first.
+   */
+  readonly #dormant = new Map<VatId, boolean>();
   #cranks: Cranks | undefined;
   /** Set by stopAll: the kernel is shutting down, and nothing is restarted or suspended. */
   #closing = false;
@@ -168,6 +175,29 @@ export class VatWarehouse {
       await this.recover(vatId, fault);
     }
     return true;
+  }
+
+  /** True if the vat runs but has no worker yet (resumed with startOnDemand). */
+  isDormant(vatId: VatId): boolean {
+    return this.#dormant.has(vatId);
+  }
+
+  /**
+   * Starts a dormant vat's worker, inside the crank that first delivers to it; true if
+   * the crank must deliver `startVat` before its own delivery. A start that fails is the
+   * crank's fault (CrankFault), which the crank runner rolls back and recovers from as
+   * from any other: a lost host is started again, a refused start suspends the vat.
+   */
+  async wake(vatId: VatId): Promise<boolean> {
+    const needsStart = this.#dormant.get(vatId);
+    if (needsStart === undefined) return false;
+    this.#dormant.delete(vatId);
+    const fault = await this.#startWorker(this.#state.requireVat(vatId));
+    if (fault) {
+      this.#handles.delete(vatId);
+      throw new CrankFault(vatId, `it failed to start: ${fault.message}`, fault.kind);
+    }
+    return needsStart;
   }
 
   /** Delivers to a vat; throws CrankFault (of the fault's kind) on any fault. */
@@ -260,6 +290,11 @@ export class VatWarehouse {
     const restarted = vats.filter((v) =>
       this.#beginIncarnation(v.vatId, 'the kernel restarted'),
     );
+    if (this.#options.startOnDemand) {
+      const needStart = new Set(restarted.map((v) => v.vatId));
+      for (const vat of vats) this.#dormant.set(vat.vatId, needStart.has(vat.vatId));
+      return;
+    }
     await this.startWorkers(vats.map((v) => this.#state.requireVat(v.vatId)));
     for (const vat of restarted) {
       if (this.#handles.has(vat.vatId) && this.#isRunning(vat.vatId)) {
@@ -401,6 +436,8 @@ export class VatWarehouse {
   }
 
   async #stopWorker(vatId: VatId): Promise<void> {
+    // Whatever comes next (a restart, a suspension, a termination) starts afresh.
+    this.#dormant.delete(vatId);
     const handle = this.#handles.get(vatId);
     this.#handles.delete(vatId);
     this.#faulted.delete(vatId);

@@ -102,6 +102,8 @@ export interface NodeKernelOptions {
   maxPinsPerCaller?: number;
   /** KernelOptions.maxTimersPerVat. */
   maxTimersPerVat?: number;
+  /** KernelOptions.startVatsOnDemand (default true). */
+  startVatsOnDemand?: boolean;
   /** The timer service's wall clock; the real one (Date.now, setTimeout) by default. */
   clock?: KernelClock;
 }
@@ -182,6 +184,9 @@ export async function makeNodeKernel(
       ...(options.maxHostRestarts ? { maxHostRestarts: options.maxHostRestarts } : {}),
       ...(options.maxPinsPerCaller ? { maxPinsPerCaller: options.maxPinsPerCaller } : {}),
       ...(options.maxTimersPerVat ? { maxTimersPerVat: options.maxTimersPerVat } : {}),
+      ...(options.startVatsOnDemand === undefined
+        ? {}
+        : { startVatsOnDemand: options.startVatsOnDemand }),
       ...(options.services ? { services: options.services } : {}),
     });
   let kernel = kernelOver(store, durability);
