@@ -1,0 +1,131 @@
+/**
+ * Memory per stored byte in the Node host: a vat whose durable MapStore holds 10k / 100k
+ * entries (100-byte values, one vatstore key each) is resumed from its data directory in
+ * a fresh child process and answers one delivery; the process's memory is measured
+ * before the kernel opens and after that answer, each after a full GC in both threads
+ * that can run one. A vatstore lives twice today: in the kernel's sql.js database (the
+ * `external` column: the wasm heap) and in the vat's cache, shipped whole by `initVat`
+ * (most of the worker's part of `rss`). Prints a table and one JSON line.
+ *
+ *   npm run bench -- memory [--sizes 10000,100000] [--runs 3]
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bundleVatSource } from '../node/bundles/index.ts';
+import { makeNodeKernel } from '../node/host/index.ts';
+import { median, option, repoPath } from './stats.ts';
+
+const child = process.argv.indexOf('--child');
+
+interface Sample {
+  rss: number;
+  heapUsed: number;
+  external: number;
+  storedBytes: number;
+  keys: number;
+}
+
+const gc = (globalThis as { gc?: () => void }).gc;
+
+/** In the child: the memory a resumed kernel with that data directory takes. */
+async function measureHere(dataDir: string): Promise<Sample> {
+  const settle = () => {
+    gc?.();
+    gc?.();
+  };
+  settle();
+  const before = process.memoryUsage();
+  // A bringOutYourDead after every delivery: the vat's worker collects its garbage too
+  // (what initVat's parse left) before the measurement.
+  const host = await makeNodeKernel({ dataDir, reapInterval: 1 });
+  await host.kernel.resume();
+  const filler = host.kernel.rootOf('filler');
+  await host.kernel.queueMessage(filler, 'size', []);
+  await host.kernel.whenIdle();
+  const vatId = host.kernel.state.getVatByName('filler')?.vatId ?? '';
+  settle();
+  const after = process.memoryUsage();
+  const { keys, bytes } = host.kernel.state.vatstoreStats(vatId);
+  await host.close();
+  return {
+    rss: after.rss - before.rss,
+    heapUsed: after.heapUsed - before.heapUsed,
+    external: after.external - before.external,
+    storedBytes: bytes,
+    keys,
+  };
+}
+
+async function fill(n: number): Promise<string> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'cask-bench-memory-'));
+  const host = await makeNodeKernel({ dataDir });
+  const bundle = await bundleVatSource(repoPath('bench/vats/filler.js'));
+  const { result } = await host.kernel.launchCluster({
+    bootstrap: 'filler',
+    vats: { filler: { bundle, parameters: {}, globals: [] } },
+  });
+  await result.catch(() => undefined);
+  const filler = host.kernel.rootOf('filler');
+  for (let from = 0; from < n; from += 10_000) {
+    await host.kernel.queueMessage(filler, 'fill', [
+      from,
+      Math.min(10_000, n - from),
+      100,
+    ]);
+  }
+  await host.close();
+  return dataDir;
+}
+
+if (child >= 0) {
+  const sample = await measureHere(process.argv[child + 1] as string);
+  process.stdout.write(`${JSON.stringify(sample)}\n`);
+} else {
+  const sizes = option('--sizes', '10000,100000').split(',').map(Number);
+  const runs = Number(option('--runs', '3'));
+  const rows: Array<{ n: number } & Sample> = [];
+  for (const n of sizes) {
+    const dataDir = await fill(n);
+    const samples: Sample[] = [];
+    for (let r = 0; r < runs; r += 1) {
+      const out = execFileSync(
+        process.execPath,
+        [
+          '--expose-gc',
+          repoPath('build/bench/entry.js'),
+          repoPath('build/bench/memory.js'),
+          '--child',
+          dataDir,
+        ],
+        { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
+      );
+      samples.push(JSON.parse(out.trim().split('\n').at(-1) as string) as Sample);
+    }
+    await rm(dataDir, { recursive: true, force: true });
+    const mid = (pick: (s: Sample) => number) => median(samples.map(pick));
+    rows.push({
+      n,
+      rss: mid((s) => s.rss),
+      heapUsed: mid((s) => s.heapUsed),
+      external: mid((s) => s.external),
+      storedBytes: mid((s) => s.storedBytes),
+      keys: mid((s) => s.keys),
+    });
+  }
+  const mb = (bytes: number) => (bytes / 1e6).toFixed(1).padStart(7);
+  const per = (bytes: number, stored: number) => (bytes / stored).toFixed(1).padStart(6);
+  console.log(
+    `memory of a resumed kernel and its vat (Node host), median of ${runs} fresh processes`,
+  );
+  console.log(
+    'entries   keys     stored MB   rss MB  ×stored   main heap MB  ×   external MB  ×',
+  );
+  for (const r of rows) {
+    console.log(
+      `${String(r.n).padEnd(9)} ${String(r.keys).padEnd(8)} ${mb(r.storedBytes)}   ${mb(r.rss)} ${per(r.rss, r.storedBytes)}   ${mb(r.heapUsed)} ${per(r.heapUsed, r.storedBytes)}   ${mb(r.external)} ${per(r.external, r.storedBytes)}`,
+    );
+  }
+  console.log(JSON.stringify({ bench: 'memory', host: 'node', runs, rows }));
+}
