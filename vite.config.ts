@@ -45,29 +45,6 @@ function script(name: keyof typeof SCRIPTS): EnvironmentOptions {
   };
 }
 
-/**
- * The Node host's vat worker as one file (build/node/vat-worker/worker.bundle.js): a
- * worker then loads one module instead of some hundreds, which was most of its start
- * (issue 13: resume). Everything is bundled but Node's own modules; the module order is
- * kept, so worker.ts's first import (lockdown) still runs before any other code.
- */
-const vatWorker: EnvironmentOptions = {
-  consumer: 'server',
-  resolve: { noExternal: true },
-  build: {
-    ssr: true,
-    outDir: fileURLToPath(new URL('./build/node/vat-worker', import.meta.url)),
-    emptyOutDir: false,
-    copyPublicDir: false,
-    minify: false,
-    sourcemap: true,
-    rolldownOptions: {
-      input: { 'worker.bundle': 'node/vat-worker/worker.ts' },
-      output: { format: 'esm', entryFileNames: '[name].js' },
-    },
-  },
-};
-
 export default defineConfig({
   root,
   publicDir: false,
@@ -75,12 +52,9 @@ export default defineConfig({
   define: { 'process.env.NODE_ENV': JSON.stringify('production') },
   // JSX (only the panel has any) is Preact's.
   oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
-  environments: {
-    ...Object.fromEntries(
-      Object.keys(SCRIPTS).map((name) => [name, script(name as keyof typeof SCRIPTS)]),
-    ),
-    vatWorker,
-  },
+  environments: Object.fromEntries(
+    Object.keys(SCRIPTS).map((name) => [name, script(name as keyof typeof SCRIPTS)]),
+  ),
   builder: {
     async buildApp(builder) {
       const { rm } = await import('node:fs/promises');
@@ -90,8 +64,6 @@ export default defineConfig({
         if (environment) await builder.build(environment);
       }
       await finishExtension(root, dist);
-      const worker = builder.environments['vatWorker'];
-      if (worker) await builder.build(worker);
     },
   },
 });

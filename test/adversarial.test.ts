@@ -27,6 +27,7 @@ import {
 import { PROTOCOL_VERSION, type KernelToVat } from '../kernel/protocol/index.ts';
 import { handleSurfaceRequest, METHOD_NAMES } from '../extension/surface/index.ts';
 import type { SurfaceHooks } from '../extension/surface/index.ts';
+import { surfaceHooks } from './fixtures/surface-hooks.ts';
 import { auditKernelTables } from './fixtures/audit.ts';
 import { makeInProcessLauncher } from './fixtures/in-process-vats.ts';
 import { resolveCluster, sampleVat } from './kernel-harness.ts';
@@ -401,7 +402,7 @@ describe(`a kernel under attack (seed ${SEED})`, () => {
   }, 600_000);
 
   it(`refuses ${REQUESTS} malformed or hostile control requests without changing anything`, async () => {
-    const hooks: SurfaceHooks = {
+    const hooks: SurfaceHooks = surfaceHooks({
       host: async () => ({
         kernel,
         durability: { stats: () => ({}) } as unknown as Durability,
@@ -419,36 +420,11 @@ describe(`a kernel under attack (seed ${SEED})`, () => {
         lastCheckpoint: null,
         storeBytes: () => 0,
       }),
-      resolveCluster: async () => {
-        throw new Error('no bundles here');
-      },
-      readBundle: async () => {
-        throw new Error('no bundles here');
-      },
-      shippedBundles: async () => [],
-      defaultCluster: async () => undefined,
-      restartKernel: async () => {
-        throw new Error('not here');
-      },
-      history: {
-        read: async () => {
-          throw new Error('not here');
-        },
-        label: async () => {
-          throw new Error('not here');
-        },
-        unlabel: async () => {
-          throw new Error('not here');
-        },
-        restore: async () => {
-          throw new Error('not here');
-        },
-      },
       inspector: () =>
         ({ recent: () => [], delta: () => undefined }) as unknown as ReturnType<
           SurfaceHooks['inspector']
         >,
-    };
+    });
     const krefArb = fc.oneof(
       fc.constantFrom('ko1', 'ko2', 'kp1', 'ko999999', 'kp0', 'k', 'ko-1', 'ko1.5', ''),
       fc.string({ maxLength: 10 }),

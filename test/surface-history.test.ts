@@ -11,6 +11,7 @@ import { capdataToJson, historyReader } from '../kernel/index.ts';
 import { handleSurfaceRequest, type SurfaceHooks } from '../extension/surface/index.ts';
 import type { HistoryPage } from '../extension/surface-protocol/index.ts';
 import { makeNodeKernel, type NodeKernel } from '../node/host/index.ts';
+import { surfaceHooks } from './fixtures/surface-hooks.ts';
 import { removeTempDirs, tempDir } from './fixtures/temp-dirs.ts';
 import { resolveCluster, sampleVat } from './kernel-harness.ts';
 
@@ -19,20 +20,9 @@ afterAll(removeTempDirs);
 const SQL = await initSqlJs();
 
 function hooksFor(node: NodeKernel): SurfaceHooks {
-  const notHere = async (): Promise<never> => {
-    throw new Error('not here');
-  };
-  return {
+  return surfaceHooks({
     host: async () =>
       ({ kernel: node.kernel }) as unknown as Awaited<ReturnType<SurfaceHooks['host']>>,
-    resolveCluster: notHere,
-    readBundle: notHere,
-    shippedBundles: async () => [],
-    defaultCluster: async () => undefined,
-    restartKernel: notHere,
-    inspector: () => {
-      throw new Error('not here');
-    },
     history: {
       read: (read) =>
         node.kernel.exportImage(async () => {
@@ -47,7 +37,7 @@ function hooksFor(node: NodeKernel): SurfaceHooks {
         bootId: 'restored',
       }),
     },
-  };
+  });
 }
 
 async function ask(node: NodeKernel, method: string, params: unknown) {

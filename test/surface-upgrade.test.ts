@@ -13,6 +13,7 @@ import {
 } from '../kernel/index.ts';
 import { bundleVatSource } from '../node/bundles/index.ts';
 import { handleSurfaceRequest, type SurfaceHooks } from '../extension/surface/index.ts';
+import { surfaceHooks } from './fixtures/surface-hooks.ts';
 import {
   launchTestCluster,
   sampleVat,
@@ -35,12 +36,9 @@ async function shipped(spec: string): Promise<VatBundle | undefined> {
 }
 
 function hooksFor(c: TestCluster): SurfaceHooks {
-  return {
+  return surfaceHooks({
     host: async () =>
       ({ kernel: c.kernel }) as unknown as Awaited<ReturnType<SurfaceHooks['host']>>,
-    resolveCluster: async () => {
-      throw new Error('not here');
-    },
     async readBundle(code: VatCode, prefix: string) {
       const where = `${prefix} ${code.field}`;
       if (code.kind === 'bundle') return code.bundle;
@@ -63,28 +61,7 @@ function hooksFor(c: TestCluster): SurfaceHooks {
         bundleId: bundleIdOf(await bundleVatSource(sampleVat('ledger-v2.js'))),
       },
     ],
-    defaultCluster: async () => undefined,
-    restartKernel: async () => {
-      throw new Error('not here');
-    },
-    history: {
-      read: async () => {
-        throw new Error('not here');
-      },
-      label: async () => {
-        throw new Error('not here');
-      },
-      unlabel: async () => {
-        throw new Error('not here');
-      },
-      restore: async () => {
-        throw new Error('not here');
-      },
-    },
-    inspector: () => {
-      throw new Error('not here');
-    },
-  };
+  });
 }
 
 async function ask(c: TestCluster, method: string, params: unknown) {

@@ -1,5 +1,5 @@
 /**
- * The build's vat worker: one file (vite.config.ts's vatWorker), which a worker loads in
+ * The build's vat worker: one file (vite.vat-worker.config.ts), which a worker loads in
  * well under half the time of the modules it bundles. Needs the build (`npm run build`,
  * as the crash tests do). The launcher takes it only when it is not older than
  * worker.js, so a tsc run alone never leaves workers on stale code.

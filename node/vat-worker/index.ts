@@ -82,7 +82,7 @@ const DEFAULT_SLOT_BYTES = 64 * 1024;
 /**
  * Where the worker starts. From source (this module's own URL ends in .ts) Node cannot
  * load worker.ts directly, so a .js trampoline registers tsx first. From the build, the
- * one-file bundle of worker.js and all it imports (vite.config.ts), which starts in well
+ * one-file bundle of worker.js and all it imports (vite.vat-worker.config.ts), which starts in well
  * under half the time; worker.js itself if the bundle is missing or older than it (tsc
  * was run without `npm run build`), so a worker never runs stale code.
  */

@@ -458,9 +458,35 @@ function CommitDetail({
   );
 }
 
+/** A choice of one of the kernel's vats, by id. */
+function VatSelect({
+  testid,
+  value,
+  onChange,
+}: {
+  testid: string;
+  value: string;
+  onChange: (vatId: string) => void;
+}) {
+  const { vats } = useVats();
+  return (
+    <select
+      data-testid={testid}
+      value={value}
+      onChange={(e) => onChange((e.currentTarget as HTMLSelectElement).value)}
+    >
+      <option value="">choose a vat…</option>
+      {(vats ?? []).map((v) => (
+        <option key={v.vatId} value={v.vatId}>
+          {v.name} ({v.vatId})
+        </option>
+      ))}
+    </select>
+  );
+}
+
 /** What one vat's vatstore held after the commit: 100 keys a page. */
 function VatstoreAt({ crank }: { crank: number }) {
-  const { vats } = useVats();
   const [vat, setVat] = useState('');
   const [pages, setPages] = useState<AtEntry[]>([]);
   const [more, setMore] = useState(false);
@@ -485,18 +511,7 @@ function VatstoreAt({ crank }: { crank: number }) {
   return (
     <>
       <h4>Vatstore after crank {crank}</h4>
-      <select
-        data-testid="history-at-vat"
-        value={vat}
-        onChange={(e) => setVat((e.currentTarget as HTMLSelectElement).value)}
-      >
-        <option value="">choose a vat…</option>
-        {(vats ?? []).map((v) => (
-          <option key={v.vatId} value={v.vatId}>
-            {v.name} ({v.vatId})
-          </option>
-        ))}
-      </select>
+      <VatSelect testid="history-at-vat" value={vat} onChange={setVat} />
       <ErrorLine error={load.error} testid="history-at-error" />
       {vat !== '' && !load.error ? (
         <table class="vatstore" data-testid="history-at-table">
@@ -534,7 +549,6 @@ function VatstoreAt({ crank }: { crank: number }) {
 
 /** The retained commits that changed one key of a vat's vatstore. */
 function KeyHistory() {
-  const { vats } = useVats();
   const [vat, setVat] = useState('');
   const [key, setKey] = useState('');
   const search = useAction<KeyChangeRow[]>();
@@ -552,18 +566,7 @@ function KeyHistory() {
     <>
       <h3>A key's history</h3>
       <form class="inline" onSubmit={submit}>
-        <select
-          data-testid="history-key-vat"
-          value={vat}
-          onChange={(e) => setVat((e.currentTarget as HTMLSelectElement).value)}
-        >
-          <option value="">choose a vat…</option>
-          {(vats ?? []).map((v) => (
-            <option key={v.vatId} value={v.vatId}>
-              {v.name} ({v.vatId})
-            </option>
-          ))}
-        </select>
+        <VatSelect testid="history-key-vat" value={vat} onChange={setVat} />
         <input
           data-testid="history-key"
           class="mono"
