@@ -62,7 +62,9 @@ function installPeers(): string | undefined {
   const digest = createHash('sha256').update(lock).digest('hex');
   const stamp = join(PEERS, 'node_modules', '.cask-bench-installed');
   if (existsSync(stamp) && readFileSync(stamp, 'utf8') === digest) return undefined;
-  console.log(`installing the peers into ${PEERS} (first run, or the lock file changed)…`);
+  console.log(
+    `installing the peers into ${PEERS} (first run, or the lock file changed)…`,
+  );
   // Install scripts are skipped: @metamask/streams 0.4.0's postinstall runs
   // `yarn playwright install chromium`, and @agoric/xsnap's builds an XS engine that
   // local vats do not use. The two native modules the peers do use are rebuilt below.
@@ -80,7 +82,7 @@ function installPeers(): string | undefined {
   const env = existsSync(join(prefix, 'include', 'node', 'node.h'))
     ? { ...process.env, npm_config_nodedir: prefix }
     : process.env;
-  console.log('building the peers\' native modules (better-sqlite3, microtime)…');
+  console.log("building the peers' native modules (better-sqlite3, microtime)…");
   const rebuild = npm(['rebuild', 'better-sqlite3', 'microtime'], env);
   if (rebuild.status !== 0) {
     return `building better-sqlite3 / microtime in bench/peers failed (exit ${rebuild.status}); its output is above`;
@@ -247,7 +249,8 @@ async function resume(keys: number): Promise<Map<string, ResumeTimes>> {
       try {
         const answer = await host.next();
         const spawnMs = performance.now() - host.startedAt;
-        if (answer.keys !== keys) throw new Error(`size() answered ${answer.keys}, not ${keys}`);
+        if (answer.keys !== keys)
+          throw new Error(`size() answered ${answer.keys}, not ${keys}`);
         await host.exit();
         if (r >= 0) {
           times.get(kernel.name)?.spawn.push(spawnMs);
@@ -289,7 +292,11 @@ const cell = (values: number[] | undefined, digits = 0) =>
   values && values.length
     ? `${median(values).toFixed(digits)} (${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)})`
     : '–';
-const ratio = (a: number[] | undefined, b: number[] | undefined, higherIsBetter: boolean) => {
+const ratio = (
+  a: number[] | undefined,
+  b: number[] | undefined,
+  higherIsBetter: boolean,
+) => {
   if (!a?.length || !b?.length) return '–';
   const r = higherIsBetter ? median(a) / median(b) : median(b) / median(a);
   return `${r.toFixed(2)}×`;
@@ -329,7 +336,8 @@ for (const [n, times] of resumes) {
   console.log(row(`resume ${n / 1000}k keys, from spawn, ms`, pick('spawn'), false));
   console.log(row(`resume ${n / 1000}k keys, from start, ms`, pick('kernel'), false));
 }
-for (const k of kernels) if (k.failed) console.log(`${k.name} did not finish: ${k.failed}`);
+for (const k of kernels)
+  if (k.failed) console.log(`${k.name} did not finish: ${k.failed}`);
 
 const medians = (values: Map<string, number[]>) =>
   Object.fromEntries(
@@ -355,6 +363,8 @@ console.log(
         medians(new Map([...times].map(([k, t]) => [k, t.kernel]))),
       ]),
     ),
-    failed: Object.fromEntries(kernels.filter((k) => k.failed).map((k) => [k.name, k.failed])),
+    failed: Object.fromEntries(
+      kernels.filter((k) => k.failed).map((k) => [k.name, k.failed]),
+    ),
   }),
 );

@@ -98,11 +98,16 @@ async function resume([dataDir = '']: string[]) {
   await host.close();
 }
 
-const modes: Record<string, (args: string[]) => Promise<void>> = { pingpong, fill, resume };
+const modes: Record<string, (args: string[]) => Promise<void>> = {
+  pingpong,
+  fill,
+  resume,
+};
 const [mode = '', ...args] = process.argv.slice(2);
 try {
   const run = modes[mode];
-  if (!run) throw new Error(`unknown mode ${mode}; one of ${Object.keys(modes).join(', ')}`);
+  if (!run)
+    throw new Error(`unknown mode ${mode}; one of ${Object.keys(modes).join(', ')}`);
   await run(args);
   process.disconnect();
   process.exit(0);

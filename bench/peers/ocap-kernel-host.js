@@ -57,7 +57,10 @@ const idleCommandStream = {
 async function start(dataDir) {
   // makeSQLKernelDatabase puts its file under tmpdir()/ocap-sqlite/; a relative name
   // puts it in DATADIR instead.
-  const dbFilename = relative(join(tmpdir(), 'ocap-sqlite'), join(dataDir, 'kernel.sqlite'));
+  const dbFilename = relative(
+    join(tmpdir(), 'ocap-sqlite'),
+    join(dataDir, 'kernel.sqlite'),
+  );
   const database = await makeSQLKernelDatabase({ dbFilename });
   const service = makeVatWorkerService();
   const logger = new Logger({ tags: ['ocap-kernel'], transports: [] });
@@ -118,7 +121,9 @@ await serve({
     });
     const pongerSlot = kslot(ponger, 'Ponger');
     await call(host.kernel, pinger, 'run', [pongerSlot, 200]); // warm-up
-    await servePingPong((rounds) => call(host.kernel, pinger, 'run', [pongerSlot, rounds]));
+    await servePingPong((rounds) =>
+      call(host.kernel, pinger, 'run', [pongerSlot, rounds]),
+    );
     await stop(host);
   },
 

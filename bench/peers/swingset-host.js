@@ -22,7 +22,10 @@ const source = (file) => fileURLToPath(new URL(file, VATS));
 
 // Building the kernel's own bundles takes about 20 s; they depend only on the installed
 // version, so they are kept beside it (not measured: only a new store needs them).
-const BUNDLES = new URL('node_modules/.cache/swingset-kernel-bundles.json', import.meta.url);
+const BUNDLES = new URL(
+  'node_modules/.cache/swingset-kernel-bundles.json',
+  import.meta.url,
+);
 
 async function kernelBundles() {
   if (existsSync(BUNDLES)) return JSON.parse(readFileSync(BUNDLES, 'utf8'));
@@ -64,7 +67,8 @@ async function call({ controller, hostStorage }, target, method, args) {
 function config(vats, reap) {
   return {
     defaultManagerType: 'local',
-    defaultReapInterval: reap === 'default' ? undefined : reap === 'never' ? 'never' : Number(reap),
+    defaultReapInterval:
+      reap === 'default' ? undefined : reap === 'never' ? 'never' : Number(reap),
     vats,
   };
 }
