@@ -12,7 +12,8 @@
  * JSON line.
  *
  *   npm run bench -- peers [--rounds 1000] [--runs 3] [--sizes 10000,100000]
- *     [--kernels cask,ocap-kernel,swingset] [--reap never|default|N] [--no-resume]
+ *     [--kernels cask,ocap-kernel,swingset] [--reap never|default|N]
+ *     [--workloads plain,write,resume] [--resume-runs N (default: --runs)]
  */
 import { spawnSync } from 'node:child_process';
 import { fork, type ChildProcess } from 'node:child_process';
@@ -28,7 +29,8 @@ const runs = Number(option('--runs', '3'));
 const sizes = option('--sizes', '10000,100000').split(',').map(Number);
 const reap = option('--reap', 'never');
 const wanted = option('--kernels', 'cask,ocap-kernel,swingset').split(',');
-const withResume = !process.argv.includes('--no-resume');
+const workloads = option('--workloads', 'plain,write,resume').split(',');
+const resumeRuns = Number(option('--resume-runs', String(runs)));
 
 const PEERS = repoPath('bench/peers');
 
@@ -242,7 +244,7 @@ async function resume(keys: number): Promise<Map<string, ResumeTimes>> {
   }
   // One unmeasured start each first, so every measured start finds the files and the
   // modules in the page cache.
-  for (let r = -1; r < runs; r += 1) {
+  for (let r = -1; r < resumeRuns; r += 1) {
     for (const [kernel, dir] of dirs) {
       if (kernel.failed) continue;
       const host = new Host(kernel, ['resume', dir]);
@@ -280,10 +282,11 @@ const versions = {
   'swing-store': version('@agoric/swing-store'),
 };
 
-const plain = await pingPong(0);
-const write = await pingPong(100);
+const none = new Map<string, number[]>();
+const plain = workloads.includes('plain') ? await pingPong(0) : none;
+const write = workloads.includes('write') ? await pingPong(100) : none;
 const resumes = new Map<number, Map<string, ResumeTimes>>();
-if (withResume) for (const n of sizes) resumes.set(n, await resume(n));
+if (workloads.includes('resume')) for (const n of sizes) resumes.set(n, await resume(n));
 
 // ---------------------------------------------------------------- the report
 
@@ -325,11 +328,11 @@ console.log(
   `\nCask beside ocap-kernel ${versions['ocap-kernel']} (kernel-store ${versions['kernel-store']}, vats in worker threads) and SwingSet ${versions['swingset-vat']} (swing-store ${versions['swing-store']}, local vats); stores on disk; reap: ${reap}`,
 );
 console.log(
-  `ping-pong: deliveries/s over ${rounds} round trips x ${runs} runs; resume: ms, ${runs} runs after a warm-up; median (min–max). Ratios: how many times better Cask is (>1: Cask ahead).`,
+  `ping-pong: deliveries/s over ${rounds} round trips x ${runs} runs; resume: ms, ${resumeRuns} runs after a warm-up; median (min–max). Ratios: how many times better Cask is (>1: Cask ahead).`,
 );
 console.log(header);
-console.log(row('ping-pong, deliveries/s', plain, true));
-console.log(row('ping-pong + 100-byte write', write, true));
+if (plain !== none) console.log(row('ping-pong, deliveries/s', plain, true));
+if (write !== none) console.log(row('ping-pong + 100-byte write', write, true));
 for (const [n, times] of resumes) {
   const pick = (which: keyof ResumeTimes) =>
     new Map([...times].map(([k, t]) => [k, t[which]]));
@@ -348,6 +351,7 @@ console.log(
     bench: 'peers',
     rounds,
     runs,
+    resumeRuns,
     reap,
     versions,
     deliveriesPerSecond: { plain: medians(plain), write100: medians(write) },
