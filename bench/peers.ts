@@ -13,7 +13,7 @@
  *
  *   npm run bench -- peers [--rounds 1000] [--runs 3] [--sizes 10000,100000]
  *     [--kernels cask,ocap-kernel,swingset] [--reap never|default|N]
- *     [--workloads plain,write,resume] [--resume-runs N (default: --runs)]
+ *     [--workloads plain,write,resume] [--resume-runs N (default: --runs)] [--timeout-s 1200]
  */
 import { spawnSync } from 'node:child_process';
 import { fork, type ChildProcess } from 'node:child_process';
@@ -31,6 +31,9 @@ const reap = option('--reap', 'never');
 const wanted = option('--kernels', 'cask,ocap-kernel,swingset').split(',');
 const workloads = option('--workloads', 'plain,write,resume').split(',');
 const resumeRuns = Number(option('--resume-runs', String(runs)));
+// The longest a host may take to answer one request (SwingSet's resume at 100k keys
+// takes minutes on a loaded machine); past it the host is killed and reported.
+const timeoutMs = Number(option('--timeout-s', '1200')) * 1000;
 
 const PEERS = repoPath('bench/peers');
 
@@ -123,7 +126,10 @@ class Host {
   #waiting: ((r: Reply) => void) | undefined;
   #exited: Promise<number | null>;
 
+  readonly #name: string;
+
   constructor(kernel: Kernel, args: string[]) {
+    this.#name = `${kernel.name} (${args[0]})`;
     this.child = fork(kernel.host, args, {
       cwd: PEERS,
       // Vats log what their bootstrap rejections and the like say; only a failure's
@@ -151,10 +157,19 @@ class Host {
     else this.#replies.push(reply);
   }
 
-  /** The next reply; a reported failure is thrown. */
+  /** The next reply; a reported failure, or none within the deadline, is thrown. */
   async next(): Promise<Reply> {
+    let timer: NodeJS.Timeout | undefined;
     const reply =
-      this.#replies.shift() ?? (await new Promise<Reply>((r) => (this.#waiting = r)));
+      this.#replies.shift() ??
+      (await new Promise<Reply>((resolve) => {
+        this.#waiting = resolve;
+        timer = setTimeout(() => {
+          this.child.kill('SIGKILL');
+          resolve({ error: `${this.#name} gave no answer within ${timeoutMs / 1000} s` });
+        }, timeoutMs);
+      }));
+    clearTimeout(timer);
     if (reply.error !== undefined) throw new Error(reply.error);
     return reply;
   }
