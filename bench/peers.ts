@@ -12,7 +12,7 @@
  * JSON line.
  *
  *   npm run bench -- peers [--rounds 1000] [--runs 3] [--sizes 10000,100000]
- *     [--kernels cask,ocap-kernel,swingset] [--reap never|default|N]
+ *     [--kernels cask,ocap-kernel,swingset] [--reap never|default|N] [--swingset-worker local|xsnap]
  *     [--workloads plain,write,resume] [--resume-runs N (default: --runs)] [--timeout-s 1200]
  */
 import { spawnSync } from 'node:child_process';
@@ -28,6 +28,8 @@ const rounds = Number(option('--rounds', '1000'));
 const runs = Number(option('--runs', '3'));
 const sizes = option('--sizes', '10000,100000').split(',').map(Number);
 const reap = option('--reap', 'never');
+/** SwingSet's vat worker: `local` (in its kernel's thread) or `xsnap` (XS, a process each). */
+const swingsetWorker = option('--swingset-worker', 'local');
 const wanted = option('--kernels', 'cask,ocap-kernel,swingset').split(',');
 const workloads = option('--workloads', 'plain,write,resume').split(',');
 const resumeRuns = Number(option('--resume-runs', String(runs)));
@@ -94,6 +96,18 @@ function installPeers(): string | undefined {
   }
   writeFileSync(stamp, digest);
   return undefined;
+}
+
+/** Builds @agoric/xsnap's XS worker (its install script, skipped above), if asked for. */
+function buildXsnap(): string | undefined {
+  const bin =
+    'node_modules/@agoric/xsnap/xsnap-native/xsnap/build/bin/lin/release/xsnap-worker';
+  if (existsSync(join(PEERS, bin))) return undefined;
+  console.log("building @agoric/xsnap's XS worker for --swingset-worker xsnap…");
+  const rebuild = npm(['rebuild', '@agoric/xsnap']);
+  return rebuild.status === 0 && existsSync(join(PEERS, bin))
+    ? undefined
+    : `building @agoric/xsnap failed (exit ${rebuild.status}); its output is above`;
 }
 
 function version(pkg: string): string {
@@ -199,7 +213,13 @@ async function pingPong(writeBytes: number): Promise<Map<string, number[]>> {
     if (kernel.failed) continue;
     const dir = await mkdtemp(join(tmpdir(), `peers-${kernel.name}-`));
     dirs.push(dir);
-    const host = new Host(kernel, ['pingpong', dir, String(writeBytes), reap]);
+    const host = new Host(kernel, [
+      'pingpong',
+      dir,
+      String(writeBytes),
+      reap,
+      swingsetWorker,
+    ]);
     try {
       await host.next(); // ready: vats up, warmed up
       hosts.set(kernel, host);
@@ -244,7 +264,7 @@ async function resume(keys: number): Promise<Map<string, ResumeTimes>> {
   for (const kernel of kernels) {
     if (kernel.failed) continue;
     const dir = await mkdtemp(join(tmpdir(), `peers-${kernel.name}-`));
-    const host = new Host(kernel, ['fill', dir, String(keys), reap]);
+    const host = new Host(kernel, ['fill', dir, String(keys), reap, swingsetWorker]);
     try {
       const { filled } = await host.next();
       if (filled !== keys) throw new Error(`filled ${filled} entries, not ${keys}`);
@@ -290,6 +310,9 @@ if (notInstalled) {
   console.log(`${notInstalled}\nmeasuring Cask alone.`);
   for (const k of kernels) if (k.name !== 'cask') k.failed = notInstalled;
 }
+const swingset = kernels.find((k) => k.name === 'swingset');
+if (swingset && !swingset.failed && swingsetWorker === 'xsnap')
+  swingset.failed = buildXsnap();
 const versions = {
   'ocap-kernel': version('@metamask/ocap-kernel'),
   'kernel-store': version('@metamask/kernel-store'),
@@ -340,7 +363,7 @@ const row = (
   ].join(' ');
 
 console.log(
-  `\nCask beside ocap-kernel ${versions['ocap-kernel']} (kernel-store ${versions['kernel-store']}, vats in worker threads) and SwingSet ${versions['swingset-vat']} (swing-store ${versions['swing-store']}, local vats); stores on disk; reap: ${reap}`,
+  `\nCask beside ocap-kernel ${versions['ocap-kernel']} (kernel-store ${versions['kernel-store']}, vats in worker threads) and SwingSet ${versions['swingset-vat']} (swing-store ${versions['swing-store']}, ${swingsetWorker} vats); stores on disk; reap: ${reap}`,
 );
 console.log(
   `ping-pong: deliveries/s over ${rounds} round trips x ${runs} runs; resume: ms, ${resumeRuns} runs after a warm-up; median (min–max). Ratios: how many times better Cask is (>1: Cask ahead).`,
@@ -368,6 +391,7 @@ console.log(
     runs,
     resumeRuns,
     reap,
+    swingsetWorker,
     versions,
     deliveriesPerSecond: { plain: medians(plain), write100: medians(write) },
     resumeMs: Object.fromEntries(

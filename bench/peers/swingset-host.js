@@ -1,8 +1,9 @@
 // Agoric SwingSet's host for bench/peers.ts (the protocol is in protocol.js), written
 // from its public API: initializeSwingset + makeSwingsetController over a SQLite
 // swing-store on disk (@agoric/swing-store's openSwingStore), vats of manager type
-// 'local' (in this process; see bench/README.md, `peers`, for why), the kernel's own
-// vats cut to vatAdmin (no comms, vattp or timer: nothing here uses them).
+// 'local' (in this process) or, when asked, 'xsnap' (see bench/README.md, `peers`, for
+// why local by default), the kernel's own vats cut to vatAdmin (no comms, vattp or
+// timer: nothing here uses them).
 //
 // As a SwingSet host does, each request is one block: queue the message, run the
 // kernel until its run queue is empty, then commit the swing-store.
@@ -64,9 +65,9 @@ async function call({ controller, hostStorage }, target, method, args) {
   return JSON.parse(resolution.body.replace(/^#/, ''));
 }
 
-function config(vats, reap) {
+function config(vats, reap, worker) {
   return {
-    defaultManagerType: 'local',
+    defaultManagerType: worker,
     defaultReapInterval:
       reap === 'default' ? undefined : reap === 'never' ? 'never' : Number(reap),
     vats,
@@ -79,7 +80,7 @@ async function stop({ controller, hostStorage }) {
 }
 
 await serve({
-  async pingpong([dataDir, writeBytes, reap]) {
+  async pingpong([dataDir, writeBytes, reap, worker = 'local']) {
     const parameters = { writeBytes: Number(writeBytes) };
     const kernel = await start(
       dataDir,
@@ -89,6 +90,7 @@ await serve({
           ponger: { sourceSpec: source('ponger.js'), parameters },
         },
         reap,
+        worker,
       ),
     );
     await kernel.controller.run(); // start the vats
@@ -99,10 +101,10 @@ await serve({
     await stop(kernel);
   },
 
-  async fill([dataDir, keys, reap]) {
+  async fill([dataDir, keys, reap, worker = 'local']) {
     const kernel = await start(
       dataDir,
-      config({ filler: { sourceSpec: source('filler.js') } }, reap),
+      config({ filler: { sourceSpec: source('filler.js') } }, reap, worker),
     );
     await kernel.controller.run();
     await kernel.hostStorage.commit();
@@ -110,6 +112,12 @@ await serve({
     for (let from = 0; from < Number(keys); from += FILL_CHUNK) {
       const count = Math.min(FILL_CHUNK, Number(keys) - from);
       size = await call(kernel, 'filler', 'fill', [from, count, VALUE_BYTES]);
+    }
+    if (worker === 'xsnap') {
+      // A heap snapshot now, so that a restart loads it instead of replaying the fill
+      // (SwingSet's own policy would take the first only after a few more deliveries).
+      await kernel.controller.snapshotAllVats();
+      await kernel.hostStorage.commit();
     }
     await stop(kernel);
     await tell({ filled: size });
