@@ -198,8 +198,10 @@ class Host {
 }
 
 function firstLine(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return text.trim().split('\n').slice(0, 3).join(' / ').slice(0, 400);
+  const text = (error instanceof Error ? error.message : String(error)).trim();
+  return text
+    ? text.split('\n').slice(0, 3).join(' / ').slice(0, 400)
+    : 'an error without a message';
 }
 
 // ---------------------------------------------------------------- the workloads

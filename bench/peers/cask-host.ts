@@ -112,7 +112,9 @@ try {
   process.disconnect();
   process.exit(0);
 } catch (error) {
-  const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  // Under SES an error's stack can be '' (errorTaming 'safe'): say the message first.
+  const text =
+    error instanceof Error ? `${error.message}\n${error.stack ?? ''}` : String(error);
   await tell({ error: text }).catch(() => {});
   process.exit(1);
 }

@@ -36,6 +36,13 @@ async function kernelBundles() {
   return bundles;
 }
 
+/**
+ * Opens (and, given a config, first initializes) a kernel over DATADIR. Each vat's root
+ * is pinned: with no bootstrap vat holding them, the kernel would otherwise drop a root
+ * once no message to it is queued, and the vat's next message would find liveslots has
+ * let it go ("I don't remember allocating o+0"; the first version of this host lost
+ * the filler vat that way at 20k keys).
+ */
 async function start(dataDir, config) {
   const { kernelStorage, hostStorage } = openSwingStore(dataDir);
   if (config) {
@@ -47,6 +54,7 @@ async function start(dataDir, config) {
     });
   }
   const controller = await makeSwingsetController(kernelStorage, {});
+  if (config) for (const name of Object.keys(config.vats)) controller.pinVatRoot(name);
   return { controller, hostStorage };
 }
 
@@ -95,7 +103,7 @@ await serve({
     );
     await kernel.controller.run(); // start the vats
     await kernel.hostStorage.commit();
-    const ponger = kslot(kernel.controller.pinVatRoot('ponger'));
+    const ponger = kslot(kernel.controller.pinVatRoot('ponger')); // its kref
     await call(kernel, 'pinger', 'run', [ponger, 200]); // warm-up
     await servePingPong((rounds) => call(kernel, 'pinger', 'run', [ponger, rounds]));
     await stop(kernel);
