@@ -77,10 +77,22 @@ function installPeers(): string | undefined {
   // local vats do not use. The two native modules the peers do use are rebuilt below.
   const ci = npm(['ci', '--ignore-scripts', '--no-audit', '--no-fund']);
   if (ci.status !== 0) {
-    const ping = spawnSync('npm', ['ping'], { encoding: 'utf8', timeout: 30_000 });
-    return ping.status === 0
-      ? `npm ci in bench/peers failed (exit ${ci.status}); its output is above`
-      : `the npm registry is unreachable (npm ping: ${(ping.stderr || ping.stdout || 'no answer').trim().split('\n').pop()}); the peers cannot be installed`;
+    const ping = spawnSync(
+      'npm',
+      ['ping', '--fetch-retries', '0', '--fetch-timeout', '15000'],
+      {
+        encoding: 'utf8',
+        timeout: 30_000,
+      },
+    );
+    if (ping.status === 0)
+      return `npm ci in bench/peers failed (exit ${ci.status}); its output is above`;
+    const why =
+      `${ping.stderr ?? ''}\n${ping.stdout ?? ''}`
+        .split('\n')
+        .find((l) => /E[A-Z]{4,}|request to|getaddrinfo|timed? ?out/i.test(l))
+        ?.replace(/^npm error\s*/, '') ?? 'no answer within 30 s';
+    return `the npm registry is unreachable (npm ping: ${why.trim()}); the peers cannot be installed`;
   }
   // better-sqlite3 (both peers' stores) and microtime (SwingSet's clock) are native.
   // Without a prebuilt binary from GitHub they build with node-gyp, which needs Node's
