@@ -30,7 +30,7 @@ if (bundle.status !== 0) process.exit(bundle.status ?? 1);
 // is not written for a locked-down realm, and these host no kernel themselves (it runs
 // in the extension; vats are bundled in a child process under SES). From source because
 // they load e2e/harness.ts, which the bench compile leaves out.
-const withoutLockdown = ['extension-ping-pong'];
+const withoutLockdown = ['extension-ping-pong', 'extension-memory'];
 const { status } = withoutLockdown.includes(name)
   ? spawnSync(process.execPath, ['--import', 'tsx', `bench/${name}.ts`, ...args], {
       cwd: root, // where --import finds tsx

@@ -250,6 +250,22 @@ export class Cask {
     await this.open();
   }
 
+  /** A DevTools session on the extension's service worker. Detach it when done. */
+  async serviceWorkerTarget(): Promise<TargetSession> {
+    const cdp = await this.context.newCDPSession(this.page);
+    try {
+      const { targetInfos } = await cdp.send('Target.getTargets');
+      const worker = targetInfos.find(
+        (t) => t.type === 'service_worker' && t.url.startsWith(this.url('')),
+      );
+      if (!worker) throw new Error('no service worker of the extension is running');
+      return await TargetSession.attach(cdp, worker.targetId);
+    } catch (error) {
+      await cdp.detach();
+      throw error;
+    }
+  }
+
   /**
    * A DevTools session on vat `vatId`'s page: its iframe (the host, which starts the
    * workers) or the dedicated worker the vat runs in. Detach it when done.
