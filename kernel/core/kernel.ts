@@ -134,6 +134,12 @@ export interface KernelOptions {
    * 1,000.
    */
   maxTimersPerVat?: number;
+  /**
+   * A debug check: after every crank, compare the store's memory copy of the kernel's
+   * tables with the tables themselves, and stop on the first difference. It reads every
+   * row, so only for tests (hosts switch it on with CASK_CHECK_STATE=1).
+   */
+  checkState?: boolean;
 }
 
 const DEFAULT_MAX_PINS = 1000;
@@ -192,6 +198,7 @@ export class Kernel {
     this.#setTimer = timerOf(options.platform);
     this.#onVatLog = options.onVatLog ? this.#logOf(options.onVatLog) : undefined;
     this.#store = options.store;
+    if (options.checkState) options.store.checkState = true;
     const state = new KernelState(options.store);
     this.#state = state;
     const settle = makeResolver(

@@ -101,7 +101,12 @@ export interface NodeKernelOptions {
   maxTimersPerVat?: number;
   /** The timer service's wall clock; the real one (Date.now, setTimeout) by default. */
   clock?: KernelClock;
+  /** KernelOptions.checkState; by default on when CASK_CHECK_STATE=1. */
+  checkState?: boolean;
 }
+
+/** Read once: the debug check of the store's memory copy (KernelOptions.checkState). */
+const CHECK_STATE = process.env['CASK_CHECK_STATE'] === '1';
 
 /**
  * One vat log line as the Node host prints it: the vat's name, the level (`test` for
@@ -166,6 +171,7 @@ export async function makeNodeKernel(
       ...(options.maxPinsPerCaller ? { maxPinsPerCaller: options.maxPinsPerCaller } : {}),
       ...(options.maxTimersPerVat ? { maxTimersPerVat: options.maxTimersPerVat } : {}),
       ...(options.services ? { services: options.services } : {}),
+      ...((options.checkState ?? CHECK_STATE) ? { checkState: true } : {}),
     });
   let kernel = kernelOver(store, durability);
   let closing: Promise<void> | undefined;
