@@ -52,6 +52,7 @@ function exportToCarol(bob: VatRecord, carol: VatRecord) {
 
 beforeEach(() => {
   store = KernelStore.open(SQL);
+  store.checkState = process.env['CASK_CHECK_STATE'] === '1';
   state = new KernelState(store);
 });
 

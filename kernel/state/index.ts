@@ -148,6 +148,8 @@ export class KernelState {
   readonly #store: KernelStore;
   /** Krefs whose counts dropped during this crank; `collectGarbage` looks at them. */
   readonly #maybeFree = new Set<KRef>();
+  /** Parsed vat records by the row they were parsed from. */
+  readonly #vats = new WeakMap<Row, VatRecord>();
 
   constructor(store: KernelStore) {
     this.#store = store;
@@ -329,7 +331,20 @@ export class KernelState {
 
   getVat(vatId: VatId): VatRecord | undefined {
     const row = this.#store.get('vats', [vatId]);
-    return row && vatFromRow(row);
+    return row && this.#vatFromRow(row);
+  }
+
+  /**
+   * A vat's record, parsed once per version of its row (the kernel reads it several times
+   * a crank; a write makes a new row). A copy, since callers edit it before `putVat`.
+   */
+  #vatFromRow(row: Row): VatRecord {
+    let vat = this.#vats.get(row);
+    if (!vat) {
+      vat = vatFromRow(row);
+      this.#vats.set(row, vat);
+    }
+    return { ...vat };
   }
 
   requireVat(vatId: VatId): VatRecord {
@@ -340,7 +355,7 @@ export class KernelState {
 
   getVatByName(name: string): VatRecord | undefined {
     const [row] = this.#store.lookup('vats', 'byName', [name]);
-    return row && vatFromRow(row);
+    return row && this.#vatFromRow(row);
   }
 
   /** Every vat, live and terminated, in creation order. */
