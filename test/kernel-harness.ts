@@ -134,6 +134,8 @@ export async function launchTestCluster(
     bootstrap?: string;
     tamper?: Tamper;
     reapInterval?: number;
+    /** KernelOptions.reapWhenIdle (default true). */
+    reapWhenIdle?: boolean;
     /** Where vats run; worker threads by default (see fixtures/in-process-vats.ts). */
     launcher?: VatLauncher;
     deliveryTimeoutMs?: number;
@@ -148,6 +150,7 @@ export async function launchTestCluster(
     launcher,
     onCrank: (r) => cranks.push(r),
     ...(options.reapInterval ? { reapInterval: options.reapInterval } : {}),
+    ...(options.reapWhenIdle === undefined ? {} : { reapWhenIdle: options.reapWhenIdle }),
     ...(options.deliveryTimeoutMs
       ? { deliveryTimeoutMs: options.deliveryTimeoutMs }
       : {}),

@@ -38,6 +38,8 @@ it('each vat is reaped at its own interval, or never, and keeps it across a rest
       dataDir,
       launcher: makeInProcessLauncher(),
       reapInterval: 1000,
+      // By count alone here; the next test has reaping when idle.
+      reapWhenIdle: false,
       onCrank: (r) => cranks.push(r),
     });
     return { ...host, cranks };
@@ -72,4 +74,48 @@ it('each vat is reaped at its own interval, or never, and keeps it across a rest
   expect(second.kernel.state.getVatByName('often')?.reapInterval).toBe(2);
   expect(second.kernel.state.getVatByName('never')?.reapInterval).toBe('never');
   expect(second.kernel.state.getVatByName('usual')?.reapInterval).toBeNull();
+});
+
+it('by default a vat is reaped once the kernel goes idle, not during a burst of work, and a neverReap vat not at all', async () => {
+  const counter = await bundleVatSource(sampleVat('counter.js'));
+  const cranks: CrankRecord[] = [];
+  const host = await makeNodeKernel({
+    launcher: makeInProcessLauncher(),
+    onCrank: (r) => cranks.push(r),
+  });
+  cleanups.push(() => host.close());
+  const { kernel } = host;
+  await (
+    await kernel.launchCluster({
+      bootstrap: 'busy',
+      vats: {
+        busy: { bundle: counter, parameters: {}, globals: [] },
+        quiet: { bundle: counter, parameters: {}, globals: [], reapInterval: 'never' },
+      },
+    })
+  ).result;
+  await kernel.whenIdle();
+  const busy = kernel.state.getVatByName('busy')?.vatId;
+  const quiet = kernel.state.getVatByName('quiet')?.vatId;
+  const burst = async () => {
+    cranks.length = 0;
+    const sent = [];
+    for (let i = 0; i < 30; i += 1) {
+      sent.push(kernel.queueMessage(kernel.rootOf('busy'), 'increment', []));
+      sent.push(kernel.queueMessage(kernel.rootOf('quiet'), 'increment', []));
+    }
+    await Promise.all(sent);
+    await kernel.whenIdle();
+    return (vatId: string | undefined) =>
+      cranks.filter((c) => c.vatId === vatId).map((c) => c.kind);
+  };
+  for (let round = 0; round < 2; round += 1) {
+    const kinds = await burst();
+    // Sixty deliveries back to back, then one reap of the vat that may be reaped.
+    expect(kinds(busy)).toEqual([
+      ...new Array<string>(30).fill('send'),
+      'bringOutYourDead',
+    ]);
+    expect(kinds(quiet)).toEqual(new Array<string>(30).fill('send'));
+  }
 });

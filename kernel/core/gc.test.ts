@@ -165,6 +165,32 @@ describe('ReapPolicy', () => {
     expect([due('v2'), due('v2'), due('v2')]).toEqual([false, false, true]);
   });
 
+  it('once idle, names every vat delivered to since its last reap, except those that never reap', () => {
+    const reap = new ReapPolicy(100);
+    expect(reap.idleDue).toBe(false);
+    reap.delivered('v10', 'message');
+    reap.delivered('v2', 'notify');
+    reap.delivered('v3', 'message', 'never');
+    reap.delivered('v4', 'message');
+    reap.delivered('v4', 'bringOutYourDead');
+    expect(reap.idleDue).toBe(true);
+    expect(reap.idle()).toEqual(['v2', 'v10']);
+    reap.delivered('v2', 'bringOutYourDead');
+    reap.forget('v10');
+    expect(reap.idle()).toEqual([]);
+    expect(reap.idleDue).toBe(false);
+  });
+
+  it('by count only when idle reaping is off', () => {
+    const reap = new ReapPolicy(2, { whenIdle: false });
+    expect([reap.delivered('v1', 'message'), reap.delivered('v1', 'message')]).toEqual([
+      false,
+      true,
+    ]);
+    expect(reap.idleDue).toBe(false);
+    expect(reap.idle()).toEqual([]);
+  });
+
   it('honours a vat its own interval, or never, and asks once until the reap runs', () => {
     const reap = new ReapPolicy(100);
     const due = (own: number | 'never') => reap.delivered('v1', 'message', own);
@@ -191,7 +217,8 @@ describe('with vats in this thread', () => {
         bob: { source: sampleVat('greeter.js'), parameters: { name: 'bob' } },
         carol: { source: sampleVat('visitor.js'), parameters: { name: 'carol' } },
       },
-      { reapInterval: 1, launcher: makeInProcessLauncher() },
+      // By count alone (test/kernel.test.ts has the same when idle, the default).
+      { reapInterval: 1, reapWhenIdle: false, launcher: makeInProcessLauncher() },
     );
     const ref = (name: string) => ({ $kref: cluster?.kernel.rootOf(name) });
     await cluster.call('alice', 'introduce', ref('bob'), ref('carol'), 'Hey');

@@ -97,8 +97,16 @@ export interface KernelOptions {
   onDurable?: (crank: number) => void;
   /** Called after each crank, for inspection and metrics. */
   onCrank?: (record: CrankRecord) => void;
-  /** Deliveries to a vat between two bringOutYourDead deliveries. */
+  /**
+   * Deliveries to a vat between two bringOutYourDead deliveries at most, for vats with no
+   * interval of their own. Default 2,000 (ReapPolicy, docs/gc.md).
+   */
   reapInterval?: number;
+  /**
+   * Whether each vat delivered to since its last reap is reaped when the run queue
+   * empties. Default true; without it vats are reaped by count only.
+   */
+  reapWhenIdle?: boolean;
   /**
    * The watchdog: how long one delivery (or initVat) may take, for vats whose config
    * sets no `deliveryTimeoutMs`. Default 30 s.
@@ -143,6 +151,8 @@ export interface KernelOptions {
 }
 
 const DEFAULT_MAX_PINS = 1000;
+/** Deliveries between reaps of a vat that is never idle (ReapPolicy, docs/gc.md). */
+const DEFAULT_REAP_INTERVAL = 2000;
 
 /** A caller outside the kernel that holds what it is handed: "cli", "panel", … */
 const CALLER_NAME = /^[A-Za-z0-9_.:-]{1,64}$/u;
@@ -228,11 +238,15 @@ export class Kernel {
           (await this.#warehouse.handleNextFault()) ||
           (!this.#lane.stopping && this.#warehouse.queueSettles()) ||
           (!paused && !this.#lane.stopping && this.#fireDueTimers()) ||
-          (!paused && !this.#lane.stopping && (await this.#runner.runNext())),
+          (!paused && !this.#lane.stopping && (await this.#runner.runNext())) ||
+          (!paused && !this.#lane.stopping && (await this.#runner.reapIdle())),
         pending: (paused) =>
           this.#warehouse.hasFaulted ||
           this.#warehouse.hasSettleRequests ||
-          (!paused && (state.runQueueLength() > 0 || this.#timers.hasDue())),
+          (!paused &&
+            (state.runQueueLength() > 0 ||
+              this.#timers.hasDue() ||
+              this.#runner.reap.idleDue)),
         settled: () => this.#gate.settled,
         failed: (error) => {
           this.#callers.failAll(error);
@@ -276,7 +290,8 @@ export class Kernel {
       resolve,
       now: () => options.platform.now(),
       onCrank: options.onCrank,
-      reapInterval: options.reapInterval ?? 200,
+      reapInterval: options.reapInterval ?? DEFAULT_REAP_INTERVAL,
+      reapWhenIdle: options.reapWhenIdle ?? true,
       services: this.#services,
       onCrankOpen: () => this.#timers.openCrank(),
       heapTimers: {

@@ -91,6 +91,8 @@ export interface NodeKernelOptions {
    */
   onVatLog?: (entry: VatLogEntry) => void;
   reapInterval?: number;
+  /** KernelOptions.reapWhenIdle. */
+  reapWhenIdle?: boolean;
   deliveryTimeoutMs?: number;
   maxHostRestarts?: number;
   /** Kernel services this host offers besides the kernel's own (KernelOptions.services). */
@@ -164,6 +166,9 @@ export async function makeNodeKernel(
       ...(options.onStop ? { onStop: options.onStop } : {}),
       onVatLog: options.onVatLog ?? printVatLog,
       ...(options.reapInterval ? { reapInterval: options.reapInterval } : {}),
+      ...(options.reapWhenIdle === undefined
+        ? {}
+        : { reapWhenIdle: options.reapWhenIdle }),
       ...(options.deliveryTimeoutMs
         ? { deliveryTimeoutMs: options.deliveryTimeoutMs }
         : {}),
