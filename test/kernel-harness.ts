@@ -136,6 +136,8 @@ export async function launchTestCluster(
     reapInterval?: number;
     /** KernelOptions.reapWhenIdle (default true). */
     reapWhenIdle?: boolean;
+    /** KernelOptions.reapIdleAfter (default 100). */
+    reapIdleAfter?: number;
     /** Where vats run; worker threads by default (see fixtures/in-process-vats.ts). */
     launcher?: VatLauncher;
     deliveryTimeoutMs?: number;
@@ -151,6 +153,7 @@ export async function launchTestCluster(
     onCrank: (r) => cranks.push(r),
     ...(options.reapInterval ? { reapInterval: options.reapInterval } : {}),
     ...(options.reapWhenIdle === undefined ? {} : { reapWhenIdle: options.reapWhenIdle }),
+    ...(options.reapIdleAfter ? { reapIdleAfter: options.reapIdleAfter } : {}),
     ...(options.deliveryTimeoutMs
       ? { deliveryTimeoutMs: options.deliveryTimeoutMs }
       : {}),

@@ -127,9 +127,9 @@ describe('messages between vats', () => {
 
 describe('garbage collection', () => {
   it('tells the exporter once every importer has dropped and retired an object', async () => {
-    // Default settings: vats are reaped when the kernel is idle (kernel/core/gc.test.ts
-    // has the same by count alone).
-    cluster = await launchTestCluster(threeVats);
+    // Reaped when the kernel is idle, after any delivery (kernel/core/gc.test.ts has the
+    // same by count alone).
+    cluster = await launchTestCluster(threeVats, { reapIdleAfter: 1 });
     const bob = kref(cluster.kernel.rootOf('bob'));
     const carol = kref(cluster.kernel.rootOf('carol'));
     await cluster.call('alice', 'introduce', bob, carol, 'Hey');

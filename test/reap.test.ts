@@ -76,7 +76,7 @@ it('each vat is reaped at its own interval, or never, and keeps it across a rest
   expect(second.kernel.state.getVatByName('usual')?.reapInterval).toBeNull();
 });
 
-it('by default a vat is reaped once the kernel goes idle, not during a burst of work, and a neverReap vat not at all', async () => {
+it('by default a vat is reaped once the kernel goes idle after 100 deliveries or more, not during a burst of work, and a neverReap vat not at all', async () => {
   const counter = await bundleVatSource(sampleVat('counter.js'));
   const cranks: CrankRecord[] = [];
   const host = await makeNodeKernel({
@@ -85,37 +85,34 @@ it('by default a vat is reaped once the kernel goes idle, not during a burst of 
   });
   cleanups.push(() => host.close());
   const { kernel } = host;
+  const vat = { bundle: counter, parameters: {}, globals: [] };
   await (
     await kernel.launchCluster({
       bootstrap: 'busy',
-      vats: {
-        busy: { bundle: counter, parameters: {}, globals: [] },
-        quiet: { bundle: counter, parameters: {}, globals: [], reapInterval: 'never' },
-      },
+      vats: { busy: vat, light: vat, quiet: { ...vat, reapInterval: 'never' } },
     })
   ).result;
   await kernel.whenIdle();
-  const busy = kernel.state.getVatByName('busy')?.vatId;
-  const quiet = kernel.state.getVatByName('quiet')?.vatId;
+  const ids = (name: string) => kernel.state.getVatByName(name)?.vatId;
   const burst = async () => {
     cranks.length = 0;
     const sent = [];
-    for (let i = 0; i < 30; i += 1) {
+    for (let i = 0; i < 120; i += 1) {
       sent.push(kernel.queueMessage(kernel.rootOf('busy'), 'increment', []));
       sent.push(kernel.queueMessage(kernel.rootOf('quiet'), 'increment', []));
+      if (i < 5) sent.push(kernel.queueMessage(kernel.rootOf('light'), 'increment', []));
     }
     await Promise.all(sent);
     await kernel.whenIdle();
-    return (vatId: string | undefined) =>
-      cranks.filter((c) => c.vatId === vatId).map((c) => c.kind);
+    return (name: string) =>
+      cranks.filter((c) => c.vatId === ids(name)).map((c) => c.kind);
   };
+  const sends = (n: number) => new Array<string>(n).fill('send');
   for (let round = 0; round < 2; round += 1) {
     const kinds = await burst();
-    // Sixty deliveries back to back, then one reap of the vat that may be reaped.
-    expect(kinds(busy)).toEqual([
-      ...new Array<string>(30).fill('send'),
-      'bringOutYourDead',
-    ]);
-    expect(kinds(quiet)).toEqual(new Array<string>(30).fill('send'));
+    // Deliveries back to back, then one reap of the vat that did enough to be worth it.
+    expect(kinds('busy')).toEqual([...sends(120), 'bringOutYourDead']);
+    expect(kinds('light')).toEqual(sends(5));
+    expect(kinds('quiet')).toEqual(sends(120));
   }
 });

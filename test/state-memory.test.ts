@@ -64,7 +64,6 @@ describe('kernel state in memory', () => {
     const { run } = await pingPong({ checkState: false });
     await run(20); // warm-up: the first rounds create the c-list entries
     const { statements, deliveries } = await run(100);
-    console.log('statements per delivery', statements / deliveries);
     expect(deliveries).toBeGreaterThanOrEqual(200);
     // Before the memory copy: about 36 per delivery (docs/store.md).
     expect(statements / deliveries).toBeLessThan(14);

@@ -69,6 +69,8 @@ export interface CrankRunnerOptions {
   reapInterval: number;
   /** Whether vats are reaped when the run queue empties (ReapPolicy). */
   reapWhenIdle: boolean;
+  /** Deliveries since its last reap that make a vat worth reaping when idle. */
+  reapIdleAfter: number;
   services: ServiceRegistry;
   /** Told when a crank or step opens (the timer queue takes the crank's time). */
   onCrankOpen?: (() => void) | undefined;
@@ -110,6 +112,7 @@ export class CrankRunner implements Cranks {
     this.#resolve = options.resolve;
     this.reap = new ReapPolicy(options.reapInterval, {
       whenIdle: options.reapWhenIdle,
+      idleAfter: options.reapIdleAfter,
     });
   }
 
@@ -150,7 +153,7 @@ export class CrankRunner implements Cranks {
   }
 
   /**
-   * The run queue is empty: reaps the next vat delivered to since its last reap, as a
+   * The run queue is empty: reaps the next vat that did enough since its last reap, as a
    * crank of its own (not queued: a crash loses nothing but a GC); false if there is none.
    */
   async reapIdle(): Promise<boolean> {

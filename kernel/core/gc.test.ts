@@ -166,7 +166,7 @@ describe('ReapPolicy', () => {
   });
 
   it('once idle, names every vat delivered to since its last reap, except those that never reap', () => {
-    const reap = new ReapPolicy(100);
+    const reap = new ReapPolicy(100, { idleAfter: 1 });
     expect(reap.idleDue).toBe(false);
     reap.delivered('v10', 'message');
     reap.delivered('v2', 'notify');
@@ -179,6 +179,18 @@ describe('ReapPolicy', () => {
     reap.forget('v10');
     expect(reap.idle()).toEqual([]);
     expect(reap.idleDue).toBe(false);
+  });
+
+  it('once idle, only vats with at least idleAfter deliveries since their last reap', () => {
+    const reap = new ReapPolicy(100, { idleAfter: 3 });
+    reap.delivered('v1', 'message');
+    reap.delivered('v1', 'message');
+    reap.delivered('v2', 'message');
+    expect(reap.idleDue).toBe(false);
+    expect(reap.idle()).toEqual([]);
+    reap.delivered('v1', 'message');
+    expect(reap.idleDue).toBe(true);
+    expect(reap.idle()).toEqual(['v1']);
   });
 
   it('by count only when idle reaping is off', () => {

@@ -53,15 +53,16 @@ export function gcVrefs(
 
 /**
  * When a vat is asked to `bringOutYourDead`. The delivery forces a full GC in the vat
- * (10–20 ms with liveslots loaded, measured in bench/ping-pong-transports), so it is kept
- * off the hot path:
+ * (12–30 ms with liveslots loaded, about as long as 100 ping-pong deliveries; measured
+ * with bench/ping-pong-transports), so it is kept off the hot path:
  *
- * - when the kernel is idle (the run queue empty), every vat delivered to since its last
- *   reap is reaped: nobody waits then, and garbage is collected soon after each burst of
- *   work;
- * - a vat that is never idle long enough is reaped every `interval` deliveries (default
- *   2,000, so a reap costs under 10 µs per delivery, a few per cent of a ping-pong
- *   delivery), or its own interval (creationOptions.reapInterval);
+ * - when the kernel is idle (the run queue empty), every vat with at least `idleAfter`
+ *   deliveries (default 100) since its last reap is reaped: nobody waits then, and the
+ *   reap never costs more than the work it follows (a daemon answering one request now
+ *   and then does not run a GC and a crank after each);
+ * - a vat that is never idle is reaped every `interval` deliveries (default 2,000, so a
+ *   reap costs about 10 µs per delivery, a few per cent of a ping-pong delivery), or at
+ *   its own interval (creationOptions.reapInterval);
  * - a vat that says `neverReap` is never asked.
  *
  * docs/gc.md has the measurements behind the defaults.
@@ -69,12 +70,17 @@ export function gcVrefs(
 export class ReapPolicy {
   readonly #interval: number;
   readonly #whenIdle: boolean;
+  readonly #idleAfter: number;
   /** Deliveries to each vat since its last reap (or since its worker started). */
   readonly #deliveries = new Map<VatId, number>();
 
-  constructor(interval: number, { whenIdle = true }: { whenIdle?: boolean } = {}) {
+  constructor(
+    interval: number,
+    { whenIdle = true, idleAfter = 100 }: { whenIdle?: boolean; idleAfter?: number } = {},
+  ) {
     this.#interval = interval;
     this.#whenIdle = whenIdle;
+    this.#idleAfter = idleAfter;
   }
 
   /**
@@ -100,12 +106,17 @@ export class ReapPolicy {
   /** The vats to reap now that the kernel is idle, in vat order. */
   idle(): VatId[] {
     if (!this.#whenIdle) return [];
-    return [...this.#deliveries.keys()].sort(compareVatIds);
+    return [...this.#deliveries]
+      .filter(([, n]) => n >= this.#idleAfter)
+      .map(([vatId]) => vatId)
+      .sort(compareVatIds);
   }
 
   /** True if the kernel, once idle, has vats to reap. */
   get idleDue(): boolean {
-    return this.#whenIdle && this.#deliveries.size > 0;
+    if (!this.#whenIdle) return false;
+    for (const n of this.#deliveries.values()) if (n >= this.#idleAfter) return true;
+    return false;
   }
 
   /** The vat's worker went away (or is not to be reaped): its count starts again. */

@@ -103,10 +103,15 @@ export interface KernelOptions {
    */
   reapInterval?: number;
   /**
-   * Whether each vat delivered to since its last reap is reaped when the run queue
-   * empties. Default true; without it vats are reaped by count only.
+   * Whether vats are reaped when the run queue empties. Default true; without it vats are
+   * reaped by count only.
    */
   reapWhenIdle?: boolean;
+  /**
+   * The deliveries since its last reap that make a vat worth reaping when the kernel is
+   * idle. Default 100: a reap costs about as much as 100 ping-pong deliveries.
+   */
+  reapIdleAfter?: number;
   /**
    * The watchdog: how long one delivery (or initVat) may take, for vats whose config
    * sets no `deliveryTimeoutMs`. Default 30 s.
@@ -292,6 +297,7 @@ export class Kernel {
       onCrank: options.onCrank,
       reapInterval: options.reapInterval ?? DEFAULT_REAP_INTERVAL,
       reapWhenIdle: options.reapWhenIdle ?? true,
+      reapIdleAfter: options.reapIdleAfter ?? 100,
       services: this.#services,
       onCrankOpen: () => this.#timers.openCrank(),
       heapTimers: {

@@ -93,6 +93,8 @@ export interface NodeKernelOptions {
   reapInterval?: number;
   /** KernelOptions.reapWhenIdle. */
   reapWhenIdle?: boolean;
+  /** KernelOptions.reapIdleAfter. */
+  reapIdleAfter?: number;
   deliveryTimeoutMs?: number;
   maxHostRestarts?: number;
   /** Kernel services this host offers besides the kernel's own (KernelOptions.services). */
@@ -169,6 +171,7 @@ export async function makeNodeKernel(
       ...(options.reapWhenIdle === undefined
         ? {}
         : { reapWhenIdle: options.reapWhenIdle }),
+      ...(options.reapIdleAfter ? { reapIdleAfter: options.reapIdleAfter } : {}),
       ...(options.deliveryTimeoutMs
         ? { deliveryTimeoutMs: options.deliveryTimeoutMs }
         : {}),
