@@ -8,7 +8,8 @@
  * of bringOutYourDead cranks (a forced full GC in the vat), and the CPU time of all the
  * process's threads. Prints a table and one JSON line.
  *
- *   npm run bench -- ping-pong-transports [--rounds 2000] [--runs 5] [--reap N]
+ *   npm run bench -- ping-pong-transports [--rounds 2000] [--runs 5] [--reap N|never]
+ *     [--reap-idle on|off]
  */
 import { bundleVatSource } from '../node/bundles/index.ts';
 import { makeNodeKernel } from '../node/host/index.ts';
@@ -22,8 +23,14 @@ import { median, option, repoPath } from './stats.ts';
 
 const rounds = Number(option('--rounds', '2000'));
 const runs = Number(option('--runs', '5'));
-/** The kernel's default (200) unless given; bringOutYourDead forces a full GC in the vat. */
-const reapInterval = Number(option('--reap', '0'));
+/**
+ * The kernel's reap policy (docs/gc.md) unless given: deliveries between two reaps (the
+ * default 2,000; `never`: not by count), and whether vats are reaped when the kernel is
+ * idle (default on). bringOutYourDead forces a full GC in the vat.
+ */
+const reapOption = option('--reap', '0');
+const reapInterval = reapOption === 'never' ? 2 ** 31 - 1 : Number(reapOption);
+const reapWhenIdle = option('--reap-idle', 'on') !== 'off';
 const transports = ['in-process', 'message', 'shared'] as const;
 
 /**
@@ -112,6 +119,7 @@ async function prepare(transport: (typeof transports)[number], writeBytes: numbe
       }
     },
     ...(reapInterval ? { reapInterval } : {}),
+    reapWhenIdle,
   });
   const { kernel } = host;
   const vat = async (file: string) => ({

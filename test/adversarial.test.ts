@@ -315,6 +315,7 @@ beforeAll(async () => {
   store = KernelStore.open(await initSqlJs());
   launcher = lyingLauncher(() => lies[nextLie++ % lies.length] as Lie);
   kernel = makeKernel({
+    checkState: process.env['CASK_CHECK_STATE'] === '1',
     store,
     platform: { vats: launcher, now: () => performance.now() },
     onCommit: () => {

@@ -239,6 +239,7 @@ describe('kernel.exportImage', () => {
     const storage = await openFileStorage(dir);
     const { store, durability } = await recoverStore(SQL, storage);
     const kernel: Kernel = makeKernel({
+      checkState: process.env['CASK_CHECK_STATE'] === '1',
       store,
       platform: { vats: makeNodeVatLauncher(), now: () => performance.now() },
       commitLog: durability,

@@ -59,6 +59,7 @@ describe('group commit', () => {
     let cranks = 0;
     let crankWaiter: { n: number; resolve: () => void } | undefined;
     const kernel = makeKernel({
+      checkState: process.env['CASK_CHECK_STATE'] === '1',
       store,
       platform: { vats: makeNodeVatLauncher(), now: () => performance.now() },
       commitLog: durability,
@@ -116,6 +117,7 @@ describe('the commit gate and an open crank', () => {
     const gate = gated(await openFileStorage(dir));
     const { store, durability } = await recoverStore(await initSqlJs(), gate.storage);
     const kernel = makeKernel({
+      checkState: process.env['CASK_CHECK_STATE'] === '1',
       store,
       platform: { vats: makeNodeVatLauncher(), now: () => performance.now() },
       commitLog: durability,

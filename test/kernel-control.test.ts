@@ -171,6 +171,7 @@ describe('enqueueMessage and promiseStatus', () => {
       const { store, durability } = await recoverStore(await initSqlJs(), gate.storage);
       const crankWaiters: Array<() => void> = [];
       const kernel: Kernel = makeKernel({
+        checkState: process.env['CASK_CHECK_STATE'] === '1',
         store,
         platform: { vats: makeNodeVatLauncher(), now: () => performance.now() },
         commitLog: durability,

@@ -134,6 +134,10 @@ export async function launchTestCluster(
     bootstrap?: string;
     tamper?: Tamper;
     reapInterval?: number;
+    /** KernelOptions.reapWhenIdle (default true). */
+    reapWhenIdle?: boolean;
+    /** KernelOptions.reapIdleAfter (default 100). */
+    reapIdleAfter?: number;
     /** Where vats run; worker threads by default (see fixtures/in-process-vats.ts). */
     launcher?: VatLauncher;
     deliveryTimeoutMs?: number;
@@ -148,6 +152,8 @@ export async function launchTestCluster(
     launcher,
     onCrank: (r) => cranks.push(r),
     ...(options.reapInterval ? { reapInterval: options.reapInterval } : {}),
+    ...(options.reapWhenIdle === undefined ? {} : { reapWhenIdle: options.reapWhenIdle }),
+    ...(options.reapIdleAfter ? { reapIdleAfter: options.reapIdleAfter } : {}),
     ...(options.deliveryTimeoutMs
       ? { deliveryTimeoutMs: options.deliveryTimeoutMs }
       : {}),

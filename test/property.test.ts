@@ -128,6 +128,7 @@ async function open(dir: string, isNew: boolean): Promise<Life> {
   const launcher = makeInProcessLauncher();
   const violation = tamperNextReply(replyEdits.bogusResolve);
   const kernel = makeKernel({
+    checkState: process.env['CASK_CHECK_STATE'] === '1',
     store,
     platform: {
       vats: tamperingLauncher(launcher, violation.tamper),

@@ -38,6 +38,8 @@ it('each vat is reaped at its own interval, or never, and keeps it across a rest
       dataDir,
       launcher: makeInProcessLauncher(),
       reapInterval: 1000,
+      // By count alone here; the next test has reaping when idle.
+      reapWhenIdle: false,
       onCrank: (r) => cranks.push(r),
     });
     return { ...host, cranks };
@@ -72,4 +74,45 @@ it('each vat is reaped at its own interval, or never, and keeps it across a rest
   expect(second.kernel.state.getVatByName('often')?.reapInterval).toBe(2);
   expect(second.kernel.state.getVatByName('never')?.reapInterval).toBe('never');
   expect(second.kernel.state.getVatByName('usual')?.reapInterval).toBeNull();
+});
+
+it('by default a vat is reaped once the kernel goes idle after 100 deliveries or more, not during a burst of work, and a neverReap vat not at all', async () => {
+  const counter = await bundleVatSource(sampleVat('counter.js'));
+  const cranks: CrankRecord[] = [];
+  const host = await makeNodeKernel({
+    launcher: makeInProcessLauncher(),
+    onCrank: (r) => cranks.push(r),
+  });
+  cleanups.push(() => host.close());
+  const { kernel } = host;
+  const vat = { bundle: counter, parameters: {}, globals: [] };
+  await (
+    await kernel.launchCluster({
+      bootstrap: 'busy',
+      vats: { busy: vat, light: vat, quiet: { ...vat, reapInterval: 'never' } },
+    })
+  ).result;
+  await kernel.whenIdle();
+  const ids = (name: string) => kernel.state.getVatByName(name)?.vatId;
+  const burst = async () => {
+    cranks.length = 0;
+    const sent = [];
+    for (let i = 0; i < 120; i += 1) {
+      sent.push(kernel.queueMessage(kernel.rootOf('busy'), 'increment', []));
+      sent.push(kernel.queueMessage(kernel.rootOf('quiet'), 'increment', []));
+      if (i < 5) sent.push(kernel.queueMessage(kernel.rootOf('light'), 'increment', []));
+    }
+    await Promise.all(sent);
+    await kernel.whenIdle();
+    return (name: string) =>
+      cranks.filter((c) => c.vatId === ids(name)).map((c) => c.kind);
+  };
+  const sends = (n: number) => new Array<string>(n).fill('send');
+  for (let round = 0; round < 2; round += 1) {
+    const kinds = await burst();
+    // Deliveries back to back, then one reap of the vat that did enough to be worth it.
+    expect(kinds('busy')).toEqual([...sends(120), 'bringOutYourDead']);
+    expect(kinds('light')).toEqual(sends(5));
+    expect(kinds('quiet')).toEqual(sends(120));
+  }
 });

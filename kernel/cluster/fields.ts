@@ -38,7 +38,7 @@ export const CLUSTER_FIELDS: FieldRules = {
     includeDevDependencies:
       "Cask bundles a `sourceSpec` with its own dependencies (see docs/vats.md); SwingSet's dev-dependency switch has no equivalent",
     defaultReapGCKrefs:
-      'Cask asks a vat to collect its garbage by delivery count only (`defaultReapInterval`, `creationOptions.reapInterval`)',
+      'Cask asks a vat to collect its garbage when the kernel is idle and by delivery count (`defaultReapInterval`, `creationOptions.reapInterval`), not by GC krefs',
     relaxDurabilityRules:
       "Cask always enforces liveslots' durability rules: a durable object may hold only durable references",
     snapshotInitial:
@@ -110,7 +110,7 @@ export const CREATION_OPTIONS: FieldRules = {
     workerOptions:
       'Cask picks the worker itself: a worker thread in Node, a sandboxed iframe in the extension',
     reapGCKrefs:
-      'Cask asks a vat to collect its garbage by delivery count only (`reapInterval`)',
+      'Cask asks a vat to collect its garbage when the kernel is idle and by delivery count (`reapInterval`), not by GC krefs',
     critical:
       'no vat failure stops a Cask kernel: a failing vat is suspended with its state kept, for a person to restart or terminate (docs/faults.md)',
     enableDisavow:

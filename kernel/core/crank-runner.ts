@@ -65,8 +65,12 @@ export interface CrankRunnerOptions {
   resolve: Resolver;
   now: () => number;
   onCrank?: ((record: CrankRecord) => void) | undefined;
-  /** Deliveries to a vat between two bringOutYourDead deliveries. */
+  /** Deliveries to a vat between two bringOutYourDead deliveries, at most. */
   reapInterval: number;
+  /** Whether vats are reaped when the run queue empties (ReapPolicy). */
+  reapWhenIdle: boolean;
+  /** Deliveries since its last reap that make a vat worth reaping when idle. */
+  reapIdleAfter: number;
   services: ServiceRegistry;
   /** Told when a crank or step opens (the timer queue takes the crank's time). */
   onCrankOpen?: (() => void) | undefined;
@@ -106,7 +110,10 @@ export class CrankRunner implements Cranks {
     this.#callers = options.callers;
     this.#warehouse = options.warehouse;
     this.#resolve = options.resolve;
-    this.reap = new ReapPolicy(options.reapInterval);
+    this.reap = new ReapPolicy(options.reapInterval, {
+      whenIdle: options.reapWhenIdle,
+      idleAfter: options.reapIdleAfter,
+    });
   }
 
   /**
@@ -143,6 +150,25 @@ export class CrankRunner implements Cranks {
     }
     await this.#runCrank(queued.item, queued.seq);
     return true;
+  }
+
+  /**
+   * The run queue is empty: reaps the next vat that did enough since its last reap, as a
+   * crank of its own (not queued: a crash loses nothing but a GC); false if there is none.
+   */
+  async reapIdle(): Promise<boolean> {
+    for (const vatId of this.reap.idle()) {
+      const vat = this.#state.getVat(vatId);
+      if (vat?.state !== 'running' || vat.reapInterval === 'never') {
+        this.reap.forget(vatId);
+        continue;
+      }
+      await this.run({ kind: 'bringOutYourDead', vatId });
+      // A fault or a reply that could not be applied: the count must not ask again.
+      this.reap.forget(vatId);
+      return true;
+    }
+    return false;
   }
 
   /** Runs an item that is not on the run queue (a restarted vat's startVat). */

@@ -52,6 +52,7 @@ function exportToCarol(bob: VatRecord, carol: VatRecord) {
 
 beforeEach(() => {
   store = KernelStore.open(SQL);
+  store.checkState = process.env['CASK_CHECK_STATE'] === '1';
   state = new KernelState(store);
 });
 
@@ -164,6 +165,44 @@ describe('ReapPolicy', () => {
     expect([due('v2'), due('v2'), due('v2')]).toEqual([false, false, true]);
   });
 
+  it('once idle, names every vat delivered to since its last reap, except those that never reap', () => {
+    const reap = new ReapPolicy(100, { idleAfter: 1 });
+    expect(reap.idleDue).toBe(false);
+    reap.delivered('v10', 'message');
+    reap.delivered('v2', 'notify');
+    reap.delivered('v3', 'message', 'never');
+    reap.delivered('v4', 'message');
+    reap.delivered('v4', 'bringOutYourDead');
+    expect(reap.idleDue).toBe(true);
+    expect(reap.idle()).toEqual(['v2', 'v10']);
+    reap.delivered('v2', 'bringOutYourDead');
+    reap.forget('v10');
+    expect(reap.idle()).toEqual([]);
+    expect(reap.idleDue).toBe(false);
+  });
+
+  it('once idle, only vats with at least idleAfter deliveries since their last reap', () => {
+    const reap = new ReapPolicy(100, { idleAfter: 3 });
+    reap.delivered('v1', 'message');
+    reap.delivered('v1', 'message');
+    reap.delivered('v2', 'message');
+    expect(reap.idleDue).toBe(false);
+    expect(reap.idle()).toEqual([]);
+    reap.delivered('v1', 'message');
+    expect(reap.idleDue).toBe(true);
+    expect(reap.idle()).toEqual(['v1']);
+  });
+
+  it('by count only when idle reaping is off', () => {
+    const reap = new ReapPolicy(2, { whenIdle: false });
+    expect([reap.delivered('v1', 'message'), reap.delivered('v1', 'message')]).toEqual([
+      false,
+      true,
+    ]);
+    expect(reap.idleDue).toBe(false);
+    expect(reap.idle()).toEqual([]);
+  });
+
   it('honours a vat its own interval, or never, and asks once until the reap runs', () => {
     const reap = new ReapPolicy(100);
     const due = (own: number | 'never') => reap.delivered('v1', 'message', own);
@@ -190,7 +229,8 @@ describe('with vats in this thread', () => {
         bob: { source: sampleVat('greeter.js'), parameters: { name: 'bob' } },
         carol: { source: sampleVat('visitor.js'), parameters: { name: 'carol' } },
       },
-      { reapInterval: 1, launcher: makeInProcessLauncher() },
+      // By count alone (test/kernel.test.ts has the same when idle, the default).
+      { reapInterval: 1, reapWhenIdle: false, launcher: makeInProcessLauncher() },
     );
     const ref = (name: string) => ({ $kref: cluster?.kernel.rootOf(name) });
     await cluster.call('alice', 'introduce', ref('bob'), ref('carol'), 'Hey');

@@ -97,8 +97,21 @@ export interface KernelOptions {
   onDurable?: (crank: number) => void;
   /** Called after each crank, for inspection and metrics. */
   onCrank?: (record: CrankRecord) => void;
-  /** Deliveries to a vat between two bringOutYourDead deliveries. */
+  /**
+   * Deliveries to a vat between two bringOutYourDead deliveries at most, for vats with no
+   * interval of their own. Default 2,000 (ReapPolicy, docs/gc.md).
+   */
   reapInterval?: number;
+  /**
+   * Whether vats are reaped when the run queue empties. Default true; without it vats are
+   * reaped by count only.
+   */
+  reapWhenIdle?: boolean;
+  /**
+   * The deliveries since its last reap that make a vat worth reaping when the kernel is
+   * idle. Default 100: a reap costs about as much as 100 ping-pong deliveries.
+   */
+  reapIdleAfter?: number;
   /**
    * The watchdog: how long one delivery (or initVat) may take, for vats whose config
    * sets no `deliveryTimeoutMs`. Default 30 s.
@@ -140,9 +153,17 @@ export interface KernelOptions {
    * 1,000.
    */
   maxTimersPerVat?: number;
+  /**
+   * A debug check: after every crank, compare the store's memory copy of the kernel's
+   * tables with the tables themselves, and stop on the first difference. It reads every
+   * row, so only for tests (hosts switch it on with CASK_CHECK_STATE=1).
+   */
+  checkState?: boolean;
 }
 
 const DEFAULT_MAX_PINS = 1000;
+/** Deliveries between reaps of a vat that is never idle (ReapPolicy, docs/gc.md). */
+const DEFAULT_REAP_INTERVAL = 2000;
 
 /** A caller outside the kernel that holds what it is handed: "cli", "panel", … */
 const CALLER_NAME = /^[A-Za-z0-9_.:-]{1,64}$/u;
@@ -198,6 +219,7 @@ export class Kernel {
     this.#setTimer = timerOf(options.platform);
     this.#onVatLog = options.onVatLog ? this.#logOf(options.onVatLog) : undefined;
     this.#store = options.store;
+    if (options.checkState) options.store.checkState = true;
     const state = new KernelState(options.store);
     this.#state = state;
     const settle = makeResolver(
@@ -227,11 +249,15 @@ export class Kernel {
           (await this.#warehouse.handleNextFault()) ||
           (!this.#lane.stopping && this.#warehouse.queueSettles()) ||
           (!paused && !this.#lane.stopping && this.#fireDueTimers()) ||
-          (!paused && !this.#lane.stopping && (await this.#runner.runNext())),
+          (!paused && !this.#lane.stopping && (await this.#runner.runNext())) ||
+          (!paused && !this.#lane.stopping && (await this.#runner.reapIdle())),
         pending: (paused) =>
           this.#warehouse.hasFaulted ||
           this.#warehouse.hasSettleRequests ||
-          (!paused && (state.runQueueLength() > 0 || this.#timers.hasDue())),
+          (!paused &&
+            (state.runQueueLength() > 0 ||
+              this.#timers.hasDue() ||
+              this.#runner.reap.idleDue)),
         settled: () => this.#gate.settled,
         failed: (error) => {
           this.#callers.failAll(error);
@@ -276,7 +302,9 @@ export class Kernel {
       resolve,
       now: () => options.platform.now(),
       onCrank: options.onCrank,
-      reapInterval: options.reapInterval ?? 200,
+      reapInterval: options.reapInterval ?? DEFAULT_REAP_INTERVAL,
+      reapWhenIdle: options.reapWhenIdle ?? true,
+      reapIdleAfter: options.reapIdleAfter ?? 100,
       services: this.#services,
       onCrankOpen: () => this.#timers.openCrank(),
       heapTimers: {

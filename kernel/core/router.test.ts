@@ -42,6 +42,7 @@ const rejectionOf = (route: ReturnType<typeof routeSend>) => {
 
 beforeEach(() => {
   store = KernelStore.open(SQL);
+  store.checkState = process.env['CASK_CHECK_STATE'] === '1';
   state = new KernelState(store);
 });
 

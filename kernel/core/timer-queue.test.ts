@@ -22,6 +22,7 @@ function tickingClock(start: number): KernelClock {
 
 function setup() {
   const store = KernelStore.open(SQL);
+  store.checkState = process.env['CASK_CHECK_STATE'] === '1';
   const state = new KernelState(store);
   const queue = new TimerQueue({
     clock: tickingClock(1000),

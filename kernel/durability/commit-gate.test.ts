@@ -196,6 +196,7 @@ describe('the embargo in a kernel, with vats in this thread', () => {
 
   it('holds a result until the crank that settled it is durable', async () => {
     kernel = makeKernel({
+      checkState: process.env['CASK_CHECK_STATE'] === '1',
       store,
       platform: { vats: makeInProcessLauncher(), now: () => performance.now() },
       commitLog: log,

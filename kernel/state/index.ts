@@ -148,6 +148,8 @@ export class KernelState {
   readonly #store: KernelStore;
   /** Krefs whose counts dropped during this crank; `collectGarbage` looks at them. */
   readonly #maybeFree = new Set<KRef>();
+  /** Parsed vat records by the row they were parsed from. */
+  readonly #vats = new WeakMap<Row, VatRecord>();
 
   constructor(store: KernelStore) {
     this.#store = store;
@@ -213,10 +215,7 @@ export class KernelState {
    * itself), made on first use. It has no owning vat; the service table holds it alive.
    */
   serviceObject(service: string, facet: string): KRef {
-    const row = this.#store.one(
-      'SELECT kref FROM service_objects WHERE service = ? AND facet = ?',
-      [service, facet],
-    );
+    const [row] = this.#store.lookup('service_objects', 'byFacet', [service, facet]);
     if (row) return str(row[0]);
     const kref = `ko${this.#next('object')}`;
     this.#putObject({ kref, owner: null, reachable: 0, recognizable: 0 });
@@ -332,7 +331,20 @@ export class KernelState {
 
   getVat(vatId: VatId): VatRecord | undefined {
     const row = this.#store.get('vats', [vatId]);
-    return row && vatFromRow(row);
+    return row && this.#vatFromRow(row);
+  }
+
+  /**
+   * A vat's record, parsed once per version of its row (the kernel reads it several times
+   * a crank; a write makes a new row). A copy, since callers edit it before `putVat`.
+   */
+  #vatFromRow(row: Row): VatRecord {
+    let vat = this.#vats.get(row);
+    if (!vat) {
+      vat = vatFromRow(row);
+      this.#vats.set(row, vat);
+    }
+    return { ...vat };
   }
 
   requireVat(vatId: VatId): VatRecord {
@@ -342,8 +354,8 @@ export class KernelState {
   }
 
   getVatByName(name: string): VatRecord | undefined {
-    const row = this.#store.one(`SELECT ${VAT_COLUMNS} FROM vats WHERE name = ?`, [name]);
-    return row && vatFromRow(row);
+    const [row] = this.#store.lookup('vats', 'byName', [name]);
+    return row && this.#vatFromRow(row);
   }
 
   /** Every vat, live and terminated, in creation order. */
@@ -454,23 +466,29 @@ export class KernelState {
     p.decider = null;
     p.data = data;
     this.#putPromise(p);
-    const subscribers = this.#store
-      .all('SELECT vat_id FROM promise_subscribers WHERE kpid = ? ORDER BY vat_id', [
-        kpid,
-      ])
-      .map((r) => str(r[0]));
+    const subscribers = this.#subscribers(kpid);
     for (const vatId of subscribers)
       this.#store.delete('promise_subscribers', [kpid, vatId]);
-    const queued = this.#store
-      .all(
-        'SELECT seq, methargs_body, methargs_slots, result_kpid, sender FROM promise_queue WHERE kpid = ? ORDER BY seq',
-        [kpid],
-      )
-      .map((r) => {
-        this.#store.delete('promise_queue', [kpid, r[0] as number]);
-        return messageFromColumns(r[1], r[2], r[3], r[4]);
-      });
+    const queued = this.#queuedOn(kpid).map((r) => {
+      this.#store.delete('promise_queue', [kpid, r[1] as number]);
+      return messageFromColumns(r[2], r[3], r[4], r[5]);
+    });
     return { subscribers, queued };
+  }
+
+  /** The vats subscribed to `kpid`, in vat_id order. */
+  #subscribers(kpid: KRef): VatId[] {
+    return this.#store
+      .lookup('promise_subscribers', 'byKpid', [kpid])
+      .map((r) => str(r[1]))
+      .sort(compareText);
+  }
+
+  /** The promise_queue rows of messages waiting on `kpid`, in seq order. */
+  #queuedOn(kpid: KRef): Row[] {
+    return this.#store
+      .lookup('promise_queue', 'byKpid', [kpid])
+      .sort((a, b) => num(a[1]) - num(b[1]));
   }
 
   addSubscriber(kpid: KRef, vatId: VatId): void {
@@ -624,18 +642,12 @@ export class KernelState {
 
   #deletePromise(p: PromiseRecord): void {
     this.#store.delete('promises', [p.kpid]);
-    for (const r of this.#store.all(
-      'SELECT vat_id FROM promise_subscribers WHERE kpid = ? ORDER BY vat_id',
-      [p.kpid],
-    )) {
-      this.#store.delete('promise_subscribers', [p.kpid, str(r[0])]);
+    for (const vatId of this.#subscribers(p.kpid)) {
+      this.#store.delete('promise_subscribers', [p.kpid, vatId]);
     }
-    for (const r of this.#store.all(
-      'SELECT seq, methargs_body, methargs_slots, result_kpid, sender FROM promise_queue WHERE kpid = ? ORDER BY seq',
-      [p.kpid],
-    )) {
-      this.#store.delete('promise_queue', [p.kpid, r[0] as number]);
-      this.decrefMessage(null, messageFromColumns(r[1], r[2], r[3], r[4]));
+    for (const r of this.#queuedOn(p.kpid)) {
+      this.#store.delete('promise_queue', [p.kpid, r[1] as number]);
+      this.decrefMessage(null, messageFromColumns(r[2], r[3], r[4], r[5]));
     }
     if (p.data) this.decrefSlots(p.data.slots);
   }
@@ -693,11 +705,8 @@ export class KernelState {
   }
 
   vrefToKref(vatId: VatId, vref: VRef): KRef | undefined {
-    const row = this.#store.one('SELECT kref FROM clist WHERE vat_id = ? AND vref = ?', [
-      vatId,
-      vref,
-    ]);
-    return row ? str(row[0]) : undefined;
+    const [row] = this.#store.lookup('clist', 'byVref', [vatId, vref]);
+    return row ? str(row[1]) : undefined;
   }
 
   /** Adds a c-list entry; an importer's entry (or any promise entry) holds a reference. */
@@ -741,12 +750,13 @@ export class KernelState {
 
   /** Vats other than the owner that hold `kref` in their c-list, in vat order. */
   importersOf(kref: KRef): VatId[] {
+    const object = this.getObject(kref);
+    if (!object) return [];
     return this.#store
-      .all(
-        'SELECT clist.vat_id FROM clist JOIN objects ON objects.kref = clist.kref WHERE clist.kref = ? AND (objects.owner_vat IS NULL OR clist.vat_id <> objects.owner_vat) ORDER BY clist.vat_id',
-        [kref],
-      )
-      .map((r) => str(r[0]));
+      .lookup('clist', 'byKref', [kref])
+      .map((r) => str(r[0]))
+      .filter((vatId) => vatId !== object.owner)
+      .sort(compareText);
   }
 
   /** Allocates the next import vref (`o-N` / `p-N`) for a vat. */
@@ -837,9 +847,7 @@ export class KernelState {
 
   /** Removes and returns the oldest run-queue item (with its seq), if any. */
   dequeue(): QueuedItem | undefined {
-    const row = this.#store.one(
-      `SELECT seq, ${ITEM_COLUMNS} FROM run_queue ORDER BY seq LIMIT 1`,
-    );
+    const row = this.#store.first('run_queue');
     if (!row) return undefined;
     const seq = num(row[0]);
     this.#store.delete('run_queue', [seq]);
@@ -852,17 +860,15 @@ export class KernelState {
   }
 
   runQueueLength(): number {
-    return num(this.#store.one('SELECT count(*) FROM run_queue')?.[0] ?? 0);
+    return this.#store.count('run_queue');
   }
 
   /** True if the vat's first startVat is still on the run queue (it never started). */
   hasQueuedStartVat(vatId: VatId): boolean {
-    return (
-      this.#store.one(
-        "SELECT 1 FROM run_queue WHERE kind = 'startVat' AND vat_id = ? LIMIT 1",
-        [vatId],
-      ) !== undefined
-    );
+    for (const row of this.#store.rows('run_queue')) {
+      if (row[1] === 'startVat' && row[2] === vatId) return true;
+    }
+    return false;
   }
 
   /** Sets a dequeued item aside for a suspended vat, keeping its place (its seq). */
@@ -1220,6 +1226,11 @@ function keyAfterPrefix(prefix: string): string | undefined {
     }
   }
   return undefined;
+}
+
+/** Orders text as SQLite's BINARY collation does, for the ASCII ids the kernel makes. */
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Orders krefs by kind then number (ko2 before ko10), for deterministic processing. */

@@ -2,16 +2,30 @@
  * The kernel store: one sql.js database, and the only code that issues BEGIN, ROLLBACK
  * and COMMIT.
  *
- * - A crank runs between `beginCrank()` and `commitCrank()`/`abortCrank()`, as one SQL
- *   transaction of its own: it commits or rolls back whole, and between cranks none is
- *   open (so the database can be exported as a checkpoint at any point between them).
+ * - A crank runs between `beginCrank()` and `commitCrank()`/`abortCrank()` and commits or
+ *   rolls back whole; between cranks no transaction is open and the database holds every
+ *   committed crank (so it can be exported as a checkpoint at any point between them).
+ * - The kernel's own tables (schema.ts, `cached`) live in memory too: every row, with the
+ *   lookups the kernel makes on each crank (`lookup`, `first`, `count`). Reads are served
+ *   from there; sql.js is not asked. A crank's writes change the memory copy at once
+ *   (undone on abort) and wait in the crank buffer, which `commitCrank()` writes to
+ *   sql.js in one transaction, one statement per changed row. A ping-pong delivery so
+ *   costs a dozen statements instead of three dozen (docs/store.md).
+ * - Queries in SQL (`all`, `one`, `inspect`) must see the open crank's writes: they write
+ *   the buffer to sql.js first (inside the crank's transaction, rolled back on abort).
+ *   Only rare queries (listing, termination, pins, timers, vatstores) take that path;
+ *   every lookup a delivery makes has an in-memory index, so the buffer stays whole until
+ *   commit. Indexes are simpler than keeping a second, ordered copy of every query.
  * - The database is in memory; durability is the crank log's. The store records the net
  *   change of every row each committed crank made and keeps them until the commit gate
  *   takes them for the log (`takeChanges()`, once per crank or per group of cranks).
  *   Taking them is independent of the cranks, so a write can start while a crank is
  *   open: that crank's changes are not among them.
  * - Every write goes through `put`/`delete` on a table described in schema.ts, and only
- *   inside a crank, so the store can record the net change of each row.
+ *   inside a crank, so the store can record the net change of each row. Rows handed out
+ *   are shared with the memory copy: callers never modify them.
+ * - With `checkState` on (a debug switch the host sets), every commit and abort compares
+ *   the memory copy with the tables and throws naming the first difference.
  */
 import type { Database, SqlJsStatic, SqlValue, Statement } from 'sql.js';
 import {
@@ -45,21 +59,60 @@ interface TableStatements {
   delete: Statement;
 }
 
+type RowId = SqlValue;
+
+interface MemoryIndex {
+  columns: number[];
+  buckets: Map<string, Map<RowId, Row>>;
+}
+
+/** The memory copy of a cached table. */
+interface MemoryTable {
+  def: TableDef;
+  rows: Map<RowId, Row>;
+  indexes: Map<string, MemoryIndex>;
+  /** The keys in ascending order, for an `ordered` table. */
+  order: number[] | undefined;
+}
+
+/** How a write changed the memory copy, to undo it if the crank aborts. */
+interface Undo {
+  table: MemoryTable;
+  id: RowId;
+  key: Row;
+  before: Row | undefined;
+}
+
 export class KernelStore {
   readonly #db: Database;
   readonly #tables = new Map<TableName, TableStatements>();
+  readonly #memory = new Map<TableName, MemoryTable>();
   readonly #queries = new Map<string, Statement>();
   #inCrank = false;
-  /** Net row changes of the open crank, by table and key. */
+  /** Whether the open crank has begun its SQL transaction (it does so lazily). */
+  #inTransaction = false;
+  /** Net row changes of the open crank, by table and key: the crank buffer. */
   #crankChanges = new Map<string, RowChange>();
+  /**
+   * The open crank's changes made since the buffer was last written to sql.js (a query
+   * in the crank writes it); undefined while none was written.
+   */
+  #sinceWritten: Map<string, RowChange> | undefined;
+  /** The open crank's changes to the memory copy, oldest first. */
+  #undo: Undo[] = [];
   /** Net row changes of the committed cranks not yet taken for the log. */
   #pending = new Map<string, RowChange>();
+  /** SQL statements run so far (reads, writes and transaction control). */
+  #statements = 0;
+  /** Compare the memory copy with the tables after every crank (a debug switch). */
+  checkState = false;
 
   private constructor(db: Database) {
     this.#db = db;
     this.#configure();
     migrate(db);
     this.#prepareTables();
+    this.#loadMemory();
   }
 
   /** Opens a store from a database image (a checkpoint) or a new, empty one. */
@@ -78,25 +131,55 @@ export class KernelStore {
     return this.#inCrank;
   }
 
+  /** How many SQL statements the store has run (for tests and benchmarks). */
+  get statements(): number {
+    return this.#statements;
+  }
+
   beginCrank(): void {
     if (this.#inCrank) throw new StoreError('beginCrank: a crank is already open');
-    this.#db.exec('BEGIN');
     this.#inCrank = true;
   }
 
+  /**
+   * Writes the crank buffer to sql.js and commits. If sql.js refuses a row, its
+   * transaction is rolled back and the crank stays open, for the caller to abort.
+   */
   commitCrank(): void {
     this.#assertInCrank('commitCrank');
-    this.#db.exec('COMMIT');
+    try {
+      this.#writeBuffer();
+      if (this.#inTransaction) this.#control('COMMIT');
+    } catch (error) {
+      if (this.#inTransaction) this.#control('ROLLBACK');
+      this.#inTransaction = false;
+      // The rolled-back transaction took any earlier part of the buffer with it.
+      this.#sinceWritten = undefined;
+      throw error;
+    }
+    this.#inTransaction = false;
     this.#inCrank = false;
     for (const [id, change] of this.#crankChanges) this.#pending.set(id, change);
-    this.#crankChanges = new Map();
+    this.#endCrank();
   }
 
   abortCrank(): void {
     this.#assertInCrank('abortCrank');
-    this.#db.exec('ROLLBACK');
+    if (this.#inTransaction) this.#control('ROLLBACK');
+    this.#inTransaction = false;
     this.#inCrank = false;
+    for (let i = this.#undo.length - 1; i >= 0; i -= 1) {
+      const { table, id, key, before } = this.#undo[i] as Undo;
+      setMemoryRow(table, id, key, before);
+    }
+    this.#endCrank();
+  }
+
+  #endCrank(): void {
     this.#crankChanges = new Map();
+    this.#sinceWritten = undefined;
+    this.#undo = [];
+    if (this.checkState) this.checkMemory();
   }
 
   /**
@@ -115,13 +198,43 @@ export class KernelStore {
   }
 
   get(table: TableName, key: Row): Row | undefined {
+    const memory = this.#memory.get(table);
+    if (memory) return memory.rows.get(rowId(memory.def, key));
+    // Not kept in memory: the crank's own write, else the table.
+    const change = this.#crankChanges.get(changeId(table, key));
+    if (change) return change.row ?? undefined;
     const stmt = this.#table(table).get;
+    this.#statements += 1;
     try {
       stmt.bind(key);
       return stmt.step() ? stmt.get() : undefined;
     } finally {
       stmt.reset();
     }
+  }
+
+  /** The rows of a cached table whose `index` columns equal `values`, in no set order. */
+  lookup(table: TableName, index: string, values: Row): Row[] {
+    const found = this.#index(table, index).buckets.get(indexKey(values));
+    return found ? [...found.values()] : [];
+  }
+
+  /** The row of an ordered table with the lowest key, if any. */
+  first(table: TableName): Row | undefined {
+    const memory = this.#cached(table);
+    if (!memory.order) throw new StoreError(`first: table ${table} is not ordered`);
+    const key = memory.order[0];
+    return key === undefined ? undefined : memory.rows.get(key);
+  }
+
+  /** Every row of a cached table, in no set order. */
+  rows(table: TableName): IterableIterator<Row> {
+    return this.#cached(table).rows.values();
+  }
+
+  /** The number of rows in a cached table. */
+  count(table: TableName): number {
+    return this.#cached(table).rows.size;
   }
 
   put(table: TableName, row: Row): void {
@@ -132,22 +245,57 @@ export class KernelStore {
         `put ${table}: expected ${t.def.columns.length} columns, got ${row.length}`,
       );
     }
-    t.put.run(row);
     const key = row.slice(0, t.def.keyColumns);
-    this.#crankChanges.set(changeId(table, key), { table, key, row });
+    this.#record(table, key, row);
   }
 
   delete(table: TableName, key: Row): void {
-    const t = this.#table(table);
+    this.#table(table);
     this.#assertInCrank(`delete ${table}`);
-    t.delete.run(key);
-    this.#crankChanges.set(changeId(table, key), { table, key, row: null });
+    this.#record(table, key, null);
+  }
+
+  #record(table: TableName, key: Row, row: Row | null): void {
+    const memory = this.#memory.get(table);
+    if (memory) {
+      const id = rowId(memory.def, key);
+      this.#undo.push({ table: memory, id, key, before: memory.rows.get(id) });
+      setMemoryRow(memory, id, key, row ?? undefined);
+    }
+    const change: RowChange = { table, key, row };
+    const id = changeId(table, key);
+    this.#crankChanges.set(id, change);
+    this.#sinceWritten?.set(id, change);
+  }
+
+  /** Writes the part of the crank buffer sql.js has not seen, in the crank's transaction. */
+  #writeBuffer(): void {
+    const changes = this.#sinceWritten ?? this.#crankChanges;
+    if (changes.size === 0) return;
+    if (!this.#inTransaction) {
+      this.#control('BEGIN');
+      this.#inTransaction = true;
+    }
+    for (const { table, key, row } of changes.values()) {
+      const t = this.#table(table);
+      this.#statements += 1;
+      if (row) t.put.run(row);
+      else t.delete.run(key);
+    }
+    this.#sinceWritten = new Map();
+  }
+
+  /** Before a query in SQL: the open crank's writes must be in the tables it reads. */
+  #beforeQuery(): void {
+    if (this.#inCrank) this.#writeBuffer();
   }
 
   /** Runs a read-only query (prepared once, parameters bound) and returns all rows. */
   all(sql: string, params: Row = []): Row[] {
+    this.#beforeQuery();
     const stmt = this.#query(sql);
     const rows: Row[] = [];
+    this.#statements += 1;
     try {
       stmt.bind(params);
       while (stmt.step()) rows.push(stmt.get());
@@ -159,7 +307,9 @@ export class KernelStore {
 
   /** Like `all`, for a query that yields at most one row. */
   one(sql: string, params: Row = []): Row | undefined {
+    this.#beforeQuery();
     const stmt = this.#query(sql);
+    this.#statements += 1;
     try {
       stmt.bind(params);
       return stmt.step() ? stmt.get() : undefined;
@@ -167,7 +317,6 @@ export class KernelStore {
       stmt.reset();
     }
   }
-
   /**
    * Runs one read-only statement typed by a person (the panel's SQL console) and returns
    * at most `maxRows` rows. Refused: more than one statement, anything but a query, and
@@ -185,6 +334,8 @@ export class KernelStore {
         `the SQL console is read-only: it runs SELECT, WITH, EXPLAIN and VALUES queries, not ${keyword === '' ? 'this' : keyword}`,
       );
     }
+    // It sees what the open crank wrote, as the kernel's next read would.
+    this.#beforeQuery();
     let statements = 0;
     try {
       for (const stmt of this.#db.iterateStatements(sql)) {
@@ -268,6 +419,111 @@ export class KernelStore {
     this.#db.close();
   }
 
+  /**
+   * Compares the memory copy of every cached table (its rows, indexes and order) with the
+   * table in sql.js; throws naming the first difference. Only between cranks, and only
+   * as a debug check: it reads every row.
+   */
+  checkMemory(): void {
+    if (this.#inCrank) throw new StoreError('checkMemory: a crank is open');
+    for (const [name, memory] of this.#memory) {
+      const { def } = memory;
+      const what = `state check: table ${name}`;
+      const sqlRows = this.#selectAll(def);
+      const seen = new Set<RowId>();
+      for (const row of sqlRows) {
+        const key = row.slice(0, def.keyColumns);
+        const id = rowId(def, key);
+        seen.add(id);
+        const mine = memory.rows.get(id);
+        if (!mine) {
+          throw new StoreError(
+            `${what}: row ${JSON.stringify(key)} is in the table but not in memory: ${JSON.stringify(row)}`,
+          );
+        }
+        if (!sameRow(mine, row)) {
+          throw new StoreError(
+            `${what}: row ${JSON.stringify(key)} is ${JSON.stringify(mine)} in memory but ${JSON.stringify(row)} in the table`,
+          );
+        }
+      }
+      for (const [id, row] of memory.rows) {
+        if (!seen.has(id)) {
+          throw new StoreError(
+            `${what}: row ${JSON.stringify(row.slice(0, def.keyColumns))} is in memory but not in the table: ${JSON.stringify(row)}`,
+          );
+        }
+      }
+      const fresh = emptyMemory(def);
+      for (const row of sqlRows) {
+        const key = row.slice(0, def.keyColumns);
+        setMemoryRow(fresh, rowId(def, key), key, row);
+      }
+      for (const [index, { buckets }] of fresh.indexes) {
+        const mine = memory.indexes.get(index)?.buckets ?? new Map();
+        for (const [value, rows] of buckets) {
+          const held = mine.get(value);
+          if (held?.size !== rows.size || [...rows.keys()].some((id) => !held.has(id))) {
+            throw new StoreError(
+              `${what}: index ${index} at ${JSON.stringify(value.split('\u0000'))} holds ${held?.size ?? 0} row(s) in memory, ${rows.size} in the table`,
+            );
+          }
+        }
+        if (mine.size !== buckets.size) {
+          throw new StoreError(
+            `${what}: index ${index} has ${mine.size} value(s) in memory, ${buckets.size} in the table`,
+          );
+        }
+      }
+      if (fresh.order && JSON.stringify(fresh.order) !== JSON.stringify(memory.order)) {
+        throw new StoreError(
+          `${what}: keys in order are ${JSON.stringify(memory.order)} in memory but ${JSON.stringify(fresh.order)} in the table`,
+        );
+      }
+    }
+  }
+
+  /** Reads every cached table into memory (at open). */
+  #loadMemory(): void {
+    for (const name of Object.keys(TABLES) as TableName[]) {
+      const def = TABLES[name];
+      if (!def.cached) continue;
+      const memory = emptyMemory(def);
+      for (const row of this.#selectAll(def)) {
+        const key = row.slice(0, def.keyColumns);
+        setMemoryRow(memory, rowId(def, key), key, row);
+      }
+      this.#memory.set(name, memory);
+    }
+  }
+
+  #selectAll(def: TableDef): Row[] {
+    const keys = def.columns.slice(0, def.keyColumns).join(', ');
+    const result = this.#db.exec(
+      `SELECT ${def.columns.join(', ')} FROM ${def.name} ORDER BY ${keys}`,
+    );
+    this.#statements += 1;
+    return result[0]?.values ?? [];
+  }
+
+  /** BEGIN, COMMIT or ROLLBACK, prepared once: compiling them each time costs more than a row. */
+  #control(what: 'BEGIN' | 'COMMIT' | 'ROLLBACK'): void {
+    this.#statements += 1;
+    this.#query(what).run();
+  }
+
+  #cached(table: TableName): MemoryTable {
+    const memory = this.#memory.get(table);
+    if (!memory) throw new StoreError(`table ${String(table)} is not kept in memory`);
+    return memory;
+  }
+
+  #index(table: TableName, name: string): MemoryIndex {
+    const index = this.#cached(table).indexes.get(name);
+    if (!index) throw new StoreError(`table ${String(table)} has no index ${name}`);
+    return index;
+  }
+
   #freeStatements(): void {
     for (const t of this.#tables.values()) {
       t.get.free();
@@ -280,7 +536,11 @@ export class KernelStore {
 
   #configure(): void {
     // The database lives in memory; durability is the crank log's job, not SQLite's.
-    this.#db.exec('PRAGMA journal_mode = MEMORY; PRAGMA foreign_keys = OFF;');
+    // Nothing else opens the file, so one lock held throughout spares every transaction
+    // re-reading the header and dropping the page cache (half the cost of a commit).
+    this.#db.exec(
+      'PRAGMA journal_mode = MEMORY; PRAGMA foreign_keys = OFF; PRAGMA locking_mode = EXCLUSIVE;',
+    );
   }
 
   #prepareTables(): void {
@@ -321,6 +581,105 @@ export class KernelStore {
   #assertInCrank(what: string): void {
     if (!this.#inCrank) throw new StoreError(`${what}: no crank is open`);
   }
+}
+
+function emptyMemory(def: TableDef): MemoryTable {
+  const indexes = new Map<string, MemoryIndex>();
+  for (const [name, columns] of Object.entries(def.indexes)) {
+    indexes.set(name, {
+      columns: columns.map((c) => def.columns.indexOf(c)),
+      buckets: new Map(),
+    });
+  }
+  return { def, rows: new Map(), indexes, order: def.ordered ? [] : undefined };
+}
+
+/** A row's id in its table's memory copy: the key itself, or its columns joined. */
+function rowId(def: TableDef, key: Row): RowId {
+  return def.keyColumns === 1 ? (key[0] as RowId) : indexKey(key);
+}
+
+function indexKey(values: Row): string {
+  return values.length === 1 ? String(values[0]) : values.map(String).join('\u0000');
+}
+
+/** Sets (or, with undefined, deletes) one row of a memory copy, with its indexes and order. */
+function setMemoryRow(
+  memory: MemoryTable,
+  id: RowId,
+  key: Row,
+  row: Row | undefined,
+): void {
+  const before = memory.rows.get(id);
+  if (before === undefined && row === undefined) return;
+  for (const { columns, buckets } of memory.indexes.values()) {
+    if (before !== undefined) {
+      const value = indexKey(columns.map((c) => before[c] as SqlValue));
+      const bucket = buckets.get(value);
+      bucket?.delete(id);
+      if (bucket?.size === 0) buckets.delete(value);
+    }
+    if (row !== undefined) {
+      const value = indexKey(columns.map((c) => row[c] as SqlValue));
+      let bucket = buckets.get(value);
+      if (!bucket) buckets.set(value, (bucket = new Map()));
+      bucket.set(id, row);
+    }
+  }
+  if (row === undefined) memory.rows.delete(id);
+  else memory.rows.set(id, row);
+  const { order } = memory;
+  if (order && (before === undefined) !== (row === undefined)) {
+    const k = key[0] as number;
+    if (row !== undefined) insertSorted(order, k);
+    else removeSorted(order, k);
+  }
+}
+
+/** Adds `k` to an ascending array; new keys are usually the highest, so that is checked first. */
+function insertSorted(order: number[], k: number): void {
+  const last = order[order.length - 1];
+  if (last === undefined || last < k) {
+    order.push(k);
+    return;
+  }
+  order.splice(lowerBound(order, k), 0, k);
+}
+
+/** Removes `k` from an ascending array; the lowest key is the usual one. */
+function removeSorted(order: number[], k: number): void {
+  if (order[0] === k) {
+    order.shift();
+    return;
+  }
+  const i = lowerBound(order, k);
+  if (order[i] === k) order.splice(i, 1);
+}
+
+function lowerBound(order: number[], k: number): number {
+  let lo = 0;
+  let hi = order.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((order[mid] as number) < k) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function sameRow(a: Row, b: Row): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i += 1) {
+    const x = a[i];
+    const y = b[i];
+    if (x === y) continue;
+    if (x instanceof Uint8Array && y instanceof Uint8Array) {
+      if (x.length !== y.length || x.some((v, j) => v !== y[j])) return false;
+      continue;
+    }
+    return false;
+  }
+  return true;
 }
 
 function changeId(table: string, key: Row): string {

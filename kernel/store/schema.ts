@@ -214,30 +214,68 @@ export interface TableDef {
   readonly columns: readonly string[];
   /** Leading columns of `columns` that form the primary key. */
   readonly keyColumns: number;
+  /**
+   * Whether the store keeps every row in memory and serves reads from there (the kernel's
+   * own tables, small and read on every crank). Vatstores and bundles are not: they are
+   * the bulk of the database, each vat keeps its own vatstore in memory, and the kernel
+   * reads them rarely.
+   */
+  readonly cached: boolean;
+  /**
+   * In-memory lookups of a cached table by other columns than its key (name → columns),
+   * the ones the kernel makes on every crank (KernelStore.lookup).
+   */
+  readonly indexes: Readonly<Record<string, readonly string[]>>;
+  /** A cached table with one integer key whose lowest row the kernel asks for (KernelStore.first). */
+  readonly ordered: boolean;
 }
 
-function table(name: string, keyColumns: number, columns: string[]): TableDef {
-  return Object.freeze({ name, keyColumns, columns: Object.freeze(columns) });
+function table(
+  name: string,
+  keyColumns: number,
+  columns: string[],
+  options: {
+    cached?: boolean;
+    indexes?: Record<string, string[]>;
+    ordered?: boolean;
+  } = {},
+): TableDef {
+  const { cached = true, indexes = {}, ordered = false } = options;
+  return Object.freeze({
+    name,
+    keyColumns,
+    columns: Object.freeze(columns),
+    cached,
+    indexes: Object.freeze(indexes),
+    ordered,
+  });
 }
 
 export const TABLES = {
   counters: table('counters', 1, ['name', 'value']),
-  bundles: table('bundles', 1, ['bundle_id', 'bundle']),
-  vats: table('vats', 1, [
-    'vat_id',
-    'name',
-    'bundle_id',
-    'parameters',
-    'globals',
-    'incarnation',
-    'state',
-    'root_kref',
-    'next_import',
-    'reason',
-    'delivery_timeout_ms',
-    'reap_interval',
-  ]),
-  clist: table('clist', 2, ['vat_id', 'kref', 'vref', 'reachable']),
+  bundles: table('bundles', 1, ['bundle_id', 'bundle'], { cached: false }),
+  vats: table(
+    'vats',
+    1,
+    [
+      'vat_id',
+      'name',
+      'bundle_id',
+      'parameters',
+      'globals',
+      'incarnation',
+      'state',
+      'root_kref',
+      'next_import',
+      'reason',
+      'delivery_timeout_ms',
+      'reap_interval',
+    ],
+    { indexes: { byName: ['name'] } },
+  ),
+  clist: table('clist', 2, ['vat_id', 'kref', 'vref', 'reachable'], {
+    indexes: { byVref: ['vat_id', 'vref'], byKref: ['kref'] },
+  }),
   objects: table('objects', 1, ['kref', 'owner_vat', 'reachable', 'recognizable']),
   promises: table('promises', 1, [
     'kpid',
@@ -247,26 +285,31 @@ export const TABLES = {
     'data_body',
     'data_slots',
   ]),
-  promise_subscribers: table('promise_subscribers', 2, ['kpid', 'vat_id']),
-  promise_queue: table('promise_queue', 2, [
-    'kpid',
-    'seq',
-    'methargs_body',
-    'methargs_slots',
-    'result_kpid',
-    'sender',
-  ]),
-  run_queue: table('run_queue', 1, [
-    'seq',
-    'kind',
-    'vat_id',
-    'target',
-    'methargs_body',
-    'methargs_slots',
-    'result_kpid',
-    'krefs',
-    'sender',
-  ]),
+  promise_subscribers: table('promise_subscribers', 2, ['kpid', 'vat_id'], {
+    indexes: { byKpid: ['kpid'] },
+  }),
+  promise_queue: table(
+    'promise_queue',
+    2,
+    ['kpid', 'seq', 'methargs_body', 'methargs_slots', 'result_kpid', 'sender'],
+    { indexes: { byKpid: ['kpid'] } },
+  ),
+  run_queue: table(
+    'run_queue',
+    1,
+    [
+      'seq',
+      'kind',
+      'vat_id',
+      'target',
+      'methargs_body',
+      'methargs_slots',
+      'result_kpid',
+      'krefs',
+      'sender',
+    ],
+    { ordered: true },
+  ),
   held_queue: table('held_queue', 1, [
     'seq',
     'held_for',
@@ -279,9 +322,11 @@ export const TABLES = {
     'krefs',
     'sender',
   ]),
-  vatstore: table('vatstore', 2, ['vat_id', 'key', 'value']),
+  vatstore: table('vatstore', 2, ['vat_id', 'key', 'value'], { cached: false }),
   pins: table('pins', 2, ['caller', 'kref', 'seq']),
-  service_objects: table('service_objects', 1, ['kref', 'service', 'facet']),
+  service_objects: table('service_objects', 1, ['kref', 'service', 'facet'], {
+    indexes: { byFacet: ['service', 'facet'] },
+  }),
   bundle_names: table('bundle_names', 1, ['name', 'bundle_id']),
   vat_versions: table('vat_versions', 2, [
     'vat_id',

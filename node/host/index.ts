@@ -94,6 +94,10 @@ export interface NodeKernelOptions {
    */
   onVatLog?: (entry: VatLogEntry) => void;
   reapInterval?: number;
+  /** KernelOptions.reapWhenIdle. */
+  reapWhenIdle?: boolean;
+  /** KernelOptions.reapIdleAfter. */
+  reapIdleAfter?: number;
   deliveryTimeoutMs?: number;
   maxHostRestarts?: number;
   /** Kernel services this host offers besides the kernel's own (KernelOptions.services). */
@@ -106,7 +110,12 @@ export interface NodeKernelOptions {
   startVatsOnDemand?: boolean;
   /** The timer service's wall clock; the real one (Date.now, setTimeout) by default. */
   clock?: KernelClock;
+  /** KernelOptions.checkState; by default on when CASK_CHECK_STATE=1. */
+  checkState?: boolean;
 }
+
+/** Read once: the debug check of the store's memory copy (KernelOptions.checkState). */
+const CHECK_STATE = process.env['CASK_CHECK_STATE'] === '1';
 
 /**
  * One vat log line as the Node host prints it: the vat's name, the level (`test` for
@@ -178,6 +187,10 @@ export async function makeNodeKernel(
       ...(options.onStop ? { onStop: options.onStop } : {}),
       onVatLog: options.onVatLog ?? printVatLog,
       ...(options.reapInterval ? { reapInterval: options.reapInterval } : {}),
+      ...(options.reapWhenIdle === undefined
+        ? {}
+        : { reapWhenIdle: options.reapWhenIdle }),
+      ...(options.reapIdleAfter ? { reapIdleAfter: options.reapIdleAfter } : {}),
       ...(options.deliveryTimeoutMs
         ? { deliveryTimeoutMs: options.deliveryTimeoutMs }
         : {}),
@@ -188,6 +201,7 @@ export async function makeNodeKernel(
         ? {}
         : { startVatsOnDemand: options.startVatsOnDemand }),
       ...(options.services ? { services: options.services } : {}),
+      ...((options.checkState ?? CHECK_STATE) ? { checkState: true } : {}),
     });
   let kernel = kernelOver(store, durability);
   let closing: Promise<void> | undefined;

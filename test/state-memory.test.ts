@@ -1,0 +1,155 @@
+/**
+ * The store keeps the kernel's tables in memory and writes each crank's changes to
+ * sql.js once, at commit (kernel/store, docs/store.md). These tests hold it to that: a
+ * ping-pong delivery costs a few statements, the memory copy stays equal to the tables
+ * (the CASK_CHECK_STATE check), and the check does catch a memory copy that went astray.
+ */
+import { resolve } from 'node:path';
+import initSqlJs, { type SqlJsStatic } from 'sql.js';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { KernelStore } from '../kernel/index.ts';
+import { bundleVatSource } from '../node/bundles/index.ts';
+import { makeNodeKernel } from '../node/host/index.ts';
+import { makeInProcessLauncher } from './fixtures/in-process-vats.ts';
+
+let SQL: SqlJsStatic;
+beforeAll(async () => {
+  SQL = await initSqlJs();
+});
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function pingPong(options: { checkState: boolean }) {
+  let deliveries = 0;
+  const host = await makeNodeKernel({
+    launcher: makeInProcessLauncher(),
+    checkState: options.checkState,
+    onCrank: (r) => {
+      if (r.outcome === 'ok' && r.kind !== 'bringOutYourDead') deliveries += 1;
+    },
+  });
+  cleanups.push(() => host.close());
+  const { kernel } = host;
+  const vat = async (file: string) => ({
+    bundle: await bundleVatSource(resolve(import.meta.dirname, '../bench/vats', file)),
+    parameters: { writeBytes: 0 },
+    globals: [],
+  });
+  await (
+    await kernel.launchCluster({
+      bootstrap: 'pinger',
+      vats: { pinger: await vat('pinger.js'), ponger: await vat('ponger.js') },
+    })
+  ).result;
+  await kernel.whenIdle();
+  const ponger = { $kref: kernel.rootOf('ponger') };
+  const run = async (rounds: number) => {
+    const before = { statements: host.store.statements, deliveries };
+    const s = await kernel.queueMessage(kernel.rootOf('pinger'), 'run', [ponger, rounds]);
+    expect(s.rejected).toBe(false);
+    await kernel.whenIdle();
+    return {
+      statements: host.store.statements - before.statements,
+      deliveries: deliveries - before.deliveries,
+    };
+  };
+  return { host, run };
+}
+
+describe('kernel state in memory', () => {
+  it('a ping-pong delivery runs a handful of SQL statements, all of them at commit', async () => {
+    const { run } = await pingPong({ checkState: false });
+    await run(20); // warm-up: the first rounds create the c-list entries
+    const { statements, deliveries } = await run(100);
+    expect(deliveries).toBeGreaterThanOrEqual(200);
+    // Before the memory copy: about 36 per delivery (docs/store.md).
+    expect(statements / deliveries).toBeLessThan(14);
+  });
+
+  it('with the check on, the memory copy equals the tables after every crank of a ping-pong', async () => {
+    const { host, run } = await pingPong({ checkState: true });
+    expect(host.store.checkState).toBe(true);
+    const { deliveries } = await run(30);
+    expect(deliveries).toBeGreaterThanOrEqual(60);
+  });
+});
+
+describe('the state check', () => {
+  const crank = (store: KernelStore, write: () => void) => {
+    store.beginCrank();
+    write();
+    store.commitCrank();
+  };
+
+  it('names a row whose value sql.js stored differently from the memory copy', () => {
+    const store = KernelStore.open(SQL);
+    crank(store, () => store.put('counters', ['crank', 3]));
+    store.checkMemory();
+    // A text value in an INTEGER column: SQLite converts it, the memory copy keeps text.
+    crank(store, () => store.put('counters', ['object', '7']));
+    expect(() => store.checkMemory()).toThrow(
+      'state check: table counters: row ["object"] is ["object","7"] in memory but ["object",7] in the table',
+    );
+  });
+
+  it('names a row sql.js dropped that the memory copy still has', () => {
+    const store = KernelStore.open(SQL);
+    store.checkState = true;
+    crank(store, () => store.put('clist', ['v1', 'ko1', 'o+1', 1]));
+    // The same vref for another kref: INSERT OR REPLACE drops the first row (a unique
+    // index), the memory copy keeps both; the check at commit stops it.
+    expect(() => crank(store, () => store.put('clist', ['v1', 'ko2', 'o+1', 1]))).toThrow(
+      'state check: table clist: row ["v1","ko1"] is in memory but not in the table',
+    );
+  });
+
+  it('holds after an aborted crank and after a query inside a crank wrote part of its buffer', () => {
+    const store = KernelStore.open(SQL);
+    store.checkState = true;
+    crank(store, () => {
+      store.put('run_queue', [5, 'startVat', 'v1', null, null, null, null, null, null]);
+      store.put('vats', [
+        'v1',
+        'a',
+        'b1',
+        '{}',
+        '[]',
+        0,
+        'running',
+        'ko1',
+        1,
+        null,
+        null,
+        null,
+      ]);
+    });
+    store.beginCrank();
+    store.put('run_queue', [3, 'startVat', 'v2', null, null, null, null, null, null]);
+    store.delete('run_queue', [5]);
+    expect(store.one('SELECT count(*) FROM run_queue')).toEqual([1]);
+    store.put('vats', [
+      'v1',
+      'b',
+      'b1',
+      '{}',
+      '[]',
+      0,
+      'running',
+      'ko1',
+      1,
+      null,
+      null,
+      null,
+    ]);
+    expect(store.first('run_queue')?.[0]).toBe(3);
+    expect(store.lookup('vats', 'byName', ['b'])).toHaveLength(1);
+    store.abortCrank();
+    expect(store.first('run_queue')?.[0]).toBe(5);
+    expect(store.lookup('vats', 'byName', ['b'])).toEqual([]);
+    expect(store.lookup('vats', 'byName', ['a'])).toHaveLength(1);
+    expect(store.all('SELECT seq FROM run_queue')).toEqual([[5]]);
+  });
+});
