@@ -16,6 +16,7 @@ import { recoverStore, type KernelStore } from '../kernel/index.ts';
 import { bundleVatSource } from '../node/bundles/index.ts';
 import { openFileStorage } from '../node/file-storage/index.ts';
 import { makeNodeKernel } from '../node/host/index.ts';
+import { launchFilledVat } from './fixtures.ts';
 import { median, option, repoPath } from './stats.ts';
 
 const sizes = option('--sizes', '1000,10000,100000').split(',').map(Number);
@@ -78,19 +79,7 @@ async function resumeTime(n: number) {
   const dataDir = await mkdtemp(join(tmpdir(), 'cask-bench-'));
   const first = await makeNodeKernel({ dataDir });
   const bundle = await bundleVatSource(repoPath('bench/vats/filler.js'));
-  const { result } = await first.kernel.launchCluster({
-    bootstrap: 'filler',
-    vats: { filler: { bundle, parameters: {}, globals: [] } },
-  });
-  await result;
-  const filler = first.kernel.rootOf('filler');
-  for (let from = 0; from < n; from += 10_000) {
-    await first.kernel.queueMessage(filler, 'fill', [
-      from,
-      Math.min(10_000, n - from),
-      100,
-    ]);
-  }
+  const filler = await launchFilledVat(first.kernel, bundle, n);
   const keys = first.kernel.state.vatstoreStats(
     first.kernel.state.getVatByName('filler')?.vatId ?? '',
   ).keys;
@@ -128,20 +117,7 @@ async function checkpointPause(n: number) {
     },
   });
   const bundle = await bundleVatSource(repoPath('bench/vats/filler.js'));
-  await (
-    await host.kernel.launchCluster({
-      bootstrap: 'filler',
-      vats: { filler: { bundle, parameters: {}, globals: [] } },
-    })
-  ).result;
-  const filler = host.kernel.rootOf('filler');
-  for (let from = 0; from < n; from += 10_000) {
-    await host.kernel.queueMessage(filler, 'fill', [
-      from,
-      Math.min(10_000, n - from),
-      100,
-    ]);
-  }
+  const filler = await launchFilledVat(host.kernel, bundle, n);
   // Steady small cranks from here on; measure the gaps between them.
   await host.kernel.whenIdle();
   const before = checkpoints;

@@ -9,11 +9,9 @@
  *
  *   npm run bench -- extension-memory [--sizes 10000,100000]
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { bundleForExtension } from './fixtures.ts';
 import { option, repoPath } from './stats.ts';
 
 const sizes = option('--sizes', '10000,100000').split(',').map(Number);
@@ -42,23 +40,7 @@ const { Cask } = (await import(pathToFileURL(repoPath('e2e/harness.ts')).href)) 
 };
 
 function fillerBundle(): unknown {
-  const dir = mkdtempSync(join(tmpdir(), 'cask-bench-bundles-'));
-  try {
-    execFileSync(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        repoPath('extension/build/bundle-vats.ts'),
-        dir,
-        repoPath('bench/vats/filler.js'),
-      ],
-      { cwd: repoPath(''), stdio: ['ignore', 'inherit', 'inherit'] },
-    );
-    return JSON.parse(readFileSync(join(dir, 'filler.bundle.json'), 'utf8'));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  return bundleForExtension([repoPath('bench/vats/filler.js')]).filler;
 }
 
 interface Heap {

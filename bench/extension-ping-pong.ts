@@ -11,11 +11,9 @@
  * Needs the built extension (`npm run build`). bench/run.js runs it from source under
  * tsx and without lockdown (see there).
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { bundleForExtension } from './fixtures.ts';
 import { median, option, repoPath } from './stats.ts';
 
 const rounds = Number(option('--rounds', '1000'));
@@ -57,26 +55,11 @@ interface VatInfo {
 
 /** bench/vats/{pinger,ponger}.js, bundled once by the extension's build step. */
 function bundleVats(): Record<'pinger' | 'ponger', unknown> {
-  const dir = mkdtempSync(join(tmpdir(), 'cask-bench-bundles-'));
-  try {
-    execFileSync(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        repoPath('extension/build/bundle-vats.ts'),
-        dir,
-        repoPath('bench/vats/pinger.js'),
-        repoPath('bench/vats/ponger.js'),
-      ],
-      { cwd: repoPath(''), stdio: ['ignore', 'inherit', 'inherit'] },
-    );
-    const read = (name: string): unknown =>
-      JSON.parse(readFileSync(join(dir, `${name}.bundle.json`), 'utf8'));
-    return { pinger: read('pinger'), ponger: read('ponger') };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const { pinger, ponger } = bundleForExtension([
+    repoPath('bench/vats/pinger.js'),
+    repoPath('bench/vats/ponger.js'),
+  ]);
+  return { pinger, ponger };
 }
 
 interface Measured {

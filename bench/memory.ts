@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleVatSource } from '../node/bundles/index.ts';
 import { makeNodeKernel } from '../node/host/index.ts';
+import { launchFilledVat } from './fixtures.ts';
 import { median, option, repoPath } from './stats.ts';
 
 const child = process.argv.indexOf('--child');
@@ -62,19 +63,7 @@ async function fill(n: number): Promise<string> {
   const dataDir = await mkdtemp(join(tmpdir(), 'cask-bench-memory-'));
   const host = await makeNodeKernel({ dataDir });
   const bundle = await bundleVatSource(repoPath('bench/vats/filler.js'));
-  const { result } = await host.kernel.launchCluster({
-    bootstrap: 'filler',
-    vats: { filler: { bundle, parameters: {}, globals: [] } },
-  });
-  await result.catch(() => undefined);
-  const filler = host.kernel.rootOf('filler');
-  for (let from = 0; from < n; from += 10_000) {
-    await host.kernel.queueMessage(filler, 'fill', [
-      from,
-      Math.min(10_000, n - from),
-      100,
-    ]);
-  }
+  await launchFilledVat(host.kernel, bundle, n);
   await host.close();
   return dataDir;
 }

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { capdataToJson, type VatBundle } from '../kernel/index.ts';
 import { bundleVatSource } from '../node/bundles/index.ts';
 import { makeNodeKernel } from '../node/host/index.ts';
+import { launchFilledVat } from './fixtures.ts';
 import { median, option, repoPath } from './stats.ts';
 
 const sizes = option('--sizes', '10000,100000').split(',').map(Number);
@@ -27,16 +28,7 @@ async function measure(n: number) {
   const host = await makeNodeKernel({ dataDir });
   try {
     const { kernel } = host;
-    await (
-      await kernel.launchCluster({
-        bootstrap: 'filler',
-        vats: { filler: { bundle: v1, parameters: {}, globals: [] } },
-      })
-    ).result;
-    const filler = kernel.rootOf('filler');
-    for (let from = 0; from < n; from += 10_000) {
-      await kernel.queueMessage(filler, 'fill', [from, Math.min(10_000, n - from), 100]);
-    }
+    const filler = await launchFilledVat(kernel, v1, n);
     const vatId = kernel.state.getVatByName('filler')?.vatId ?? '';
     const keys = kernel.state.vatstoreStats(vatId).keys;
     const ask = async (method: string) =>

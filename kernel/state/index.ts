@@ -7,7 +7,12 @@
  * knows nothing of vats' processes; the kernel room decides *when* things happen.
  */
 import type { CapData, CrankDelta } from '../protocol/index.ts';
-import { TABLES, type KernelStore, type Row } from '../store/index.ts';
+import {
+  QUEUE_ITEM_COLUMNS,
+  TABLES,
+  type KernelStore,
+  type Row,
+} from '../store/index.ts';
 
 export type VatId = string;
 export type KRef = string;
@@ -1078,9 +1083,7 @@ function vatFromRow(row: Row): VatRecord {
   };
 }
 
-/** The run queue's item columns (all but seq), shared by held_queue. */
-const ITEM_COLUMNS =
-  'kind, vat_id, target, methargs_body, methargs_slots, result_kpid, krefs, sender';
+const ITEM_COLUMNS = QUEUE_ITEM_COLUMNS.join(', ');
 
 function itemColumns(item: RunQueueItem): Row {
   switch (item.kind) {

@@ -36,7 +36,7 @@ import {
   type TableName,
 } from './schema.ts';
 
-export { SCHEMA_VERSION, TABLES, type TableName } from './schema.ts';
+export { QUEUE_ITEM_COLUMNS, SCHEMA_VERSION, TABLES, type TableName } from './schema.ts';
 export type { SqlValue } from 'sql.js';
 
 export type Row = SqlValue[];

@@ -233,7 +233,7 @@ export interface TableDef {
 function table(
   name: string,
   keyColumns: number,
-  columns: string[],
+  columns: readonly string[],
   options: {
     cached?: boolean;
     indexes?: Record<string, string[]>;
@@ -250,6 +250,18 @@ function table(
     ordered,
   });
 }
+
+/** A queued item's columns (all but its seq), alike in run_queue and held_queue. */
+export const QUEUE_ITEM_COLUMNS: readonly string[] = Object.freeze([
+  'kind',
+  'vat_id',
+  'target',
+  'methargs_body',
+  'methargs_slots',
+  'result_kpid',
+  'krefs',
+  'sender',
+]);
 
 export const TABLES = {
   counters: table('counters', 1, ['name', 'value']),
@@ -294,34 +306,8 @@ export const TABLES = {
     ['kpid', 'seq', 'methargs_body', 'methargs_slots', 'result_kpid', 'sender'],
     { indexes: { byKpid: ['kpid'] } },
   ),
-  run_queue: table(
-    'run_queue',
-    1,
-    [
-      'seq',
-      'kind',
-      'vat_id',
-      'target',
-      'methargs_body',
-      'methargs_slots',
-      'result_kpid',
-      'krefs',
-      'sender',
-    ],
-    { ordered: true },
-  ),
-  held_queue: table('held_queue', 1, [
-    'seq',
-    'held_for',
-    'kind',
-    'vat_id',
-    'target',
-    'methargs_body',
-    'methargs_slots',
-    'result_kpid',
-    'krefs',
-    'sender',
-  ]),
+  run_queue: table('run_queue', 1, ['seq', ...QUEUE_ITEM_COLUMNS], { ordered: true }),
+  held_queue: table('held_queue', 1, ['seq', 'held_for', ...QUEUE_ITEM_COLUMNS]),
   vatstore: table('vatstore', 2, ['vat_id', 'key', 'value'], { cached: false }),
   pins: table('pins', 2, ['caller', 'kref', 'seq']),
   service_objects: table('service_objects', 1, ['kref', 'service', 'facet'], {
