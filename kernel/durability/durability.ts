@@ -9,6 +9,7 @@
  * next start resumes from it.
  */
 import type { KernelStore, RowChange } from '../store/index.ts';
+import type { CheckpointImageBuilder, CheckpointJob } from './checkpoint-image.ts';
 import { crc32Chunked } from './crc32.ts';
 import {
   decodeRecord,
@@ -36,6 +37,17 @@ export interface DurabilityOptions {
   retention?: RetentionPolicy;
   /** The wall clock records are stamped with (ms since the epoch); Date.now by default. */
   clock?: () => number;
+  /**
+   * Builds a checkpoint's image away from the kernel's thread (./checkpoint-image.ts), so
+   * that the run queue does not stop for the export. Without it (or once it failed), the
+   * store is exported in this thread. The checkpoint at close is always exported here.
+   */
+  buildImage?: CheckpointImageBuilder | undefined;
+  /**
+   * A database smaller than this is exported in this thread even with a builder: its
+   * export costs less than a worker's start (a few ms under 4 MiB, the default).
+   */
+  buildImageMinBytes?: number;
 }
 
 export interface DurabilityStats {
@@ -79,6 +91,8 @@ export class Durability {
   readonly #closeCheckpointMinBytes: number;
   readonly #retention: RetentionPolicy | undefined;
   readonly #clock: () => number;
+  #buildImage: CheckpointImageBuilder | undefined;
+  readonly #buildImageMinBytes: number;
   #nextSeq: number;
   #segments: number[];
   #checkpoints: number[];
@@ -116,6 +130,8 @@ export class Durability {
     this.#closeCheckpointMinBytes = options.closeCheckpointMinBytes ?? 64 * 1024;
     this.#retention = options.retention;
     this.#clock = options.clock ?? Date.now;
+    this.#buildImage = options.buildImage;
+    this.#buildImageMinBytes = options.buildImageMinBytes ?? 4 * 1024 * 1024;
     this.#toOpen = state.segment;
     this.#nextSeq = state.nextSeq;
     this.#segments = state.segments;
@@ -191,11 +207,17 @@ export class Durability {
     { rotate = true }: { rotate?: boolean } = {},
   ): Promise<void> {
     // The export is the only part that stops the run queue; the rest runs alongside it.
+    // With a builder nothing stops it: the image is rebuilt elsewhere from storage.
+    const build =
+      rotate && this.#store.databaseBytes() >= this.#buildImageMinBytes
+        ? this.#buildImage
+        : undefined;
     const started = this.#now();
     this.#checkpointTimes.set(seq, this.#clock());
-    const image = this.#store.export();
+    let image = build ? undefined : this.#store.export();
     this.#longestPause = Math.max(this.#longestPause, this.#now() - started);
     this.#onCheckpoint?.(seq);
+    const logBytes = this.#logBytes;
     const next = seq + 1;
     const rotated = rotate
       ? this.#serially(async () => {
@@ -209,6 +231,24 @@ export class Durability {
     }
     this.#logBytes = 0;
     this.#logRecords = 0;
+    if (build) {
+      // The rotation follows record seq's append: once it is done, seq is in storage.
+      await rotated;
+      try {
+        image = await build(await this.#jobFor(seq));
+      } catch (error) {
+        // Not the log's failure: the kernel goes on, and the next checkpoint (due at once,
+        // as the log still counts since the last one) is exported in this thread.
+        this.#buildImage = undefined;
+        this.#logBytes += logBytes;
+        this.#checkpointTimes.delete(seq);
+        console.error(
+          `cask: warning: checkpoint ${seq} could not be built away from the kernel's thread (${error instanceof Error ? error.message : String(error)}); checkpoints are exported in it from now on`,
+        );
+        return;
+      }
+    }
+    if (!image) throw new Error(`checkpoint ${seq}: no image`);
     const bytes = encodeCheckpoint(seq, image, await crc32Chunked(image));
     await this.#storage.writeCheckpoint(seq, bytes);
     await rotated;
@@ -217,6 +257,22 @@ export class Durability {
     this.#checkpointBytes = bytes.length;
     if (!this.#checkpoints.includes(seq)) this.#checkpoints.push(seq);
     await this.#enforceRetention();
+  }
+
+  /** The stored files a checkpoint at `seq` is rebuilt from (the retained newest checkpoint and the log after it). */
+  async #jobFor(seq: number): Promise<CheckpointJob> {
+    const base = this.#checkpoints
+      .filter((c) => c < seq)
+      .reduce((a, b) => Math.max(a, b), 0);
+    const segments = [...this.#segments].sort((a, b) => a - b).filter((s) => s <= seq);
+    const from = segments.filter((s) => s <= base + 1).at(-1) ?? segments[0] ?? 0;
+    const job: CheckpointJob = { seq, segments: [] };
+    if (base > 0)
+      job.checkpoint = { seq: base, bytes: await this.#storage.readCheckpoint(base) };
+    for (const first of segments.filter((s) => s >= from)) {
+      job.segments.push({ first, bytes: await this.#storage.readLogSegment(first) });
+    }
+    return job;
   }
 
   /**

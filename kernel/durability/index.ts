@@ -15,6 +15,11 @@
  *
  * docs/durability.md has the formats and the rules; docs/faults.md what each fault does.
  */
+export {
+  buildCheckpointImage,
+  type CheckpointImageBuilder,
+  type CheckpointJob,
+} from './checkpoint-image.ts';
 export { CommitGate, type CommitGateOptions, type CommitLog } from './commit-gate.ts';
 export { crc32 } from './crc32.ts';
 export {

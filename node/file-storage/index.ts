@@ -24,6 +24,7 @@
  * - `readOnly` (cask inspect) creates, writes and removes nothing, takes the socket lock
  *   all the same, and refuses every mutating method.
  */
+import { existsSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { CutTail, DurableStorage } from '../../kernel/index.ts';
@@ -58,6 +59,14 @@ import { lockDirectory } from './lock.ts';
 export { FileStorageError, type FileSystem } from './fs.ts';
 export { DataDirectoryError, type Leftover } from './layout.ts';
 export { DataDirectoryLockedError } from './lock.ts';
+
+/**
+ * Whether `dir` holds a kernel's log already (a kernel to resume), checked without
+ * opening or locking it: a hint, not a promise.
+ */
+export function holdsLog(dir: string): boolean {
+  return existsSync(join(resolve(dir), LOG));
+}
 
 export interface FileStorageOptions {
   /**

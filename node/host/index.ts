@@ -26,10 +26,12 @@ import {
   type VatLogEntry,
 } from '../../kernel/index.ts';
 import {
+  holdsLog,
   openFileStorage,
   type FileStorage,
   type FileSystem,
 } from '../file-storage/index.ts';
+import { workerCheckpointBuilder } from '../checkpoint-builder/index.ts';
 import { makeNodeVatLauncher, type NodeVatLauncher } from '../vat-worker/index.ts';
 import { historyReader, type HistoryReader } from './history.ts';
 
@@ -83,6 +85,10 @@ export interface NodeKernelOptions {
   dataDir?: string;
   /** The file system the data directory is reached through (tests inject faults). */
   fileSystem?: FileSystem;
+  /**
+   * How the log is kept. Checkpoints are built in a worker thread (node/checkpoint-builder)
+   * unless `buildImage` says otherwise (`buildImage: undefined` exports in this thread).
+   */
   durability?: DurabilityOptions;
   launcher?: VatLauncher;
   onCrank?: KernelOptions['onCrank'];
@@ -136,17 +142,22 @@ function printVatLog(entry: VatLogEntry): void {
 export async function makeNodeKernel(
   options: NodeKernelOptions = {},
 ): Promise<NodeKernel> {
-  // A kernel on a data directory has vats to resume, most likely: one worker loads its
-  // code while sql.js starts and the store is recovered.
+  // A kernel on a data directory that holds a log has vats to resume, most likely: one
+  // worker loads its code while sql.js starts and the store is recovered.
+  const resuming = options.dataDir !== undefined && holdsLog(options.dataDir);
   const ownLauncher =
     options.launcher === undefined
-      ? makeNodeVatLauncher({ warm: options.dataDir === undefined ? 0 : 1 })
+      ? makeNodeVatLauncher({ warm: resuming ? 1 : 0 })
       : undefined;
   const launcher = options.launcher ?? (ownLauncher as NodeVatLauncher);
   const SQL = await initSqlJs().catch(async (error: unknown) => {
     await ownLauncher?.close();
     throw error;
   });
+  const durabilityOptions: DurabilityOptions = {
+    buildImage: workerCheckpointBuilder(),
+    ...options.durability,
+  };
   let store: KernelStore;
   let durability: Durability | undefined;
   let storage: FileStorage | undefined;
@@ -164,7 +175,7 @@ export async function makeNodeKernel(
         store,
         durability,
         report: recovery,
-      } = await recoverStore(SQL, storage, options.durability));
+      } = await recoverStore(SQL, storage, durabilityOptions));
     } catch (error) {
       await storage.close();
       await ownLauncher?.close();
@@ -269,7 +280,7 @@ export async function makeNodeKernel(
             store,
             durability,
             report: recovery,
-          } = await recoverStore(SQL, files, options.durability));
+          } = await recoverStore(SQL, files, durabilityOptions));
           kernel = kernelOver(store, durability);
           if (relaunch) await kernel.resume();
         }
