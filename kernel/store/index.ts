@@ -83,6 +83,9 @@ interface Undo {
   before: Row | undefined;
 }
 
+/** Unwritten rows (KernelStore.#unwritten) are written once a commit brings them to this many. */
+export const UNWRITTEN_LIMIT = 1024;
+
 export class KernelStore {
   readonly #db: Database;
   readonly #tables = new Map<TableName, TableStatements>();
@@ -102,6 +105,16 @@ export class KernelStore {
   #undo: Undo[] = [];
   /** Net row changes of the committed cranks not yet taken for the log. */
   #pending = new Map<string, RowChange>();
+  /**
+   * Net row changes of committed cranks not yet written to sql.js (write-behind). Most
+   * rows a delivery writes are gone a crank or two later (a run-queue item, a promise
+   * and its c-list entries), so writing them late writes most of them never. Written
+   * before any query in SQL, an export, and in the commit that brings them to
+   * UNWRITTEN_LIMIT.
+   */
+  #unwritten = new Map<string, RowChange>();
+  /** Whether the open transaction holds #unwritten (written at its BEGIN). */
+  #unwrittenInTransaction = false;
   /** SQL statements run so far (reads, writes and transaction control). */
   #statements = 0;
   /** Compare the memory copy with the tables after every crank (a debug switch). */
@@ -142,20 +155,30 @@ export class KernelStore {
   }
 
   /**
-   * Writes the crank buffer to sql.js and commits. If sql.js refuses a row, its
-   * transaction is rolled back and the crank stays open, for the caller to abort.
+   * Commits the crank: its rows join the unwritten ones, or, once those reach
+   * UNWRITTEN_LIMIT (or a query in the crank opened its transaction), all are written to
+   * sql.js in one transaction. If sql.js refuses a row, that transaction is rolled back
+   * and the crank stays open, for the caller to abort.
    */
   commitCrank(): void {
     this.#assertInCrank('commitCrank');
-    try {
-      this.#writeBuffer();
-      if (this.#inTransaction) this.#control('COMMIT');
-    } catch (error) {
-      if (this.#inTransaction) this.#control('ROLLBACK');
-      this.#inTransaction = false;
-      // The rolled-back transaction took any earlier part of the buffer with it.
-      this.#sinceWritten = undefined;
-      throw error;
+    const write =
+      this.#inTransaction ||
+      this.#unwritten.size + this.#crankChanges.size >= UNWRITTEN_LIMIT;
+    if (write) {
+      try {
+        this.#writeBuffer();
+        if (this.#inTransaction) this.#control('COMMIT');
+      } catch (error) {
+        this.#rollback();
+        // The rolled-back transaction took any earlier part of the buffer with it.
+        this.#sinceWritten = undefined;
+        throw error;
+      }
+      if (this.#unwrittenInTransaction) this.#unwritten.clear();
+      this.#unwrittenInTransaction = false;
+    } else {
+      for (const [id, change] of this.#crankChanges) this.#unwritten.set(id, change);
     }
     this.#inTransaction = false;
     this.#inCrank = false;
@@ -165,14 +188,47 @@ export class KernelStore {
 
   abortCrank(): void {
     this.#assertInCrank('abortCrank');
-    if (this.#inTransaction) this.#control('ROLLBACK');
-    this.#inTransaction = false;
+    this.#rollback();
     this.#inCrank = false;
     for (let i = this.#undo.length - 1; i >= 0; i -= 1) {
       const { table, id, key, before } = this.#undo[i] as Undo;
       setMemoryRow(table, id, key, before);
     }
     this.#endCrank();
+  }
+
+  /** Rolls back the open transaction, if any; the unwritten rows stay unwritten. */
+  #rollback(): void {
+    if (this.#inTransaction) this.#control('ROLLBACK');
+    this.#inTransaction = false;
+    this.#unwrittenInTransaction = false;
+  }
+
+  /** Opens a transaction, writing the unwritten rows first: it sees every commit. */
+  #begin(): void {
+    this.#control('BEGIN');
+    this.#inTransaction = true;
+    if (this.#unwritten.size > 0) {
+      this.#unwrittenInTransaction = true;
+      this.#writeChanges(this.#unwritten.values());
+    }
+  }
+
+  /** Between cranks: writes the unwritten rows in a transaction of their own. */
+  #writeUnwritten(): void {
+    if (this.#unwritten.size === 0) return;
+    try {
+      this.#begin();
+      this.#control('COMMIT');
+    } catch (error) {
+      this.#rollback();
+      throw new StoreError(
+        `sql.js refused rows of committed cranks (they stay in memory and in the log): ${messageOf(error)}`,
+      );
+    }
+    this.#inTransaction = false;
+    this.#unwrittenInTransaction = false;
+    this.#unwritten.clear();
   }
 
   #endCrank(): void {
@@ -201,7 +257,8 @@ export class KernelStore {
     const memory = this.#memory.get(table);
     if (memory) return memory.rows.get(rowId(memory.def, key));
     // Not kept in memory: the crank's own write, else the table.
-    const change = this.#crankChanges.get(changeId(table, key));
+    const id = changeId(table, key);
+    const change = this.#crankChanges.get(id) ?? this.#unwritten.get(id);
     if (change) return change.row ?? undefined;
     const stmt = this.#table(table).get;
     this.#statements += 1;
@@ -271,23 +328,25 @@ export class KernelStore {
   /** Writes the part of the crank buffer sql.js has not seen, in the crank's transaction. */
   #writeBuffer(): void {
     const changes = this.#sinceWritten ?? this.#crankChanges;
-    if (changes.size === 0) return;
-    if (!this.#inTransaction) {
-      this.#control('BEGIN');
-      this.#inTransaction = true;
-    }
-    for (const { table, key, row } of changes.values()) {
+    if (changes.size === 0 && (this.#inTransaction || this.#unwritten.size === 0)) return;
+    if (!this.#inTransaction) this.#begin();
+    this.#writeChanges(changes.values());
+    this.#sinceWritten = new Map();
+  }
+
+  #writeChanges(changes: Iterable<RowChange>): void {
+    for (const { table, key, row } of changes) {
       const t = this.#table(table);
       this.#statements += 1;
       if (row) t.put.run(row);
       else t.delete.run(key);
     }
-    this.#sinceWritten = new Map();
   }
 
-  /** Before a query in SQL: the open crank's writes must be in the tables it reads. */
+  /** Before a query in SQL: every committed write, and the open crank's, must be in the tables it reads. */
   #beforeQuery(): void {
     if (this.#inCrank) this.#writeBuffer();
+    else this.#writeUnwritten();
   }
 
   /** Runs a read-only query (prepared once, parameters bound) and returns all rows. */
@@ -403,9 +462,16 @@ export class KernelStore {
     }
   }
 
+  /** The database's size in bytes (what an export would copy). */
+  databaseBytes(): number {
+    const pages = Number(this.one('PRAGMA page_count')?.[0] ?? 0);
+    return pages * Number(this.one('PRAGMA page_size')?.[0] ?? 0);
+  }
+
   /** A byte image of the whole database (a checkpoint). Only between cranks. */
   export(): Uint8Array {
     if (this.#inCrank) throw new StoreError('export: a crank is open');
+    this.#writeUnwritten();
     // sql.js's export() closes and reopens the database, which drops prepared statements.
     this.#freeStatements();
     const image = this.#db.export();
@@ -426,6 +492,7 @@ export class KernelStore {
    */
   checkMemory(): void {
     if (this.#inCrank) throw new StoreError('checkMemory: a crank is open');
+    this.#writeUnwritten();
     for (const [name, memory] of this.#memory) {
       const { def } = memory;
       const what = `state check: table ${name}`;

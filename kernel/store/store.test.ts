@@ -1,6 +1,6 @@
 import initSqlJs, { type SqlJsStatic } from 'sql.js';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { KernelStore, SCHEMA_VERSION, StoreError } from './index.ts';
+import { KernelStore, SCHEMA_VERSION, StoreError, UNWRITTEN_LIMIT } from './index.ts';
 import { MIGRATIONS } from './schema.ts';
 
 let SQL: SqlJsStatic;
@@ -131,6 +131,105 @@ describe('KernelStore', () => {
     expect(() => KernelStore.open(SQL, image)).toThrow(
       `the database has schema version ${SCHEMA_VERSION + 1}, newer than this Cask's ${SCHEMA_VERSION}`,
     );
+  });
+});
+
+describe('KernelStore write-behind', () => {
+  const put = (store: KernelStore, key: string, value: string) => {
+    store.beginCrank();
+    store.put('vatstore', ['v1', key, value]);
+    store.put('counters', ['crank', key.length]);
+    store.commitCrank();
+  };
+
+  it('a committed crank costs no statement until the rows are read in SQL', () => {
+    const store = KernelStore.open(SQL);
+    const before = store.statements;
+    put(store, 'a', '1');
+    put(store, 'b', '2');
+    expect(store.statements).toBe(before);
+    // Reads by key see them without SQL; a query writes them first.
+    expect(store.get('vatstore', ['v1', 'a'])?.[2]).toBe('1');
+    expect(store.get('counters', ['crank'])?.[1]).toBe(1);
+    expect(store.statements).toBe(before);
+    expect(vatstoreRows(store)).toEqual([
+      ['v1', 'a', '1'],
+      ['v1', 'b', '2'],
+    ]);
+    expect(store.statements).toBeGreaterThan(before);
+    store.close();
+  });
+
+  it('a row written and deleted before the write is never written', () => {
+    const store = KernelStore.open(SQL);
+    put(store, 'gone', 'x');
+    store.beginCrank();
+    store.delete('vatstore', ['v1', 'gone']);
+    store.commitCrank();
+    const before = store.statements;
+    expect(vatstoreRows(store)).toEqual([]);
+    // BEGIN, the counter row, the delete of a row sql.js never had, COMMIT, the query.
+    expect(store.statements - before).toBe(5);
+    store.close();
+  });
+
+  it('an aborted crank loses none of the unwritten commits before it, even after a query in it', () => {
+    const store = KernelStore.open(SQL);
+    put(store, 'kept', '1');
+    store.beginCrank();
+    store.put('vatstore', ['v1', 'dropped', '2']);
+    expect(vatstoreRows(store)).toEqual([
+      ['v1', 'dropped', '2'],
+      ['v1', 'kept', '1'],
+    ]);
+    store.abortCrank();
+    expect(store.get('vatstore', ['v1', 'dropped'])).toBeUndefined();
+    expect(vatstoreRows(store)).toEqual([['v1', 'kept', '1']]);
+    store.close();
+  });
+
+  it('writes the unwritten rows at the commit that reaches the limit, and in every export', () => {
+    const store = KernelStore.open(SQL);
+    const before = store.statements;
+    let cranks = 0;
+    while (store.statements === before) put(store, `k${cranks++}`, 'v');
+    // Each crank adds a vatstore row and rewrites the one counter row: the commit that
+    // writes is the one whose rows (a new key and the counter) bring the total to the limit.
+    expect(cranks).toBe(UNWRITTEN_LIMIT - 2);
+    put(store, 'late', 'v');
+    const copy = KernelStore.open(SQL, store.export());
+    expect(vatstoreRows(copy)).toEqual(vatstoreRows(store));
+    expect(copy.get('vatstore', ['v1', 'late'])?.[2]).toBe('v');
+    copy.close();
+    store.close();
+  });
+
+  it('a refused write at the limit leaves the crank open and the unwritten rows kept', () => {
+    const store = KernelStore.open(SQL);
+    for (let i = 0; i < UNWRITTEN_LIMIT - 10; i += 1) put(store, `k${i}`, 'v');
+    store.beginCrank();
+    for (let i = 0; i < 20; i += 1) store.put('vatstore', ['v1', `z${i}`, 'v']);
+    // vats.state is CHECKed by the schema: sql.js refuses this row at the write.
+    store.put('vats', [
+      'v9',
+      'bad',
+      'b1',
+      '{}',
+      '[]',
+      0,
+      'no such state',
+      'ko1',
+      1,
+      null,
+      null,
+      null,
+    ]);
+    expect(() => store.commitCrank()).toThrow(/CHECK constraint failed/);
+    expect(store.inCrank).toBe(true);
+    store.abortCrank();
+    expect(store.get('vats', ['v9'])).toBeUndefined();
+    expect(vatstoreRows(store)).toHaveLength(UNWRITTEN_LIMIT - 10);
+    store.close();
   });
 });
 
