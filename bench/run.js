@@ -7,7 +7,9 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const names = readdirSync(new URL('.', import.meta.url))
-  .filter((f) => f.endsWith('.ts') && !['stats.ts', 'entry.ts', 'fixtures.ts'].includes(f))
+  .filter(
+    (f) => f.endsWith('.ts') && !['stats.ts', 'entry.ts', 'fixtures.ts'].includes(f),
+  )
   .map((f) => f.slice(0, -3));
 const [name = 'ping-pong', ...args] = process.argv.slice(2);
 if (!names.includes(name)) {
