@@ -18,6 +18,7 @@ import { resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { VatBundle } from '../../kernel/protocol/index.ts';
 import type { BundleAnswer, BundleRequest } from './bundler-worker.ts';
+import { workerEntry } from '../worker-entry/index.ts';
 
 export type { VatBundle };
 
@@ -48,18 +49,6 @@ export function clearBundleCache(): void {
   cache.clear();
 }
 
-/** Where the worker starts: from source through tsx, from the build directly. */
-function workerEntry(): { url: URL; entry?: string } {
-  const here = import.meta.url;
-  if (here.endsWith('.ts')) {
-    return {
-      url: new URL('./ts-entry.js', here),
-      entry: new URL('./bundler-worker.ts', here).href,
-    };
-  }
-  return { url: new URL('./bundler-worker.js', here) };
-}
-
 interface Bundler {
   bundle(path: string): Promise<VatBundle>;
 }
@@ -77,7 +66,7 @@ function bundler(): Bundler {
  * starts a new worker.
  */
 function startBundler(): Bundler {
-  const { url, entry } = workerEntry();
+  const { url, entry } = workerEntry(import.meta.url, 'bundler-worker');
   const worker = new Worker(url, { workerData: { entry } });
   worker.unref();
   const waiting = new Map<

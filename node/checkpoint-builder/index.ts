@@ -6,21 +6,11 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { CheckpointImageBuilder, CheckpointJob } from '../../kernel/index.ts';
+import { workerEntry } from '../worker-entry/index.ts';
 import type { CheckpointAnswer } from './worker.ts';
 
 /** A build that takes longer is given up (the kernel then exports in its own thread). */
 export const CHECKPOINT_BUILD_TIMEOUT_MS = 120_000;
-
-function workerEntry(): { url: URL; entry?: string } {
-  const here = import.meta.url;
-  if (here.endsWith('.ts')) {
-    return {
-      url: new URL('./ts-entry.js', here),
-      entry: new URL('./worker.ts', here).href,
-    };
-  }
-  return { url: new URL('./worker.js', here) };
-}
 
 /** Buffers a job can hand over whole: each owns its ArrayBuffer outright. */
 function transferable(job: CheckpointJob): ArrayBuffer[] {
@@ -47,7 +37,7 @@ export function workerCheckpointBuilder({
 }: { timeoutMs?: number } = {}): CheckpointImageBuilder {
   return (job) =>
     new Promise<Uint8Array>((resolve, reject) => {
-      const { url, entry } = workerEntry();
+      const { url, entry } = workerEntry(import.meta.url, 'worker');
       const worker = new Worker(url, { workerData: { entry } });
       let done = false;
       const finish = (outcome: () => void) => {

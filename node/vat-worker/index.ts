@@ -33,6 +33,7 @@ import {
   toVatOffset,
   type SharedChannelLayout,
 } from './shared-mailbox.ts';
+import { workerEntry } from '../worker-entry/index.ts';
 
 export {
   makeNodeSupervisorPlatform,
@@ -81,19 +82,14 @@ const DEFAULT_SLOT_BYTES = 64 * 1024;
 
 /**
  * Where the worker starts. From source (this module's own URL ends in .ts) Node cannot
- * load worker.ts directly, so a .js trampoline registers tsx first. From the build, the
+ * load worker.ts directly, so a .js trampoline registers tsx first (node/worker-entry). From the build, the
  * one-file bundle of worker.js and all it imports (vite.vat-worker.config.ts), which starts in well
  * under half the time; worker.js itself if the bundle is missing or older than it (tsc
  * was run without `npm run build`), so a worker never runs stale code.
  */
 export function vatWorkerEntry(): { url: URL; entry?: string } {
   const here = import.meta.url;
-  if (here.endsWith('.ts')) {
-    return {
-      url: new URL('./ts-entry.js', here),
-      entry: new URL('./worker.ts', here).href,
-    };
-  }
+  if (here.endsWith('.ts')) return workerEntry(here, 'worker');
   const modules = new URL('./worker.js', here);
   const bundle = new URL('./worker.bundle.js', here);
   const mtime = (url: URL) => statSync(url, { throwIfNoEntry: false })?.mtimeMs;
