@@ -198,10 +198,6 @@ test('a Launch typo names the key, the keys expected there and the nearest', asy
   const error = root.getByTestId('launch-error');
   const cases: Array<[unknown, RegExp]> = [
     [
-      { bootstrap: 'g', vats: { g: { bundelSpec: 'bundles/greeter.bundle.json' } } },
-      /unknown field `bundelSpec` in vats\.g \(did you mean `bundleSpec`\?\); expected one of `sourceSpec`, `bundleSpec`/u,
-    ],
-    [
       {
         bootstrap: 'g',
         vats: {
@@ -212,6 +208,10 @@ test('a Launch typo names the key, the keys expected there and the nearest', asy
         },
       },
       /unknown field `allowHosts` in vats\.g\.network \(did you mean `allowedHosts`\?\); expected `allowedHosts`/u,
+    ],
+    [
+      { bootstrap: 'g', vats: { g: { bundelSpec: 'bundles/greeter.bundle.json' } } },
+      /unknown field `bundelSpec` in vats\.g \(did you mean `bundleSpec`\?\); expected one of `sourceSpec`, `bundleSpec`/u,
     ],
   ];
   for (const [bad, message] of cases) {
@@ -248,7 +248,6 @@ for (const width of [420, 560]) {
     await page.setViewportSize({ width, height: 700 });
     const tabs = page.locator('nav [data-testid^="tab-"]');
     const more = page.getByTestId('tabs-more');
-    await expect(more).toBeVisible();
     const shown = page.locator('nav [data-testid^="tab-"]:not([aria-hidden="true"])');
     const tops = await shown.evaluateAll((els) =>
       els.map((el) => Math.round(el.getBoundingClientRect().top)),
@@ -262,6 +261,7 @@ for (const width of [420, 560]) {
       return els.every((el) => el.getBoundingClientRect().right <= right + 0.5);
     });
     expect(fits).toBe(true);
+    await expect(more).toBeVisible();
     const header = await page.locator('header').boundingBox();
     expect(header?.height ?? 0).toBeLessThan(40);
     const moreBox = await more.boundingBox();
