@@ -125,7 +125,13 @@ export class SendStore {
     const offState = feed.subscribe(() => {
       const now = feed.state;
       const back = now.connection === 'live' && last.connection !== 'live';
-      if (back || now.status !== last.status) this.check();
+      // Only what can settle a send: a crank made durable, the queue resumed, a new
+      // boot. (Every request is followed by a status event: this one's too.)
+      const moved =
+        now.status?.durableCrank !== last.status?.durableCrank ||
+        now.status?.paused !== last.status?.paused ||
+        now.status?.boot.id !== last.status?.boot.id;
+      if (back || moved) this.check();
       last = now;
     });
     this.check();
