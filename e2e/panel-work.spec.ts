@@ -101,6 +101,10 @@ for (const width of [1280, 420]) {
     await expect(result.locator('pre')).toHaveText(String(start + 2));
     await expect(rows).toHaveCount(2);
     expect(await count(cask)).toBe(start + 2);
+    // Edit puts a send back in the form.
+    await page.getByTestId('send-method').fill('getCount');
+    await rows.first().getByTestId('send-history-edit').click();
+    await expect(page.getByTestId('send-method')).toHaveValue('increment');
     await snap(page, testInfo, `send-history-${width}`);
     expect(await pageOverflow(page)).toBeLessThanOrEqual(0);
   });

@@ -298,34 +298,22 @@ function SendHistory({
           clear
         </button>
       </h3>
+      {/* The actions first: narrow, the rest scrolls in the box, they stay in view. */}
       <div class="scroll table-box">
         <table data-testid="send-history">
           <thead>
             <tr>
+              <th />
               <th>Time</th>
               <th>Target</th>
               <th>Method</th>
               <th>Args</th>
               <th>Outcome</th>
-              <th />
             </tr>
           </thead>
           <tbody>
             {entries.map((entry) => (
               <tr key={entry.id} data-testid="send-history-row" data-state={entry.state}>
-                <td class="mono">{formatTime(entry.sentAt)}</td>
-                <td class="mono">{entry.kref ?? targetLabel(entry.target)}</td>
-                <td class="mono">{entry.method}</td>
-                <td class="mono wrap">{entry.args}</td>
-                <td
-                  class={`wrap ${entry.state === 'rejected' || entry.state === 'failed' || entry.state === 'lost' ? 'bad' : entry.state === 'fulfilled' ? 'ok' : 'muted'}`}
-                >
-                  {entry.state === 'fulfilled' || entry.state === 'rejected'
-                    ? `${entry.state}: ${short(entry.value)}`
-                    : entry.state === 'failed' || entry.state === 'lost'
-                      ? (entry.error ?? entry.state)
-                      : entry.state}
-                </td>
                 <td class="actions">
                   <button
                     type="button"
@@ -342,6 +330,19 @@ function SendHistory({
                   >
                     Edit
                   </button>
+                </td>
+                <td class="mono">{formatTime(entry.sentAt)}</td>
+                <td class="mono">{entry.kref ?? targetLabel(entry.target)}</td>
+                <td class="mono">{entry.method}</td>
+                <td class="mono wrap">{entry.args}</td>
+                <td
+                  class={`wrap ${entry.state === 'rejected' || entry.state === 'failed' || entry.state === 'lost' ? 'bad' : entry.state === 'fulfilled' ? 'ok' : 'muted'}`}
+                >
+                  {entry.state === 'fulfilled' || entry.state === 'rejected'
+                    ? `${entry.state}: ${short(entry.value)}`
+                    : entry.state === 'failed' || entry.state === 'lost'
+                      ? (entry.error ?? entry.state)
+                      : entry.state}
                 </td>
               </tr>
             ))}
