@@ -51,7 +51,7 @@ describe('unknown fields', () => {
 
   it('says nothing it cannot back up for a name far from every field', () => {
     expect(parse(one({ colour: 'red' }))).toThrow(
-      /^invalid cluster config: unknown field `colour` in vats\.main$/u,
+      /^invalid cluster config: unknown field `colour` in vats\.main; expected one of `sourceSpec`, [^(]*`network`$/u,
     );
   });
 

@@ -76,6 +76,13 @@ export const VAT_FIELDS: FieldRules = {
   },
 };
 
+/** A vat's `network` (ocap-kernel's). */
+export const NETWORK_FIELDS: FieldRules = {
+  noun: 'field',
+  known: ['allowedHosts'],
+  refused: {},
+};
+
 /** An entry of `bundles`: code only. */
 export const BUNDLE_FIELDS: FieldRules = {
   noun: 'field',
@@ -142,7 +149,14 @@ export function checkFields(
     }
     const near = closest(key, [...rules.known, ...Object.keys(rules.refused)]);
     throw new ClusterConfigError(
-      `invalid cluster config: unknown ${rules.noun} \`${key}\`${at === '' ? ' at the top level' : at}${near === undefined ? '' : ` (did you mean \`${near}\`?)`}`,
+      `invalid cluster config: unknown ${rules.noun} \`${key}\`${at === '' ? ' at the top level' : at}${near === undefined ? '' : ` (did you mean \`${near}\`?)`}; expected ${expected(rules)}`,
     );
   }
+}
+
+/** "one of `a`, `b` or `c`": what may stand where an unknown field was found. */
+export function expected(rules: FieldRules): string {
+  const names = rules.known.map((k) => `\`${k}\``);
+  if (names.length === 1) return names[0] ?? '';
+  return `one of ${names.slice(0, -1).join(', ')} or ${names[names.length - 1] ?? ''}`;
 }

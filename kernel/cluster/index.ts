@@ -33,7 +33,13 @@ import {
   type ReapInterval,
 } from './creation-options.ts';
 import { ClusterConfigError } from './errors.ts';
-import { BUNDLE_FIELDS, CLUSTER_FIELDS, VAT_FIELDS, checkFields } from './fields.ts';
+import {
+  BUNDLE_FIELDS,
+  CLUSTER_FIELDS,
+  NETWORK_FIELDS,
+  VAT_FIELDS,
+  checkFields,
+} from './fields.ts';
 
 export { ClusterConfigError } from './errors.ts';
 export { BundleFormatError, bundleIdOf, checkBundle } from './bundle-formats.ts';
@@ -148,7 +154,11 @@ export function parseClusterConfig(value: unknown): ClusterConfig {
   checkFields(value, CLUSTER_FIELDS, '');
   if (isRecord(value.vats)) {
     for (const [vat, config] of Object.entries(value.vats)) {
-      if (isRecord(config)) checkFields(config, VAT_FIELDS, `vats.${vat}`);
+      if (!isRecord(config)) continue;
+      checkFields(config, VAT_FIELDS, `vats.${vat}`);
+      if (isRecord(config.network)) {
+        checkFields(config.network, NETWORK_FIELDS, `vats.${vat}.network`);
+      }
     }
   }
   if (isRecord(value.bundles)) {
@@ -160,6 +170,13 @@ export function parseClusterConfig(value: unknown): ClusterConfig {
   if (failure) {
     const first = failure.failures()[0] ?? failure;
     const where = first.path.length ? first.path.join('.') : '(the config)';
+    // superstruct reports a field no struct names as "Expected a value of type `never`":
+    // every object's fields are checked by name above, so this is a last resort.
+    if (first.type === 'never') {
+      throw new ClusterConfigError(
+        `invalid cluster config: unknown field \`${String(first.key)}\` at ${where}`,
+      );
+    }
     throw new ClusterConfigError(`invalid cluster config at ${where}: ${first.message}`);
   }
   const names = Object.keys(config.vats);

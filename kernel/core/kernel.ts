@@ -203,6 +203,7 @@ export class Kernel {
   readonly #store: KernelStore;
   readonly #state: KernelState;
   readonly #callers = new OutsideCallers();
+  readonly #maxPins: number;
   readonly #gate: CommitGate;
   readonly #warehouse: VatWarehouse;
   readonly #runner: CrankRunner;
@@ -222,11 +223,8 @@ export class Kernel {
     if (options.checkState) options.store.checkState = true;
     const state = new KernelState(options.store);
     this.#state = state;
-    const settle = makeResolver(
-      state,
-      this.#callers,
-      options.maxPinsPerCaller ?? DEFAULT_MAX_PINS,
-    );
+    this.#maxPins = options.maxPinsPerCaller ?? DEFAULT_MAX_PINS;
+    const settle = makeResolver(state, this.#callers, this.#maxPins);
     const resolve: typeof settle = (kpid, rejected, data) => {
       settle(kpid, rejected, data);
       this.#timerService.noteSettled(state, kpid, rejected, data);
@@ -461,11 +459,19 @@ export class Kernel {
     target: KRef,
     method: string,
     args: unknown[],
-    options: Pick<QueueOptions, 'caller'> = {},
+    options: Pick<QueueOptions, 'caller'> & { pinResult?: boolean } = {},
   ): Promise<{ kpid: KRef }> {
     const caller = callerOf(options);
+    if (options.pinResult && caller === undefined) {
+      throw new KernelError('pinResult needs a caller to hold the pin');
+    }
     const { acked } = await this.#lane.control(async () => {
-      const kpid = this.#queueFromOutside(target, method, args);
+      // Pinned (in the step that queues it), the promise outlives its settlement and a
+      // restart of the kernel (what keepResult keeps is in memory only): a caller that
+      // lost its answer with a stopped worker reads it again with promiseStatus, then
+      // releases the pin.
+      const pinFor = options.pinResult ? caller : undefined;
+      const kpid = this.#queueFromOutside(target, method, args, pinFor);
       // Kept for promiseStatus once released, i.e. once its crank is durable.
       this.#callers.keepResult(kpid, caller);
       return { acked: this.#gate.whenDurable({ kpid }) };
@@ -750,9 +756,18 @@ export class Kernel {
    * Checks and queues a message from outside the kernel in a committed step of its own;
    * returns its result promise, which the queued message holds.
    */
-  #queueFromOutside(target: KRef, method: string, args: unknown[]): KRef {
+  #queueFromOutside(
+    target: KRef,
+    method: string,
+    args: unknown[],
+    pinFor?: string,
+  ): KRef {
     const methargs = this.#checkFromOutside(target, method, args);
-    return this.#runner.step(() => this.#runner.queueSend(target, methargs));
+    return this.#runner.step(() => {
+      const kpid = this.#runner.queueSend(target, methargs);
+      if (pinFor !== undefined) this.#state.pin(pinFor, kpid, this.#maxPins);
+      return kpid;
+    });
   }
 
   #checkFromOutside(target: KRef, method: string, args: unknown[]): CapData {

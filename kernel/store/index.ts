@@ -75,6 +75,38 @@ interface MemoryTable {
   order: number[] | undefined;
 }
 
+/** What the SQL console (`inspect`) runs: statements that only read. */
+const QUERY_KEYWORDS: ReadonlySet<string> = new Set([
+  'SELECT',
+  'WITH',
+  'EXPLAIN',
+  'VALUES',
+]);
+
+/** The statements SQLite has besides queries: each would write or change the session. */
+const WRITE_KEYWORDS: ReadonlySet<string> = new Set([
+  'ALTER',
+  'ANALYZE',
+  'ATTACH',
+  'BEGIN',
+  'COMMIT',
+  'CREATE',
+  'DELETE',
+  'DETACH',
+  'DROP',
+  'END',
+  'INSERT',
+  'PRAGMA',
+  'REINDEX',
+  'RELEASE',
+  'REPLACE',
+  'ROLLBACK',
+  'SAVEPOINT',
+  'UPDATE',
+  'UPSERT',
+  'VACUUM',
+]);
+
 /** How a write changed the memory copy, to undo it if the crank aborts. */
 interface Undo {
   table: MemoryTable;
@@ -388,13 +420,17 @@ export class KernelStore {
   ): { columns: string[]; rows: Row[]; truncated: boolean } {
     const text = sql.replace(/^(?:\s+|--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)*/u, '');
     const keyword = /^[A-Za-z]+/u.exec(text)?.[0]?.toUpperCase() ?? '';
-    if (!['SELECT', 'WITH', 'EXPLAIN', 'VALUES'].includes(keyword)) {
-      throw new StoreError(
-        `the SQL console is read-only: it runs SELECT, WITH, EXPLAIN and VALUES queries, not ${keyword === '' ? 'this' : keyword}`,
+    const query = QUERY_KEYWORDS.has(keyword);
+    const readOnly = (what: string) =>
+      new StoreError(
+        `the SQL console is read-only: it runs SELECT, WITH, EXPLAIN and VALUES queries, not ${what}`,
       );
-    }
+    // A statement SQLite has but that is no query is refused before it is compiled.
+    if (WRITE_KEYWORDS.has(keyword)) throw readOnly(keyword);
     // It sees what the open crank wrote, as the kernel's next read would.
     this.#beforeQuery();
+    // Anything else is compiled first, so a typo (`SELEC 1`) is reported as sqlite's
+    // syntax error, not as a refused write.
     let statements = 0;
     try {
       for (const stmt of this.#db.iterateStatements(sql)) {
@@ -402,8 +438,14 @@ export class KernelStore {
         stmt.free();
       }
     } catch (error) {
-      throw new StoreError(`query failed: ${messageOf(error)}`);
+      const message = messageOf(error);
+      throw new StoreError(
+        /syntax error|incomplete input|unrecognized token/iu.test(message)
+          ? `SQL syntax error: ${message}`
+          : `query failed: ${message}`,
+      );
     }
+    if (!query) throw readOnly(keyword === '' ? 'this' : keyword);
     if (statements !== 1) {
       throw new StoreError(
         `the SQL console runs one statement at a time; got ${statements}`,

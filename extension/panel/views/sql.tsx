@@ -1,6 +1,7 @@
 /**
  * SQL: a read-only query on the kernel's store (`query`); the kernel refuses writes and
- * the refusal is shown. Ctrl+Enter runs.
+ * the refusal is shown, and reports a statement that does not compile (`SELEC 1`) with
+ * SQLite's own syntax error. Ctrl+Enter runs.
  *
  * data-testids: sql-input, sql-run, sql-result (table), sql-row, sql-count,
  * sql-truncated, sql-error.

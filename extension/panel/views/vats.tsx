@@ -4,15 +4,14 @@
  * version history (under the row), restart, upgrade (a form under the row, confirmed
  * before it is sent: ./vat-upgrade.tsx) and terminate (confirmed in the row, its
  * vatstore kept unless "delete its state" is ticked), and a form that launches a
- * cluster from pasted or uploaded JSON. The list reloads after each action
+ * cluster from pasted or uploaded JSON (./launch.tsx). The list reloads after each action
  * and after crank events (at most twice a second).
  *
  * data-testids: vats-table, vat-row (data-vat-id, data-state), vat-terminate,
  * vat-terminate-reason, vat-terminate-delete, vat-terminate-confirm,
  * vat-terminate-cancel, vat-restart, vat-version (the version cell), vat-history-toggle,
  * vat-upgrade-open (and the upgrade form's own, in ./vat-upgrade.tsx),
- * vats-refresh, vats-error (list or action refused), launch-config (textarea),
- * launch-file (file input), launch-submit, launch-error, launch-result.
+ * vats-refresh, vats-error (list or action refused); the Launch form's in ./launch.tsx.
  */
 import { Fragment } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
@@ -24,7 +23,8 @@ import {
   type KernelFeed,
   type VatInfo,
 } from '../kernel.ts';
-import { ErrorLine, Json, View, formatBytes } from '../ui.tsx';
+import { ErrorLine, View, formatBytes } from '../ui.tsx';
+import { Launch } from './launch.tsx';
 import { UpgradeForm, VersionHistory } from './vat-upgrade.tsx';
 
 /** The table's columns: the rows under a vat (history, upgrade) span them all. */
@@ -33,11 +33,9 @@ const COLUMNS = 9;
 export function Vats({ feed }: { feed: KernelFeed }) {
   const { vats, error, busy, refresh } = useVats();
   const action = useAction<unknown>();
-  const launch = useAction<unknown>();
   const [confirming, setConfirming] = useState<string | null>(null);
   const [reason, setReason] = useState('');
   const [deleteState, setDeleteState] = useState(false);
-  const [config, setConfig] = useState('');
   const [upgrading, setUpgrading] = useState<string | null>(null);
   const [upgradeBusy, setUpgradeBusy] = useState(false);
   const [histories, setHistories] = useState<ReadonlySet<string>>(new Set());
@@ -75,43 +73,8 @@ export function Vats({ feed }: { feed: KernelFeed }) {
       }
     });
 
-  const submit = (event: Event) => {
-    event.preventDefault();
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(config);
-    } catch (err) {
-      launch.reset();
-      launch.setError(`invalid JSON: ${(err as Error).message}`);
-      return;
-    }
-    void launch.run(async () => {
-      try {
-        return await askKernel('launchCluster', { config: parsed });
-      } finally {
-        await refresh();
-      }
-    });
-  };
-  const upload = async (event: Event) => {
-    const input = event.currentTarget as HTMLInputElement;
-    const file = input.files?.[0];
-    if (!file) return;
-    try {
-      setConfig(await file.text());
-      launch.reset();
-    } catch (err) {
-      launch.setError(`could not read ${file.name}: ${(err as Error).message}`);
-    }
-    input.value = '';
-  };
-
   return (
-    <View
-      name="vats"
-      title="Vats"
-      busy={busy || action.busy || launch.busy || upgradeBusy}
-    >
+    <View name="vats" title="Vats" busy={busy || action.busy || upgradeBusy}>
       <div class="toolbar">
         <button type="button" data-testid="vats-refresh" onClick={() => void refresh()}>
           Refresh
@@ -185,39 +148,7 @@ export function Vats({ feed }: { feed: KernelFeed }) {
       </table>
       {vats?.length === 0 ? <p class="muted">No vats.</p> : null}
 
-      <h3>Launch a cluster</h3>
-      <form class="launch" onSubmit={submit}>
-        <textarea
-          data-testid="launch-config"
-          rows={10}
-          spellcheck={false}
-          placeholder='{ "bootstrap": "alice", "vats": { "alice": { "bundleSpec": "bundles/…" } } }'
-          value={config}
-          onInput={(e) => setConfig(e.currentTarget.value)}
-        />
-        <div class="toolbar">
-          <label>
-            Or load a .json file:{' '}
-            <input
-              type="file"
-              accept=".json,application/json"
-              data-testid="launch-file"
-              onChange={(e) => void upload(e)}
-            />
-          </label>
-          <button
-            type="submit"
-            data-testid="launch-submit"
-            disabled={launch.busy || config.trim() === ''}
-          >
-            {launch.busy ? 'Launching…' : 'Launch'}
-          </button>
-        </div>
-        <ErrorLine error={launch.error} testid="launch-error" />
-        {launch.result !== null ? (
-          <Json value={launch.result} testid="launch-result" />
-        ) : null}
-      </form>
+      <Launch onLaunched={() => void refresh()} />
     </View>
   );
 }

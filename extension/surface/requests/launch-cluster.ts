@@ -1,5 +1,5 @@
-import { object, unknown } from '@metamask/superstruct';
-import { parseClusterConfig, type Settlement } from '../../../kernel/index.ts';
+import { refine, type as shape, unknown } from '@metamask/superstruct';
+import { closest, parseClusterConfig, type Settlement } from '../../../kernel/index.ts';
 import { defineMethod } from '../method.ts';
 import { settlementToJson, type SettlementJson } from './settlement.ts';
 
@@ -9,9 +9,24 @@ import { settlementToJson, type SettlementJson } from './settlement.ts';
  * result, or — when the kernel goes idle without one, because the bootstrap vat did not
  * start — with `status: 'waiting'` and why (the bootstrap message waits for the vat).
  */
+/**
+ * `{ config }` and nothing else. Checked by hand rather than with `object`, whose refusal
+ * of a misspelt key reads "Expected a value of type `never`".
+ */
+const Params = refine(shape({ config: unknown() }), 'launchCluster params', (value) => {
+  const extra = Object.keys(value).find((key) => key !== 'config');
+  if (extra !== undefined) {
+    const near = closest(extra, ['config']);
+    return `unknown param \`${extra}\`${near ? ' (did you mean `config`?)' : ''}; launchCluster takes \`config\` (the cluster config)`;
+  }
+  return value.config === undefined
+    ? 'missing `config`: launchCluster takes `config` (the cluster config)'
+    : true;
+});
+
 export const launchCluster = defineMethod({
   name: 'launchCluster',
-  params: object({ config: unknown() }),
+  params: Params,
   async handler(hooks, { config }) {
     const parsed = parseClusterConfig(config);
     const resolved = await hooks.resolveCluster(parsed);

@@ -1,5 +1,6 @@
 import {
   array,
+  boolean,
   defaulted,
   enums,
   exactOptional,
@@ -11,7 +12,7 @@ import {
   unknown,
 } from '@metamask/superstruct';
 import type { KRef } from '../../../kernel/index.ts';
-import { defineMethod } from '../method.ts';
+import { SurfaceError, defineMethod } from '../method.ts';
 import { settlementToJson } from './settlement.ts';
 
 /** Who holds what the surface's callers are handed, unless they name themselves. */
@@ -29,7 +30,9 @@ const Target = union([
  * that settled it is durable (or, with `timeoutMs`, an error once that long has passed:
  * the message stays queued, as a message to a suspended vat waits for it); `wait:
  * 'queued'` answers with the result promise's kpid once the message is durably on the
- * run queue. Every kref in the result is pinned for `caller` (default "surface") until a
+ * run queue; with `pinResult` the kpid is pinned for `caller` as well, so its settlement
+ * stays readable with promiseStatus across a worker stop until `releasePins` lets go of
+ * it (the panel's Send does this). Every kref in the result is pinned for `caller` (default "surface") until a
  * `releasePins` request lets go of it, so what a call hands back can be called next.
  */
 export const send = defineMethod({
@@ -41,16 +44,20 @@ export const send = defineMethod({
     wait: defaulted(enums(['settled', 'queued']), 'settled'),
     timeoutMs: exactOptional(size(integer(), 1, 3_600_000)),
     caller: defaulted(size(string(), 1, 64), SURFACE_CALLER),
+    /** With `wait: 'queued'`: pin the result kpid too (see below). */
+    pinResult: defaulted(boolean(), false),
   }),
-  async handler(hooks, { target, method, args, wait, timeoutMs, caller }) {
+  async handler(hooks, { target, method, args, wait, timeoutMs, caller, pinResult }) {
     const { kernel } = await hooks.host();
     const kref: KRef = 'vat' in target ? kernel.rootOf(target.vat) : target.kref;
     if (wait === 'queued') {
       return {
         target: kref,
-        ...(await kernel.enqueueMessage(kref, method, args, { caller })),
+        ...(await kernel.enqueueMessage(kref, method, args, { caller, pinResult })),
       };
     }
+    if (pinResult)
+      throw new SurfaceError("send refused: pinResult goes with wait: 'queued'");
     return {
       target: kref,
       result: settlementToJson(
