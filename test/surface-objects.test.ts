@@ -13,6 +13,7 @@ import type {
   PromisesPage,
   RunQueuePage,
 } from '../extension/surface-protocol/index.ts';
+import { compareKrefs } from '../kernel/state/index.ts';
 import { makeNodeKernel, type NodeKernel } from '../node/host/index.ts';
 import { surfaceHooks } from './fixtures/surface-hooks.ts';
 import { removeTempDirs, tempDir } from './fixtures/temp-dirs.ts';
@@ -71,13 +72,7 @@ describe('surface objects requests', { timeout: 60_000 }, () => {
       state
         .clistEntries(vatId('bootstrap'))
         .map(([kref, vref]) => [kref, vref])
-        .sort(([a], [b]) =>
-          a.slice(0, 2) === b.slice(0, 2)
-            ? Number(a.slice(2)) - Number(b.slice(2))
-            : a < b
-              ? -1
-              : 1,
-        ),
+        .sort(([a], [b]) => compareKrefs(a as string, b as string)),
     );
     // It exports its root and imports the other vats' roots.
     const root = bootstrap.entries.find((e) => e.vref === 'o+0');

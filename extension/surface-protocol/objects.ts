@@ -72,6 +72,8 @@ export interface QueueItemReport {
   /** A send's target kref; the vat a notify, startVat, gc or upgrade item goes to. */
   target?: string;
   vatId?: string;
+  /** A send's target's vat: the object's owner or the promise's decider, if any. */
+  owner?: string | null;
   /** A send's message. */
   message?: MessageReport;
   /** A notify's promise, a gc item's krefs. */

@@ -1,6 +1,7 @@
 /**
  * Send: a message to a vat's root object (chosen from the live vats) or to any kref,
  * with JSON args (`{ "$kref": "ko3" }` for references); shows the settled result.
+ * Opened as `#send?target=KREF&method=NAME`, it starts aimed at that kref.
  *
  * data-testids: send-target-kind (select: vat | kref), send-vat (select of vat names),
  * send-kref, send-method, send-args (JSON array), send-submit, send-result
@@ -9,6 +10,7 @@
 import { useState } from 'preact/hooks';
 import { askKernel } from '../../surface-client/index.ts';
 import { useAction, useVats } from '../kernel.ts';
+import { hashParams } from '../links.ts';
 import { ErrorLine, Json, View } from '../ui.tsx';
 
 interface Sent {
@@ -18,10 +20,14 @@ interface Sent {
 
 export function Send() {
   const { vats, error: vatsError } = useVats();
-  const [kind, setKind] = useState<'vat' | 'kref'>('vat');
+  // `#send?target=KREF&method=NAME` (../links.ts) fills the form in.
+  const [linked] = useState(() => hashParams('send'));
+  const [kind, setKind] = useState<'vat' | 'kref'>(
+    linked?.get('target') ? 'kref' : 'vat',
+  );
   const [vat, setVat] = useState('');
-  const [kref, setKref] = useState('');
-  const [method, setMethod] = useState('');
+  const [kref, setKref] = useState(linked?.get('target') ?? '');
+  const [method, setMethod] = useState(linked?.get('method') ?? '');
   const [args, setArgs] = useState('[]');
   const send = useAction<Sent>();
   const live = (vats ?? []).filter((v) => v.state === 'running' && v.rootKref);

@@ -23,7 +23,14 @@ export const runQueue = defineMethod({
       });
       const held = state.heldPage({ limit });
       return {
-        items: queued.items.map(({ seq, item }) => queueItemReport(seq, item)),
+        items: queued.items.map(({ seq, item }) => {
+          const report = queueItemReport(seq, item);
+          if (item.kind !== 'send') return report;
+          const owner = item.target.startsWith('kp')
+            ? state.getPromise(item.target)?.decider
+            : state.getObject(item.target)?.owner;
+          return { ...report, owner: owner ?? null };
+        }),
         more: queued.more,
         length: state.runQueueLength(),
         held: held.items.map(({ seq, vatId, item }) => ({
