@@ -300,17 +300,7 @@ function VatRow(props: {
       data-state={vat.state}
       class={props.marked ? 'selected' : undefined}
     >
-      <td>
-        {vat.name}{' '}
-        <a
-          class="vat-objects"
-          href={objectsHref(vat.vatId)}
-          data-testid="vat-objects-link"
-          title={`what ${vat.name} exports and imports`}
-        >
-          objects
-        </a>
-      </td>
+      <td>{vat.name}</td>
       <td class="mono">{vat.vatId}</td>
       <td class="num">{vat.incarnation}</td>
       <td class="num">{vat.vatstore.keys}</td>
@@ -463,6 +453,16 @@ function VatRow(props: {
             Delete state…
           </button>
         ) : null}
+        {confirming ? null : (
+          <a
+            class="vat-objects"
+            href={objectsHref(vat.vatId)}
+            data-testid="vat-objects-link"
+            title={`what ${vat.name} exports and imports`}
+          >
+            objects
+          </a>
+        )}
       </td>
     </tr>
   );
