@@ -4,7 +4,7 @@ import type { MessageReport, QueueItemReport } from '../../surface-protocol/inde
 /** A queued message as people read it: its method and args decoded. */
 export function messageReport(message: Message): MessageReport {
   let method: string | null = null;
-  let args: unknown = null;
+  let args: unknown;
   try {
     const decoded = capdataToJson(message.methargs);
     if (Array.isArray(decoded)) {
