@@ -346,5 +346,14 @@ for (const width of [1280, 420]) {
     await expect(page.getByTestId('vats-error')).toHaveCount(0);
     await snap(page, testInfo, `vats-after-${width}`);
     await expectNoOverflow(page);
+
+    // A vat's objects link: the Objects view on its c-list.
+    const bob = await vatByName(cask, 'bob');
+    await row(bob.vatId).getByTestId('vat-objects-link').click();
+    const objects = page.locator('[data-view="objects"]');
+    await expect(objects.getByTestId('objects-vat')).toHaveValue(bob.vatId);
+    await expect(
+      objects.locator(`[data-testid="clist-row"][data-kref="${bob.rootKref}"]`),
+    ).toHaveAttribute('data-direction', 'export');
   });
 }
