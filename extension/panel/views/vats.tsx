@@ -329,6 +329,12 @@ function VatRow(props: {
         </button>
       </td>
       <td class={confirming ? 'actions vat-actions confirming' : 'actions vat-actions'}>
+        {/* A docked panel scrolls the State column away: the state again, by the actions. */}
+        <span
+          class={`vat-state-narrow ${running ? 'ok' : vat.state === 'suspended' ? 'warning' : 'bad'}`}
+        >
+          {vat.state}
+        </span>
         {confirming === 'terminate' ? (
           <div role="alertdialog" aria-label={`Terminate ${vat.name}?`}>
             <p class="vat-confirm-text">
