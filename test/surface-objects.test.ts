@@ -17,7 +17,7 @@ import { compareKrefs } from '../kernel/state/index.ts';
 import { makeNodeKernel, type NodeKernel } from '../node/host/index.ts';
 import { surfaceHooks } from './fixtures/surface-hooks.ts';
 import { removeTempDirs, tempDir } from './fixtures/temp-dirs.ts';
-import { resolveCluster, sampleVat } from './kernel-harness.ts';
+import { resolveCluster, sampleVat, testVat } from './kernel-harness.ts';
 
 let node: NodeKernel;
 let hooks: SurfaceHooks;
@@ -227,5 +227,36 @@ describe('surface objects requests', { timeout: 60_000 }, () => {
     }
     await node.kernel.whenIdle();
     expect((await result<RunQueuePage>('runQueue')).items).toEqual([]);
+  });
+
+  it('lists the messages held for a suspended vat, with the vat', async () => {
+    // A vat that fails to start is suspended; what is sent to it waits, held.
+    await node.kernel.launchCluster(
+      await resolveCluster(
+        { broken: { source: testVat('bad-start.js'), parameters: { fail: true } } },
+        'broken',
+      ),
+    );
+    await node.kernel.whenIdle();
+    const broken = node.kernel.state.getVatByName('broken');
+    expect(broken?.state).toBe('suspended');
+    const { kpid } = await result<{ kpid: string }>('send', {
+      target: { vat: 'broken' },
+      method: 'ping',
+      wait: 'queued',
+    });
+    await node.kernel.whenIdle();
+    const page = await result<RunQueuePage>('runQueue');
+    expect(page.items).toEqual([]);
+    // The bootstrap message the launch sent it, then the ping, in the order they came.
+    const held = page.held.filter((i) => i.kind === 'send');
+    expect(held.map((i) => [i.heldFor, i.target, i.message?.method])).toEqual([
+      [broken?.vatId, broken?.rootKref, 'bootstrap'],
+      [broken?.vatId, broken?.rootKref, 'ping'],
+    ]);
+    expect(held[1]?.message).toMatchObject({ args: [], result: kpid });
+    expect(page.held.map((i) => i.seq)).toEqual(
+      node.kernel.state.heldFor(broken?.vatId as string).map((i) => i.seq),
+    );
   });
 });
