@@ -310,6 +310,7 @@ test('vats: terminate asks for a reason and a confirmation, then marks the vat t
 
   await expect(counterRow.locator('td').nth(2)).toHaveText('0');
   await counterRow.getByTestId('vat-restart').click();
+  await counterRow.getByTestId('vat-restart-confirm').click();
   await expect(counterRow.locator('td').nth(2)).toHaveText('1');
   await expect(counterRow).toHaveAttribute('data-state', 'running');
   await expect(root).toHaveAttribute('aria-busy', 'false');

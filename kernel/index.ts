@@ -28,6 +28,10 @@ export {
   type KRef,
   type VatId,
   type VatstorePage,
+  type Message,
+  type PromiseRecord,
+  type QueuedItem,
+  type RunQueueItem,
 } from './state/index.ts';
 export {
   readStore,

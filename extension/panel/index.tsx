@@ -25,6 +25,7 @@ import { Cranks } from './views/cranks.tsx';
 import { History } from './views/history.tsx';
 import { Logs } from './views/logs.tsx';
 import { Metrics } from './views/metrics.tsx';
+import { Objects } from './views/objects.tsx';
 import { Overview } from './views/overview.tsx';
 import { Send } from './views/send.tsx';
 import { Sql } from './views/sql.tsx';
@@ -43,13 +44,14 @@ const VIEWS = {
   metrics: 'Metrics',
   history: 'History',
   state: 'State',
+  objects: 'Objects',
 } as const;
 
 type ViewName = keyof typeof VIEWS;
 
 const VIEW_NAMES = Object.keys(VIEWS) as ViewName[];
 
-/** `#cranks`, or `#send?target=…`: the view is what comes before any `?`. */
+/** `#cranks`, or `#send?target=…`: the view is what comes before any `?` (./links.ts). */
 function viewFromHash(): ViewName {
   const name = location.hash.slice(1).split('?')[0] ?? '';
   return name in VIEWS ? (name as ViewName) : 'overview';
@@ -112,6 +114,7 @@ function App() {
         {view === 'metrics' && <Metrics state={state} />}
         {view === 'history' && <History feed={feed} />}
         {view === 'state' && <State feed={feed} />}
+        {view === 'objects' && <Objects feed={feed} />}
       </main>
     </div>
   );

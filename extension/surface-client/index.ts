@@ -22,6 +22,15 @@ export type {
   VatVersionReport,
   VatVersionsReport,
 } from '../surface-protocol/index.ts';
+export type {
+  ClistEntryReport,
+  MessageReport,
+  ObjectsPage,
+  PromiseReport,
+  PromisesPage,
+  QueueItemReport,
+  RunQueuePage,
+} from '../surface-protocol/index.ts';
 export { HISTORY } from '../surface-protocol/index.ts';
 
 export async function askKernel<R = unknown>(

@@ -154,3 +154,6 @@ export interface HistoryPage {
   total: number;
   space: HistorySpace;
 }
+
+// The Objects view's requests: objects, promises, runQueue.
+export type * from './objects.ts';

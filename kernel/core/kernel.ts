@@ -565,6 +565,14 @@ export class Kernel {
   }
 
   /**
+   * Runs `read` against the kernel's state between cranks (the panel's Objects view):
+   * what it sees is committed and whole. It must only read.
+   */
+  async readState<T>(read: (state: KernelState) => T): Promise<T> {
+    return this.#lane.control(async () => read(this.#state));
+  }
+
+  /**
    * What the kernel knows of a promise, or undefined if it has no such promise (never
    * created, or collected). The result of an enqueueMessage reads as unresolved until
    * its settlement is durable, and stays readable after the kernel collects the promise

@@ -1022,6 +1022,117 @@ export class KernelState {
     );
     return { keys: num(row?.[0] ?? 0), bytes: num(row?.[1] ?? 0) };
   }
+
+  // ---- pages for people (the panel's Objects view): read-only, bounded ----
+
+  /**
+   * One page of a vat's c-list, in kref order (kind, then number: ko2 before ko10),
+   * entries after `after` (exclusive); `more` if entries follow.
+   */
+  clistPage(
+    vatId: VatId,
+    { after, limit }: { after?: KRef; limit: number },
+  ): { entries: Array<{ kref: KRef; vref: VRef; reachable: boolean }>; more: boolean } {
+    const [kind, n] = krefCursor(after);
+    const rows = this.#store.all(
+      `SELECT kref, vref, reachable FROM clist WHERE vat_id = ? AND ${KREF_AFTER} ORDER BY ${KREF_ORDER} LIMIT ?`,
+      [vatId, kind, kind, n, limit + 1],
+    );
+    return {
+      entries: rows
+        .slice(0, limit)
+        .map((r) => ({ kref: str(r[0]), vref: str(r[1]), reachable: r[2] === 1 })),
+      more: rows.length > limit,
+    };
+  }
+
+  /** One page of the kernel's promises in kpid order, after `after`, of one state if asked. */
+  promisesPage({
+    after,
+    limit,
+    state,
+  }: {
+    after?: KRef;
+    limit: number;
+    state?: PromiseState;
+  }): { promises: PromiseRecord[]; more: boolean } {
+    const [, n] = krefCursor(after);
+    const rows = this.#store.all(
+      `SELECT kpid FROM promises WHERE CAST(substr(kpid, 3) AS INTEGER) > ? AND (? IS NULL OR state = ?) ORDER BY CAST(substr(kpid, 3) AS INTEGER) LIMIT ?`,
+      [n, state ?? null, state ?? null, limit + 1],
+    );
+    return {
+      promises: rows.slice(0, limit).map((r) => this.requirePromise(str(r[0]))),
+      more: rows.length > limit,
+    };
+  }
+
+  /** The vats subscribed to `kpid` (told when it settles), in vat_id order. */
+  subscribersOf(kpid: KRef): VatId[] {
+    return this.#subscribers(kpid);
+  }
+
+  /** The messages waiting on unresolved `kpid`, oldest first, at most `limit`. */
+  queuedOn(kpid: KRef, limit: number): { messages: Message[]; count: number } {
+    const rows = this.#queuedOn(kpid);
+    return {
+      messages: rows
+        .slice(0, limit)
+        .map((r) => messageFromColumns(r[2], r[3], r[4], r[5])),
+      count: rows.length,
+    };
+  }
+
+  /** One page of the run queue in the order it runs (seq), after seq `after`. */
+  runQueuePage({ after = 0, limit }: { after?: number; limit: number }): {
+    items: QueuedItem[];
+    more: boolean;
+  } {
+    const rows = this.#store.all(
+      `SELECT seq, ${ITEM_COLUMNS} FROM run_queue WHERE seq > ? ORDER BY seq LIMIT ?`,
+      [after, limit + 1],
+    );
+    return {
+      items: rows.slice(0, limit).map((row) => {
+        const seq = num(row[0]);
+        return { seq, item: itemFromColumns(row.slice(1), `run queue item ${seq}`) };
+      }),
+      more: rows.length > limit,
+    };
+  }
+
+  /** The items held for suspended vats, in seq order, at most `limit`. */
+  heldPage({ limit }: { limit: number }): {
+    items: Array<QueuedItem & { vatId: VatId }>;
+    more: boolean;
+  } {
+    const rows = this.#store.all(
+      `SELECT seq, held_for, ${ITEM_COLUMNS} FROM held_queue ORDER BY seq LIMIT ?`,
+      [limit + 1],
+    );
+    return {
+      items: rows.slice(0, limit).map((row) => {
+        const seq = num(row[0]);
+        return {
+          seq,
+          vatId: str(row[1]),
+          item: itemFromColumns(row.slice(2), `held item ${seq}`),
+        };
+      }),
+      more: rows.length > limit,
+    };
+  }
+}
+
+/** Krefs in kind-then-number order, and the condition "after the cursor" for it. */
+const KREF_ORDER = 'substr(kref, 1, 2), CAST(substr(kref, 3) AS INTEGER)';
+const KREF_AFTER =
+  '(substr(kref, 1, 2) > ? OR (substr(kref, 1, 2) = ? AND CAST(substr(kref, 3) AS INTEGER) > ?))';
+
+/** A page cursor as [kind, number]: before every kref when there is none. */
+function krefCursor(after: KRef | undefined): [string, number] {
+  if (after === undefined) return ['', -1];
+  return [after.slice(0, 2), Number(after.slice(2))];
 }
 
 /**

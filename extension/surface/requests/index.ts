@@ -4,14 +4,17 @@ import { label, unlabel } from './label.ts';
 import { launchCluster } from './launch-cluster.ts';
 import { listBundles } from './list-bundles.ts';
 import { listVats } from './list-vats.ts';
+import { objects } from './objects.ts';
 import { listPins, releasePins } from './pins.ts';
 import { promiseStatus } from './promise-status.ts';
+import { promises } from './promises.ts';
 import { query } from './query.ts';
 import { readVatstore } from './read-vatstore.ts';
 import { recentCranks } from './recent-cranks.ts';
 import { restartKernel } from './restart-kernel.ts';
 import { restartVat } from './restart-vat.ts';
 import { restore } from './restore.ts';
+import { runQueue } from './run-queue-items.ts';
 import { setPaused } from './run-queue.ts';
 import { send } from './send.ts';
 import { status } from './status.ts';
@@ -49,4 +52,8 @@ export const METHODS = [
   label,
   unlabel,
   restore,
+  // The Objects view: c-lists, promises, the run queue.
+  objects,
+  promises,
+  runQueue,
 ] as const;
