@@ -17,6 +17,7 @@ import {
   encodeRecord,
   encodeSegmentHeader,
   SEGMENT_HEADER_BYTES,
+  type CrankNote,
   type LogRecord,
 } from './format.ts';
 import { planRetention, type RetentionPolicy } from './retention.ts';
@@ -137,7 +138,10 @@ export class Durability {
     changes: RowChange[],
     firstCrank: number,
     lastCrank: number,
-    { betweenCranks = true }: { betweenCranks?: boolean } = {},
+    {
+      betweenCranks = true,
+      cranks,
+    }: { betweenCranks?: boolean; cranks?: CrankNote[] } = {},
   ): Promise<void> {
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
     if (this.#replaced) {
@@ -151,6 +155,7 @@ export class Durability {
       lastCrank,
       changes,
       time: this.#clock(),
+      ...(cranks ? { cranks } : {}),
     });
     this.#logBytes += bytes.length;
     this.#logRecords += 1;

@@ -17,6 +17,7 @@
  */
 export { CommitGate, type CommitGateOptions, type CommitLog } from './commit-gate.ts';
 export { crc32 } from './crc32.ts';
+export type { CrankNote } from './format.ts';
 export {
   Durability,
   type DurabilityOptions,
@@ -41,6 +42,7 @@ export {
   HistoryError,
   forkImage,
   restoreImage,
+  type DecodedRecord,
   type HistoryCommit,
   type HistoryLabel,
   type KeyChange,
