@@ -16,6 +16,8 @@ import type {
   VatLogEntry,
 } from '../../kernel/index.ts';
 
+export type { ResultState };
+
 /** `type` of a request: `chrome.runtime.sendMessage({ type: REQUEST, method, params })`. */
 export const REQUEST = 'cask:request';
 
