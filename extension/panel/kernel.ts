@@ -426,7 +426,10 @@ export function crankMatches(crank: PanelCrank, filters: CrankFilters): boolean 
   );
 }
 
-/** Newest first, one row a crank: what the log says wins over what the stream said. */
+/**
+ * Newest first, one row a crank: an incoming row replaces the one it joins (the log's
+ * word over the stream's: a result settled since), keeping only a live size.
+ */
 function mergeCranks(
   rows: readonly PanelCrank[],
   incoming: readonly PanelCrank[],
@@ -434,7 +437,12 @@ function mergeCranks(
   const byCrank = new Map(rows.map((r) => [r.crank, r]));
   for (const row of incoming) {
     const had = byCrank.get(row.crank);
-    byCrank.set(row.crank, had ? { ...had, ...row } : row);
+    byCrank.set(
+      row.crank,
+      had?.storeBytes !== undefined && row.storeBytes === undefined
+        ? { ...row, storeBytes: had.storeBytes }
+        : row,
+    );
   }
   return [...byCrank.values()].sort((a, b) => b.crank - a.crank);
 }

@@ -254,7 +254,7 @@ function CrankRow({
       <td class={OUTCOME_CLASS[outcome]} data-testid="crank-outcome">
         {outcome}
         {c.settledIn !== undefined && c.settledIn !== c.crank ? (
-          <span class="detail"> in {c.settledIn}</span>
+          <span class="detail">{` in ${c.settledIn}`}</span>
         ) : null}
         {why ? <span class="detail">: {why}</span> : null}
       </td>

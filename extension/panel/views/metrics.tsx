@@ -115,11 +115,6 @@ export function Metrics({ state }: { state: FeedState }) {
         yLabel="size (bytes)"
         series={[
           {
-            name: 'log (retained records, added up)',
-            cls: 'b',
-            points: sizes.log,
-          },
-          {
             name: 'store',
             cls: 'a',
             points: [
@@ -132,6 +127,11 @@ export function Metrics({ state }: { state: FeedState }) {
                 })),
               ...sizes.store,
             ].sort((a, b) => a.x - b.x),
+          },
+          {
+            name: 'log (retained records, added up)',
+            cls: 'b',
+            points: sizes.log,
           },
         ]}
         formatX={(x) => formatTime(x)}
