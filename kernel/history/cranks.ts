@@ -106,7 +106,8 @@ export async function loggedCranks(
 /**
  * What `crank` changed in its vat's vatstore, from its log record; old values from the
  * state before that record (rebuilt from a checkpoint), else from earlier records.
- * Undefined when the log holds no such crank.
+ * Undefined when the log holds no such crank, or it delivered nothing (no delivery, a
+ * rolled-back fault).
  */
 export async function loggedDelta(
   history: History,
@@ -116,7 +117,8 @@ export async function loggedDelta(
   const index = records.findIndex((r) => (r.cranks ?? []).some((n) => n.crank === crank));
   const record = records[index];
   const note = record?.cranks?.find((n) => n.crank === crank);
-  if (!record || !note?.vatId) return undefined;
+  // A crank that reached no vat, or was rolled back, changed no vatstore.
+  if (!record || !note?.vatId || note.outcome !== 'ok') return undefined;
   const vatId = note.vatId;
   const mine = record.changes.filter(
     (c) => c.table === 'vatstore' && String(c.key[0]) === vatId,
