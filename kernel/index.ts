@@ -77,6 +77,9 @@ export {
   type HistorySpace,
   type LabellingParts,
   type ListedCommit,
+  type LoggedCrank,
+  type LoggedDelta,
+  type ResultState,
   type SizedStorage,
   type VatstoreAtPage,
 } from './history/index.ts';

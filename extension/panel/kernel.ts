@@ -3,7 +3,7 @@
  * live feed (status and recent cranks, from the event stream) and small hooks for
  * requests. Views talk to the kernel only through extension/surface-client.
  */
-import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import {
   HISTORY,
   askKernel,
@@ -14,6 +14,12 @@ import {
   type VatLogInfo,
   type VatReport,
 } from '../surface-client/index.ts';
+import {
+  shownOutcome,
+  type CrankPage,
+  type ResultState,
+  type ShownOutcome,
+} from '../surface-protocol/index.ts';
 
 export type { CrankInfo, VatLogInfo };
 
@@ -371,4 +377,181 @@ export function useVats(): {
     };
   }, [refresh]);
   return { vats, error, busy, refresh };
+}
+
+// --- The crank log (Cranks, Metrics) ---
+
+/** A crank as the Cranks view and Metrics show it: from the log, or live from the stream. */
+export interface PanelCrank {
+  crank: number;
+  kind: string;
+  vatId: string | null;
+  vatName?: string;
+  method: string | null;
+  outcome: CrankInfo['outcome'];
+  detail?: string;
+  durationMs: number;
+  /** When it was written (from the log) or ended (live), ms since the epoch. */
+  at?: number;
+  deltaKeys: number;
+  deltaBytes: number;
+  /** The database's size after it (live cranks only). */
+  storeBytes?: number;
+  target?: string;
+  result?: string;
+  resultState?: ResultState;
+  rejection?: string;
+  settledIn?: number;
+  resultValue?: unknown;
+  group?: { firstCrank: number; lastCrank: number };
+}
+
+export interface CrankFilters {
+  /** A vat id. */
+  vat?: string;
+  kind?: string;
+  /** A part of the method's name (any case). */
+  method?: string;
+  outcome?: ShownOutcome;
+}
+
+/** Whether a live crank passes the filters, as the `cranks` request would judge it. */
+export function crankMatches(crank: PanelCrank, filters: CrankFilters): boolean {
+  const part = filters.method?.toLowerCase();
+  return (
+    (filters.vat === undefined || crank.vatId === filters.vat) &&
+    (filters.kind === undefined || crank.kind === filters.kind) &&
+    (part === undefined || (crank.method ?? '').toLowerCase().includes(part)) &&
+    (filters.outcome === undefined || shownOutcome(crank) === filters.outcome)
+  );
+}
+
+/**
+ * Newest first, one row a crank: an incoming row replaces the one it joins (the log's
+ * word over the stream's: a result settled since), keeping only a live size.
+ */
+function mergeCranks(
+  rows: readonly PanelCrank[],
+  incoming: readonly PanelCrank[],
+): PanelCrank[] {
+  const byCrank = new Map(rows.map((r) => [r.crank, r]));
+  for (const row of incoming) {
+    const had = byCrank.get(row.crank);
+    byCrank.set(
+      row.crank,
+      had?.storeBytes !== undefined && row.storeBytes === undefined
+        ? { ...row, storeBytes: had.storeBytes }
+        : row,
+    );
+  }
+  return [...byCrank.values()].sort((a, b) => b.crank - a.crank);
+}
+
+export interface CrankLog {
+  /** Newest first. */
+  cranks: readonly PanelCrank[];
+  /** Older matching cranks remain in the log. */
+  more: boolean;
+  /** Matching cranks the retained log notes in all. */
+  total: number | null;
+  busy: boolean;
+  error: string | null;
+  loadOlder: () => void;
+}
+
+/**
+ * The cranks the durable log notes (the `cranks` request, `pageSize` a page, newest
+ * first), joined by the feed's live cranks as they commit, one row a crank. Reloads its
+ * first page when the filters change and when the event stream comes back (the service
+ * worker was stopped or the browser restarted: the log still has what ran).
+ */
+export function useCrankLog(
+  state: FeedState,
+  filters: CrankFilters,
+  pageSize = 200,
+): CrankLog {
+  const [logged, setLogged] = useState<readonly PanelCrank[]>([]);
+  const [more, setMore] = useState(false);
+  const [total, setTotal] = useState<number | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const key = JSON.stringify(filters);
+  const generation = useRef(0);
+  const oldest = useRef<number | undefined>(undefined);
+
+  const load = useCallback(
+    async (before: number | undefined) => {
+      const mine = generation.current;
+      setBusy(true);
+      try {
+        const page = await askKernel<CrankPage>('cranks', {
+          ...(JSON.parse(key) as CrankFilters),
+          limit: pageSize,
+          ...(before === undefined ? {} : { before }),
+        });
+        if (mine !== generation.current) return;
+        const first = oldest.current === undefined;
+        setLogged((rows) => {
+          const merged = mergeCranks(rows, page.cranks);
+          oldest.current = merged.at(-1)?.crank;
+          return merged;
+        });
+        // A reload of the first page leaves "more" as the older pages said.
+        if (before !== undefined || first) setMore(page.more);
+        setTotal(page.total);
+        setError(null);
+      } catch (err) {
+        if (mine === generation.current) setError(errorText(err));
+      } finally {
+        if (mine === generation.current) setBusy(false);
+      }
+    },
+    [key, pageSize],
+  );
+
+  // New filters: start again from the newest.
+  useEffect(() => {
+    generation.current += 1;
+    oldest.current = undefined;
+    setLogged([]);
+    setMore(false);
+    setTotal(null);
+    void load(undefined);
+  }, [load]);
+
+  // The stream is back (a stopped worker, a restarted browser): the log has what ran.
+  const wasLive = useRef(state.connection === 'live');
+  useEffect(() => {
+    const live = state.connection === 'live';
+    if (live && !wasLive.current) void load(undefined);
+    wasLive.current = live;
+  }, [state.connection, load]);
+
+  const cranks = useMemo(() => {
+    const f = JSON.parse(key) as CrankFilters;
+    const newest = logged[0]?.crank ?? 0;
+    // Live cranks newer than the log's page, and the ones it holds (for storeBytes).
+    const live = state.cranks.filter(
+      (c) =>
+        crankMatches(c, f) &&
+        (c.crank > newest || logged.some((l) => l.crank === c.crank)),
+    );
+    return live.length === 0 ? logged : mergeCranks(live, logged);
+  }, [logged, state.cranks, key]);
+  const unlogged =
+    cranks.length > 0
+      ? cranks.filter((c) => c.crank > (logged[0]?.crank ?? 0)).length
+      : 0;
+
+  const loadOlder = useCallback(() => {
+    void load(oldest.current);
+  }, [load]);
+  return {
+    cranks,
+    more,
+    total: total === null ? null : total + unlogged,
+    busy,
+    error,
+    loadOlder,
+  };
 }

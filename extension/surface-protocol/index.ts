@@ -10,9 +10,13 @@ import type {
   HistorySpace,
   ListedCommit,
   KernelStatus,
+  LoggedCrank,
   RecoveryReport,
+  ResultState,
   VatLogEntry,
 } from '../../kernel/index.ts';
+
+export type { ResultState };
 
 /** `type` of a request: `chrome.runtime.sendMessage({ type: REQUEST, method, params })`. */
 export const REQUEST = 'cask:request';
@@ -39,6 +43,58 @@ export interface CrankInfo {
   deltaBytes: number;
   /** The database's size after it. */
   storeBytes: number;
+  /** A send's target and result kpid; a notify's kpid (as target). */
+  target?: string;
+  result?: string;
+  /** The result's state when the crank committed, and a rejection's reason (JSON). */
+  resultState?: ResultState;
+  rejection?: string;
+}
+
+/** One row of the `cranks` request: a crank the log notes, its vat named. */
+export interface LoggedCrankRow extends LoggedCrank {
+  vatName?: string;
+}
+
+/** The `cranks` request's answer. */
+export interface CrankPage {
+  /** Newest first. */
+  cranks: LoggedCrankRow[];
+  /** Older matching cranks remain: ask again with `before` the last one's crank. */
+  more: boolean;
+  /** Cranks matching the filters, in all the retained log notes. */
+  total: number;
+  /** The oldest crank the retained log notes, if any. */
+  oldest?: number;
+}
+
+/** What a crank row shows as its outcome: a delivered message says what its result became. */
+export const CRANK_OUTCOMES = [
+  'ok',
+  'fulfilled',
+  'rejected',
+  'pending',
+  'fault',
+  'no-delivery',
+] as const;
+export type ShownOutcome = (typeof CRANK_OUTCOMES)[number];
+
+/**
+ * The outcome shown for a crank: a fault or no delivery as such (a message the kernel
+ * refused is rejected), a delivered message by its result's state (pending while
+ * unresolved), anything else ok. Shared by the `cranks` filter and the panel.
+ */
+export function shownOutcome(crank: {
+  outcome: string;
+  result?: string;
+  resultState?: ResultState;
+}): ShownOutcome {
+  if (crank.outcome === 'fault') return 'fault';
+  if (crank.resultState === 'rejected') return 'rejected';
+  if (crank.outcome === 'no-delivery') return 'no-delivery';
+  if (crank.resultState === 'fulfilled') return 'fulfilled';
+  if (crank.resultState === 'unresolved') return 'pending';
+  return 'ok';
 }
 
 /** A line a vat logged (vatPowers.logger, testLog as level `test`), and when. */

@@ -9,7 +9,7 @@
  * change that is not a delivery (queueing a message from outside, creating vats, a new
  * incarnation, a suspension). Crank numbers and crank records are kept here.
  */
-import type { CommitGate } from '../durability/index.ts';
+import type { CommitGate, CrankNote } from '../durability/index.ts';
 import type { CapData, CrankDelta, Delivery, DeliveryReply } from '../protocol/index.ts';
 import type { KernelStore } from '../store/index.ts';
 import { capdataToJson, kerror } from '../marshal/index.ts';
@@ -41,6 +41,42 @@ export interface CrankRecord {
   deltaBytes: number;
   /** The delta with each key's previous value; only while `captureDeltas` is on. */
   delta?: CrankDeltaRecord;
+  /** A send's target and result kpid; a notify's kpid (as target). */
+  target?: KRef;
+  result?: KRef;
+  /** The result's state once the crank committed (a later crank may settle it). */
+  resultState?: 'unresolved' | 'fulfilled' | 'rejected';
+  /** What it was rejected with, as JSON (cut at 500 characters). */
+  rejection?: string;
+}
+
+function rejectionText(data: CapData): string {
+  let text: string;
+  try {
+    text = JSON.stringify(capdataToJson(data)) ?? data.body;
+  } catch {
+    text = data.body;
+  }
+  return text.length > 500 ? `${text.slice(0, 500)}…` : text;
+}
+
+/** The krefs a run-queue item names, for the crank's record. */
+function refsOf(item: RunQueueItem): Pick<CrankRecord, 'target' | 'result'> {
+  if (item.kind === 'send') {
+    return {
+      target: item.target,
+      ...(item.message.result ? { result: item.message.result } : {}),
+    };
+  }
+  if (item.kind === 'notify') return { target: item.kpid };
+  if (item.kind === 'upgradeVat' && item.result) return { result: item.result };
+  return {};
+}
+
+/** What the log notes of a crank (its record without the delta). */
+function noteOf(record: CrankRecord): CrankNote {
+  const { delta: _delta, ...note } = record;
+  return note;
 }
 
 /** A crank's vatstore delta as an inspector shows it: each key's value before and after. */
@@ -53,8 +89,16 @@ export interface CrankDeltaRecord {
 /** What running a run-queue item tells of it; the runner adds timing and the delta. */
 type CrankOutcome = Omit<
   CrankRecord,
-  'durationMs' | 'deltaKeys' | 'deltaBytes' | 'delta'
->;
+  | 'durationMs'
+  | 'deltaKeys'
+  | 'deltaBytes'
+  | 'delta'
+  | 'target'
+  | 'result'
+  | 'resultState'
+  | 'rejection'
+> &
+  Partial<Pick<CrankRecord, 'target' | 'result' | 'resultState' | 'rejection'>>;
 
 export interface CrankRunnerOptions {
   store: KernelStore;
@@ -202,6 +246,17 @@ export class CrankRunner implements Cranks {
     let record: CrankOutcome;
     try {
       record = await this.#runItem(crank, item, seq);
+      // Read before garbage collection, which may drop a settled result promise.
+      const refs = refsOf(item);
+      const promise = refs.result ? this.#state.getPromise(refs.result) : undefined;
+      record = {
+        ...record,
+        ...refs,
+        ...(promise ? { resultState: promise.state } : {}),
+        ...(promise?.state === 'rejected' && promise.data
+          ? { rejection: rejectionText(promise.data) }
+          : {}),
+      };
       collectGarbage(this.#state);
       this.#store.commitCrank();
     } catch (error) {
@@ -217,12 +272,14 @@ export class CrankRunner implements Cranks {
       await this.#faulted(crank, item, seq, error, started);
       return;
     }
-    this.#gate.committed(crank, this.#callers.takeReleases());
-    this.#options.onCrank?.({
+    const done: CrankRecord = {
       ...record,
       ...this.#takeDelta(),
       durationMs: this.#options.now() - started,
-    });
+    };
+    this.#gate.note(noteOf(done));
+    this.#gate.committed(crank, this.#callers.takeReleases());
+    this.#options.onCrank?.(done);
     const exits = this.#exits;
     this.#exits = [];
     for (const [vatId, reason] of exits) await this.#warehouse.terminate(vatId, reason);
@@ -256,7 +313,7 @@ export class CrankRunner implements Cranks {
         : recovery === 'retry'
           ? 'vat restarted, its message to be delivered again'
           : 'vat restarted';
-    this.#options.onCrank?.({
+    const record: CrankRecord = {
       crank,
       kind: item.kind,
       vatId,
@@ -267,7 +324,11 @@ export class CrankRunner implements Cranks {
       // Rolled back: nothing of it reached the store.
       deltaKeys: 0,
       deltaBytes: 0,
-    });
+      ...refsOf(item),
+    };
+    // Its steps are committed already: the note rides the next record.
+    this.#gate.note(noteOf(record));
+    this.#options.onCrank?.(record);
   }
 
   /**
@@ -292,7 +353,7 @@ export class CrankRunner implements Cranks {
     if (failure.oldFault) {
       await this.#warehouse.recover(item.vatId, failure.oldFault, item.kind);
     }
-    this.#options.onCrank?.({
+    const record: CrankRecord = {
       crank,
       kind: item.kind,
       vatId: item.vatId,
@@ -302,7 +363,10 @@ export class CrankRunner implements Cranks {
       durationMs: this.#options.now() - started,
       deltaKeys: 0,
       deltaBytes: 0,
-    });
+      ...refsOf(item),
+    };
+    this.#gate.note(noteOf(record));
+    this.#options.onCrank?.(record);
   }
 
   /** Takes an item off the queue for good, rejecting its result: the watchdog stopped it. */

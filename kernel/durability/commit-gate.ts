@@ -10,6 +10,7 @@
  * - A failed write is final: nothing after it is released, and the kernel is told.
  */
 import type { KernelStore, RowChange } from '../store/index.ts';
+import type { CrankNote } from './format.ts';
 
 /** Where committed changes go to become durable (Durability, in this room). */
 export interface CommitLog {
@@ -22,7 +23,7 @@ export interface CommitLog {
     changes: RowChange[],
     firstCrank: number,
     lastCrank: number,
-    options?: { betweenCranks?: boolean },
+    options?: { betweenCranks?: boolean; cranks?: CrankNote[] },
   ): Promise<void>;
 }
 
@@ -55,6 +56,8 @@ export class CommitGate {
   /** The write in flight, if any. */
   #flushing: Promise<void> | undefined;
   #failure: unknown;
+  /** Notes of committed cranks, written with the next record. */
+  #notes: CrankNote[] = [];
 
   constructor(options: CommitGateOptions, lastCrank: number) {
     this.#options = options;
@@ -88,6 +91,14 @@ export class CommitGate {
       this.#lastCommittedCrank = crank;
     }
     if (this.#flushing === undefined) this.#flush();
+  }
+
+  /**
+   * Notes a crank for the log's next record (what inspectors read back); a crank's note
+   * goes in before it is committed, to be written with it.
+   */
+  note(note: CrankNote): void {
+    this.#notes.push(note);
   }
 
   /** Resolves to `value` once every change committed so far is durable. */
@@ -134,6 +145,9 @@ export class CommitGate {
     this.#firstUnflushedCrank = undefined;
     if (changes.length > 0) this.#options.onCommit?.(changes, last);
     const { log } = this.#options;
+    // Notes wait for a record to ride with (a kernel in memory keeps none).
+    const cranks = this.#notes;
+    this.#notes = !log ? [] : changes.length === 0 ? cranks : [];
     if (!log || changes.length === 0) {
       this.#durableCrank = last;
       for (const release of released) release();
@@ -141,23 +155,28 @@ export class CommitGate {
     }
     this.#inFlightReleases = released;
     const betweenCranks = !this.#store.inCrank;
-    this.#flushing = log.append(changes, first, last, { betweenCranks }).then(
-      () => {
-        this.#flushing = undefined;
-        this.#inFlightReleases = [];
-        this.#durableCrank = last;
-        this.#options.onDurable?.(last);
-        for (const release of released) release();
-        // Cranks that committed meanwhile form the next group, written now even while
-        // a crank is open (waiting on a vat): what committed never waits on what runs.
-        if (this.#store.hasPendingChanges) this.#flush();
-        this.#options.onSettled();
-      },
-      (error: unknown) => {
-        this.#flushing = undefined;
-        this.#failure = error;
-        this.#options.onFail(error);
-      },
-    );
+    this.#flushing = log
+      .append(changes, first, last, {
+        betweenCranks,
+        ...(cranks.length > 0 ? { cranks } : {}),
+      })
+      .then(
+        () => {
+          this.#flushing = undefined;
+          this.#inFlightReleases = [];
+          this.#durableCrank = last;
+          this.#options.onDurable?.(last);
+          for (const release of released) release();
+          // Cranks that committed meanwhile form the next group, written now even while
+          // a crank is open (waiting on a vat): what committed never waits on what runs.
+          if (this.#store.hasPendingChanges) this.#flush();
+          this.#options.onSettled();
+        },
+        (error: unknown) => {
+          this.#flushing = undefined;
+          this.#failure = error;
+          this.#options.onFail(error);
+        },
+      );
   }
 }

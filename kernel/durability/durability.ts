@@ -18,6 +18,7 @@ import {
   encodeRecord,
   encodeSegmentHeader,
   SEGMENT_HEADER_BYTES,
+  type CrankNote,
   type LogRecord,
 } from './format.ts';
 import { planRetention, type RetentionPolicy } from './retention.ts';
@@ -153,7 +154,10 @@ export class Durability {
     changes: RowChange[],
     firstCrank: number,
     lastCrank: number,
-    { betweenCranks = true }: { betweenCranks?: boolean } = {},
+    {
+      betweenCranks = true,
+      cranks,
+    }: { betweenCranks?: boolean; cranks?: CrankNote[] } = {},
   ): Promise<void> {
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
     if (this.#replaced) {
@@ -167,6 +171,7 @@ export class Durability {
       lastCrank,
       changes,
       time: this.#clock(),
+      ...(cranks ? { cranks } : {}),
     });
     this.#logBytes += bytes.length;
     this.#logRecords += 1;

@@ -7,7 +7,9 @@
  * A log record: "CKLR" | u32 payload length | u32 CRC-32 of payload | payload (UTF-8 JSON
  * `{ seq, firstCrank, lastCrank, changes: [[table, key, row|null]…] }`; from record
  * version 2 on also `v: 2`, `time` (ms since the epoch) and, for a restore's record,
- * `restore: { crank, seq }`). A payload without `v` is version 1 and still read.
+ * `restore: { crank, seq }`, and `cranks`: a note of each crank it holds — kind, vat,
+ * method, target and result krefs, outcome, duration, delta size — for inspectors).
+ * A payload without `v` is version 1 and still read.
  * A checkpoint: "CKCP" | u32 format version | f64 log seq it includes | u32 image length |
  * u32 CRC-32 of image | image (a SQLite database).
  */
@@ -26,6 +28,30 @@ const CHECKPOINT_HEADER_BYTES = 24;
 /** The payload version new records are written with (1: no `v`, `time` or `restore`). */
 export const RECORD_VERSION = 2;
 
+/**
+ * What the log notes of one crank besides its changes, for inspectors (the panel's
+ * Cranks view): replay ignores it. A faulted crank, rolled back, is noted in the next
+ * record written.
+ */
+export interface CrankNote {
+  crank: number;
+  kind: string;
+  vatId: string | null;
+  method: string | null;
+  outcome: 'ok' | 'fault' | 'no-delivery';
+  detail?: string;
+  durationMs: number;
+  deltaKeys: number;
+  deltaBytes: number;
+  /** A send's target and result kpid, a notify's kpid. */
+  target?: string;
+  result?: string;
+  /** The result's state when the crank ended (a later crank may settle it). */
+  resultState?: 'unresolved' | 'fulfilled' | 'rejected';
+  /** What it was rejected with, as JSON (short). */
+  rejection?: string;
+}
+
 export interface LogRecord {
   seq: number;
   firstCrank: number;
@@ -39,6 +65,8 @@ export interface LogRecord {
    * changes (none), so no replay may cross it.
    */
   restore?: { crank: number; seq: number };
+  /** Notes of the cranks it holds (version 2 records written since they exist). */
+  cranks?: CrankNote[];
 }
 
 const encoder = new TextEncoder();
@@ -53,6 +81,7 @@ export function encodeRecord(record: LogRecord): Uint8Array {
       lastCrank: record.lastCrank,
       time: record.time ?? Date.now(),
       ...(record.restore ? { restore: record.restore } : {}),
+      ...(record.cranks && record.cranks.length > 0 ? { cranks: record.cranks } : {}),
       changes: record.changes.map((c) => [c.table, c.key, c.row]),
     }),
   );
@@ -117,10 +146,8 @@ const isRow = (v: unknown): v is RowChange['key'] =>
  */
 function recordFromJson(json: unknown): LogRecord | string {
   if (typeof json !== 'object' || json === null) return 'not an object';
-  const { v, seq, firstCrank, lastCrank, changes, time, restore } = json as Record<
-    string,
-    unknown
-  >;
+  const { v, seq, firstCrank, lastCrank, changes, time, restore, cranks } =
+    json as Record<string, unknown>;
   if (v !== undefined && v !== RECORD_VERSION)
     return `unknown record version ${String(v)}`;
   if (!isCount(seq) || seq < 1) return `seq ${String(seq)}`;
@@ -131,6 +158,13 @@ function recordFromJson(json: unknown): LogRecord | string {
     const r = restore as Record<string, unknown> | null;
     if (v === undefined || !isCount(r?.crank) || !isCount(r.seq)) return 'restore';
     restored = { crank: r.crank, seq: r.seq };
+  }
+  let notes: CrankNote[] | undefined;
+  if (cranks !== undefined) {
+    if (v === undefined || !Array.isArray(cranks) || !cranks.every(isCrankNote)) {
+      return 'crank notes';
+    }
+    notes = cranks;
   }
   if (!Array.isArray(changes)) return 'no changes';
   const out: RowChange[] = [];
@@ -149,7 +183,33 @@ function recordFromJson(json: unknown): LogRecord | string {
     changes: out,
     ...(isCount(time) ? { time } : {}),
     ...(restored ? { restore: restored } : {}),
+    ...(notes ? { cranks: notes } : {}),
   };
+}
+
+const isText = (v: unknown): boolean => v === undefined || typeof v === 'string';
+
+function isCrankNote(v: unknown): v is CrankNote {
+  if (typeof v !== 'object' || v === null) return false;
+  const n = v as Record<string, unknown>;
+  return (
+    isCount(n.crank) &&
+    typeof n.kind === 'string' &&
+    (n.vatId === null || typeof n.vatId === 'string') &&
+    (n.method === null || typeof n.method === 'string') &&
+    (n.outcome === 'ok' || n.outcome === 'fault' || n.outcome === 'no-delivery') &&
+    typeof n.durationMs === 'number' &&
+    isCount(n.deltaKeys) &&
+    isCount(n.deltaBytes) &&
+    isText(n.detail) &&
+    isText(n.target) &&
+    isText(n.result) &&
+    isText(n.rejection) &&
+    (n.resultState === undefined ||
+      n.resultState === 'unresolved' ||
+      n.resultState === 'fulfilled' ||
+      n.resultState === 'rejected')
+  );
 }
 
 /** `imageCrc` is crc32(image), computed by the caller (it may take a while). */

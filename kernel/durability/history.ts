@@ -66,7 +66,7 @@ export interface HistoryLabel {
   seq: number;
 }
 
-interface DecodedRecord extends LogRecord {
+export interface DecodedRecord extends LogRecord {
   bytes: number;
 }
 
@@ -112,6 +112,14 @@ export class History {
       out.push({ ...commitOf(record, labels), ...(between ? { between } : {}) });
     }
     return out;
+  }
+
+  /** Every record the log still holds, oldest first (what inspectors read). */
+  async records(): Promise<DecodedRecord[]> {
+    const { segments } = await this.#list();
+    const records: DecodedRecord[] = [];
+    for (const segment of segments) records.push(...(await this.#records(segment)));
+    return records;
   }
 
   /** The retained cranks: the first and last restorable, for messages. */

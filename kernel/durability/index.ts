@@ -22,6 +22,7 @@ export {
 } from './checkpoint-image.ts';
 export { CommitGate, type CommitGateOptions, type CommitLog } from './commit-gate.ts';
 export { crc32 } from './crc32.ts';
+export type { CrankNote } from './format.ts';
 export {
   Durability,
   type DurabilityOptions,
@@ -46,6 +47,7 @@ export {
   HistoryError,
   forkImage,
   restoreImage,
+  type DecodedRecord,
   type HistoryCommit,
   type HistoryLabel,
   type KeyChange,

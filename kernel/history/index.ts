@@ -19,6 +19,14 @@ import {
   type KeyChange,
 } from '../durability/index.ts';
 import { KernelState, type VatstorePage } from '../state/index.ts';
+import {
+  loggedCranks,
+  loggedDelta,
+  type LoggedCrank,
+  type LoggedDelta,
+} from './cranks.ts';
+
+export type { LoggedCrank, LoggedDelta, ResultState } from './cranks.ts';
 
 /** A commit as `history` lists it: vats by name as well as id. */
 export interface ListedCommit extends Omit<HistoryCommit, 'vats'> {
@@ -67,6 +75,10 @@ export interface HistoryReader {
    * at: what a fork writes (a data directory, a state file).
    */
   forkState(crank: number): Promise<{ image: Uint8Array; crank: number; seq: number }>;
+  /** Every crank the retained log notes, newest first. */
+  cranks(): Promise<LoggedCrank[]>;
+  /** What one logged crank changed in its vat's vatstore (undefined if not logged). */
+  crankDelta(crank: number): Promise<LoggedDelta | undefined>;
 }
 
 /** A vat named by name or id, in `state`. */
@@ -119,6 +131,8 @@ export function historyReader(
     async keyHistory(vat, key) {
       return history().keyHistory(vatIdIn(state, vat) ?? vat, key);
     },
+    cranks: () => loggedCranks(history(), state),
+    crankDelta: (crank) => loggedDelta(history(), crank),
     async forkState(crank) {
       const { store, seq } = await history().stateAt(crank);
       try {

@@ -1,4 +1,5 @@
 import { crankDelta } from './crank-delta.ts';
+import { cranks } from './cranks.ts';
 import { history } from './history.ts';
 import { label, unlabel } from './label.ts';
 import { launchCluster } from './launch-cluster.ts';
@@ -44,6 +45,7 @@ export const METHODS = [
   whenIdle,
   recentCranks,
   crankDelta,
+  cranks,
   query,
   // History (docs/history.md); a fork is a state file (extension/background/state-transfer.ts).
   history,
