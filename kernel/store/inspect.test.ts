@@ -181,11 +181,11 @@ describe('KernelStore.inspect', () => {
     expect(store.all('SELECT * FROM vats')).toEqual([VAT_ROW]);
   });
 
-  it('reports a syntax error as "query failed: …"', () => {
+  it('reports a syntax error as "SQL syntax error: …", naming SQLite\'s message', () => {
     const store = seeded();
     const error = refusal(store, 'SELECT FROM WHERE');
     expect(error).toBeInstanceOf(StoreError);
-    expect((error as Error).message).toMatch(/^query failed: .*syntax error/u);
+    expect((error as Error).message).toMatch(/^SQL syntax error: .*syntax error/u);
   });
 
   it('reports an error while stepping as "query failed: …"', () => {
