@@ -7,11 +7,11 @@
  */
 import initSqlJs from 'sql.js';
 import { afterAll, describe, expect, it } from 'vitest';
-import { historyReader } from '../kernel/index.ts';
+
 import { handleSurfaceRequest, type SurfaceHooks } from '../extension/surface/index.ts';
 import type { CrankPage } from '../extension/surface-protocol/index.ts';
 import { makeNodeKernel, type NodeKernel } from '../node/host/index.ts';
-import { surfaceHooks } from './fixtures/surface-hooks.ts';
+import { nodeSurfaceHooks } from './fixtures/surface-hooks.ts';
 import { removeTempDirs, tempDir } from './fixtures/temp-dirs.ts';
 import { resolveCluster, sampleVat } from './kernel-harness.ts';
 
@@ -20,24 +20,9 @@ afterAll(removeTempDirs);
 const SQL = await initSqlJs();
 
 function hooksFor(node: NodeKernel): SurfaceHooks {
-  return surfaceHooks({
-    host: async () =>
-      ({ kernel: node.kernel }) as unknown as Awaited<ReturnType<SurfaceHooks['host']>>,
+  return nodeSurfaceHooks(SQL, node, {
     // A worker that just started: nothing in memory, everything from the log.
     inspector: () => ({ recentCranks: () => [], crankDelta: () => undefined }),
-    history: {
-      read: (read) =>
-        node.kernel.exportImage(async () => {
-          await node.durability?.settled();
-          const storage = node.storage as NonNullable<NodeKernel['storage']>;
-          return read(historyReader(SQL, storage, node.kernel.state));
-        }),
-      label: (crank, name) => node.label(crank, name),
-      unlabel: (name) => node.unlabel(name),
-      restore: async () => {
-        throw new Error('not here');
-      },
-    },
   });
 }
 

@@ -7,11 +7,11 @@
  */
 import initSqlJs from 'sql.js';
 import { afterAll, describe, expect, it } from 'vitest';
-import { capdataToJson, historyReader } from '../kernel/index.ts';
+import { capdataToJson } from '../kernel/index.ts';
 import { handleSurfaceRequest, type SurfaceHooks } from '../extension/surface/index.ts';
 import type { HistoryPage } from '../extension/surface-protocol/index.ts';
 import { makeNodeKernel, type NodeKernel } from '../node/host/index.ts';
-import { surfaceHooks } from './fixtures/surface-hooks.ts';
+import { nodeSurfaceHooks } from './fixtures/surface-hooks.ts';
 import { removeTempDirs, tempDir } from './fixtures/temp-dirs.ts';
 import { resolveCluster, sampleVat } from './kernel-harness.ts';
 
@@ -20,24 +20,7 @@ afterAll(removeTempDirs);
 const SQL = await initSqlJs();
 
 function hooksFor(node: NodeKernel): SurfaceHooks {
-  return surfaceHooks({
-    host: async () =>
-      ({ kernel: node.kernel }) as unknown as Awaited<ReturnType<SurfaceHooks['host']>>,
-    history: {
-      read: (read) =>
-        node.kernel.exportImage(async () => {
-          await node.durability?.settled();
-          const storage = node.storage as NonNullable<NodeKernel['storage']>;
-          return read(historyReader(SQL, storage, node.kernel.state));
-        }),
-      label: (crank, name) => node.label(crank, name),
-      unlabel: (name) => node.unlabel(name),
-      restore: async (crank) => ({
-        ...(await node.restore(crank, { relaunch: true })),
-        bootId: 'restored',
-      }),
-    },
-  });
+  return nodeSurfaceHooks(SQL, node);
 }
 
 async function ask(node: NodeKernel, method: string, params: unknown) {

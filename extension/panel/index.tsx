@@ -57,13 +57,27 @@ function viewFromHash(): ViewName {
   return name in VIEWS ? (name as ViewName) : 'overview';
 }
 
-/** DevTools' theme, when the panel runs in DevTools (the system's is used otherwise). */
-function followDevToolsTheme(): void {
+/**
+ * The theme, as `data-theme` on the root (panel.css has one dark palette, keyed by it):
+ * DevTools' when the panel runs in DevTools, else the system's, followed as it changes.
+ */
+function followTheme(): () => void {
+  const root = document.documentElement;
   const devtools = (
     globalThis as { chrome?: { devtools?: { panels?: { themeName?: string } } } }
   ).chrome?.devtools;
   const theme = devtools?.panels?.themeName;
-  if (theme) document.documentElement.dataset.theme = theme === 'dark' ? 'dark' : 'light';
+  if (theme) {
+    root.dataset.theme = theme === 'dark' ? 'dark' : 'light';
+    return () => undefined;
+  }
+  const system = matchMedia('(prefers-color-scheme: dark)');
+  const apply = () => {
+    root.dataset.theme = system.matches ? 'dark' : 'light';
+  };
+  apply();
+  system.addEventListener('change', apply);
+  return () => system.removeEventListener('change', apply);
 }
 
 function App() {
@@ -74,7 +88,7 @@ function App() {
   }, [feed]);
   const state = useFeed(feed);
   useEffect(() => sends.attach(feed), [feed]);
-  useEffect(followDevToolsTheme, []);
+  useEffect(followTheme, []);
   const [view, setView] = useState<ViewName>(viewFromHash);
   useEffect(() => {
     const onHash = () => setView(viewFromHash());
