@@ -8,8 +8,10 @@
  * and without deleting its state, deleting what a terminated vat kept, a suspended vat
  * with its reason.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Locator, Page, TestInfo } from '@playwright/test';
-import { testBundle, type Cask } from './harness.ts';
+import { DIST, testBundle, type Cask } from './harness.ts';
 import { expect, test, type VatReport } from './fixtures.ts';
 
 interface Rows {
@@ -229,6 +231,37 @@ test('objects at 420 px: promises with state, decider and queued messages; the r
     'fulfilled',
   );
   await expect(send.getByTestId('send-result')).toContainText(counter.rootKref);
+});
+
+test("objects at 420 px: the timer service's pending wake-ups, who asked and how often", async ({
+  cask,
+}, testInfo) => {
+  const { page } = cask;
+  await page.setViewportSize({ width: 420, height: 900 });
+  const cluster = JSON.parse(
+    readFileSync(join(DIST, 'clusters/reminder-cluster.json'), 'utf8'),
+  ) as unknown;
+  await cask.ask('launchCluster', { config: cluster });
+  const reminder = await vatByName(cask, 'reminder');
+  // Paused, the repeater stays where it is while the view is read.
+  await cask.ask('setPaused', { paused: true });
+  const [row] = await sql(cask, 'SELECT timer_id, owner_vat, interval FROM timers');
+  expect(row).toEqual([expect.any(Number), reminder.vatId, 2000]);
+
+  const root = await openTab(page, 'objects');
+  await expect(root.getByTestId('timers-summary')).toContainText('1 pending wake-up');
+  const timer = root.locator(
+    `[data-testid="timer-row"][data-timer-id="${String(row?.[0])}"]`,
+  );
+  await expect(timer.locator('td').nth(2)).toHaveText('reminder');
+  await expect(timer.locator('td').nth(3)).toHaveText('every 2000 ms');
+  await expect(timer.locator('td').nth(4).getByTestId('kref-link')).toHaveText(
+    /^ko\d+$/u,
+  );
+  await root.getByTestId('timers').scrollIntoViewIfNeeded();
+  await snap(page, testInfo, 'objects-timers-420');
+  await expectNoOverflow(page);
+  await cask.ask('setPaused', { paused: false });
 });
 
 // ---- Vats ----

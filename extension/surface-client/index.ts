@@ -30,6 +30,8 @@ export type {
   PromisesPage,
   QueueItemReport,
   RunQueuePage,
+  TimerReport,
+  TimersPage,
 } from '../surface-protocol/index.ts';
 export { HISTORY } from '../surface-protocol/index.ts';
 

@@ -93,3 +93,27 @@ export interface RunQueuePage {
   held: Array<QueueItemReport & { heldFor: string }>;
   heldMore: boolean;
 }
+
+/** A pending wake-up of the kernel's timer service (a row of `timers`). */
+export interface TimerReport {
+  timerId: number;
+  /** The vat that asked, or null for a caller outside the kernel. */
+  owner: string | null;
+  /** When it comes due, ms since the epoch. */
+  due: number;
+  /** A repeater's period in ms; null for one wake-up. */
+  interval: number | null;
+  /** The object woken (`wake(time)`), if any. */
+  handler: string | null;
+  /** The promise it settles, if any. */
+  resultKpid: string | null;
+  cancelToken: string | null;
+}
+
+export interface TimersPage {
+  /** In the order they come due. */
+  timers: TimerReport[];
+  more: boolean;
+  /** Pending wake-ups in all. */
+  total: number;
+}

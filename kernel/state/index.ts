@@ -1101,6 +1101,23 @@ export class KernelState {
     };
   }
 
+  /** Pending wake-ups of the timer service in the order they come due, at most `limit`. */
+  timersPage({ limit }: { limit: number }): {
+    timers: TimerRecord[];
+    more: boolean;
+    total: number;
+  } {
+    const rows = this.#store.all(
+      `SELECT ${TIMER_COLUMNS} FROM timers ORDER BY due, timer_id LIMIT ?`,
+      [limit + 1],
+    );
+    return {
+      timers: rows.slice(0, limit).map(timerFromRow),
+      more: rows.length > limit,
+      total: this.#store.count('timers'),
+    };
+  }
+
   /** The items held for suspended vats, in seq order, at most `limit`. */
   heldPage({ limit }: { limit: number }): {
     items: Array<QueuedItem & { vatId: VatId }>;

@@ -31,6 +31,8 @@ import {
   type PromisesPage,
   type QueueItemReport,
   type RunQueuePage,
+  type TimerReport,
+  type TimersPage,
 } from '../../surface-client/index.ts';
 import { errorText, useCoalesced, useVats, type KernelFeed } from '../kernel.ts';
 import { hashParams, sendHref, vatHref } from '../links.ts';
@@ -56,6 +58,7 @@ export function Objects({ feed }: { feed: KernelFeed }) {
   const [clist, setClist] = useState<ObjectsPage | null>(null);
   const [promises, setPromises] = useState<PromisesPage | null>(null);
   const [queue, setQueue] = useState<RunQueuePage | null>(null);
+  const [timers, setTimers] = useState<TimersPage | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(0);
   const chosen = vatId || vats?.[0]?.vatId || '';
@@ -103,13 +106,23 @@ export function Objects({ feed }: { feed: KernelFeed }) {
 
   useEffect(() => void loadClist(), [loadClist]);
   useEffect(() => void loadPromises(), [loadPromises]);
+  const loadTimers = useCallback(
+    (limit = PAGE) =>
+      track(async () => {
+        setTimers(await askKernel<TimersPage>('timers', { limit }));
+      }),
+    [track],
+  );
+
   useEffect(() => void loadQueue(), [loadQueue]);
+  useEffect(() => void loadTimers(), [loadTimers]);
 
   const shown = (n: number | undefined) => Math.min(Math.max(n ?? 0, PAGE), MAX_RELOAD);
   const reload = () => {
     void loadClist(shown(clist?.entries.length));
     void loadPromises(shown(promises?.promises.length));
     void loadQueue(shown(queue?.items.length));
+    void loadTimers(shown(timers?.timers.length));
   };
   const reloadSoon = useCoalesced(reload, 1000);
   useEffect(() => feed.onCrank(reloadSoon), [feed, reloadSoon]);
@@ -335,7 +348,70 @@ export function Objects({ feed }: { feed: KernelFeed }) {
           <QueueTable items={queue.held} names={names} goTo={goTo} testid="held" />
         </>
       ) : null}
+
+      <h3>Timers</h3>
+      {timers ? (
+        <p data-testid="timers-summary">
+          {timers.total === 0
+            ? 'No pending wake-ups.'
+            : `${timers.total} pending ${timers.total === 1 ? 'wake-up' : 'wake-ups'} of the timer service, the next first`}
+          {timers.more ? ` (the first ${timers.timers.length} shown)` : ''}
+        </p>
+      ) : null}
+      {timers && timers.timers.length > 0 ? (
+        <TimersTable timers={timers.timers} names={names} goTo={goTo} />
+      ) : null}
     </View>
+  );
+}
+
+/** The timer service's pending wake-ups (docs/timers.md), in the order they come due. */
+function TimersTable({
+  timers,
+  names,
+  goTo,
+}: {
+  timers: readonly TimerReport[];
+  names: Map<string, string>;
+  goTo: GoTo;
+}) {
+  const ref = (kref: string | null) =>
+    kref === null ? <span class="muted">—</span> : <Kref kref={kref} goTo={goTo} />;
+  return (
+    <div class="objects-box">
+      <table data-testid="timers">
+        <thead>
+          <tr>
+            <th class="num">Id</th>
+            <th>Due</th>
+            <th>Asked by</th>
+            <th>Repeats</th>
+            <th>Handler</th>
+            <th>Result</th>
+            <th>Cancel token</th>
+          </tr>
+        </thead>
+        <tbody>
+          {timers.map((t) => (
+            <tr key={t.timerId} data-testid="timer-row" data-timer-id={t.timerId}>
+              <td class="num">{t.timerId}</td>
+              <td title={new Date(t.due).toISOString()}>{new Date(t.due).toLocaleString()}</td>
+              <td>
+                {t.owner === null ? (
+                  <span class="muted">outside the kernel</span>
+                ) : (
+                  <VatLink vatId={t.owner} names={names} />
+                )}
+              </td>
+              <td>{t.interval === null ? 'once' : `every ${t.interval} ms`}</td>
+              <td>{ref(t.handler)}</td>
+              <td>{ref(t.resultKpid)}</td>
+              <td>{ref(t.cancelToken)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }
 

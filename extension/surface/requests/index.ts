@@ -16,6 +16,7 @@ import { restartKernel } from './restart-kernel.ts';
 import { restartVat } from './restart-vat.ts';
 import { restore } from './restore.ts';
 import { runQueue } from './run-queue-items.ts';
+import { timers } from './timers.ts';
 import { setPaused } from './run-queue.ts';
 import { send } from './send.ts';
 import { status } from './status.ts';
@@ -54,8 +55,9 @@ export const METHODS = [
   label,
   unlabel,
   restore,
-  // The Objects view: c-lists, promises, the run queue.
+  // The Objects view: c-lists, promises, the run queue, the timer service's wake-ups.
   objects,
   promises,
   runQueue,
+  timers,
 ] as const;
