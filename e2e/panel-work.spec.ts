@@ -253,19 +253,23 @@ for (const width of [420, 560]) {
     const tabs = page.locator('nav [data-testid^="tab-"]');
     const more = page.getByTestId('tabs-more');
     const shown = page.locator('nav [data-testid^="tab-"]:not([aria-hidden="true"])');
+    // The strip folds after it measures the new width (a ResizeObserver, then a render):
+    // wait for that, then every tab shown is on one row and ends inside the strip.
+    await expect(more).toBeVisible();
+    await expect
+      .poll(() =>
+        shown.evaluateAll((els) => {
+          const nav = (els[0] as HTMLElement).parentElement as HTMLElement;
+          const right = nav.getBoundingClientRect().right;
+          return els.every((el) => el.getBoundingClientRect().right <= right + 0.5);
+        }),
+      )
+      .toBe(true);
     const tops = await shown.evaluateAll((els) =>
       els.map((el) => Math.round(el.getBoundingClientRect().top)),
     );
     expect(tops.length).toBeGreaterThan(1);
     expect(new Set(tops).size).toBe(1);
-    // Every tab shown ends inside the strip; the header is one row.
-    const fits = await shown.evaluateAll((els) => {
-      const nav = (els[0] as HTMLElement).parentElement as HTMLElement;
-      const right = nav.getBoundingClientRect().right;
-      return els.every((el) => el.getBoundingClientRect().right <= right + 0.5);
-    });
-    expect(fits).toBe(true);
-    await expect(more).toBeVisible();
     const header = await page.locator('header').boundingBox();
     expect(header?.height ?? 0).toBeLessThan(40);
     const moreBox = await more.boundingBox();
