@@ -395,7 +395,9 @@ function TimersTable({
           {timers.map((t) => (
             <tr key={t.timerId} data-testid="timer-row" data-timer-id={t.timerId}>
               <td class="num">{t.timerId}</td>
-              <td title={new Date(t.due).toISOString()}>{new Date(t.due).toLocaleString()}</td>
+              <td title={new Date(t.due).toISOString()}>
+                {new Date(t.due).toLocaleString()}
+              </td>
               <td>
                 {t.owner === null ? (
                   <span class="muted">outside the kernel</span>
