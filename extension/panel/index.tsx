@@ -183,9 +183,13 @@ function Tabs({ view, open }: { view: ViewName; open: (name: ViewName) => void }
   useEffect(() => {
     if (nav.current) nav.current.scrollLeft = 0;
   }, [view]);
+  // Focus moves into the menu as it is drawn (a layout effect, before the page can see
+  // it): a key pressed the moment it shows goes to the menu, never to a stale button.
+  useLayoutEffect(() => {
+    if (menuOpen) menu.current?.querySelector<HTMLElement>('[role="menuitem"]')?.focus();
+  }, [menuOpen]);
   useEffect(() => {
     if (!menuOpen) return undefined;
-    menu.current?.querySelector<HTMLElement>('[role="menuitem"]')?.focus();
     const away = (event: MouseEvent) => {
       const target = event.target as Node;
       if (!menu.current?.contains(target) && !more.current?.contains(target)) {
@@ -263,7 +267,7 @@ function Tabs({ view, open }: { view: ViewName; open: (name: ViewName) => void }
               if (event.key === 'ArrowDown') {
                 event.preventDefault();
                 setMenuOpen(true);
-              } else if (event.key === 'Escape') setMenuOpen(false);
+              } else if (event.key === 'Escape') close();
             }}
           >
             More ▾
