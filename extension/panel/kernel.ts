@@ -465,17 +465,25 @@ export interface CrankLog {
  * first page when the filters change and when the event stream comes back (the service
  * worker was stopped or the browser restarted: the log still has what ran).
  */
+const NO_CRANKS: readonly PanelCrank[] = [];
+
 export function useCrankLog(
   state: FeedState,
   filters: CrankFilters,
   pageSize = 200,
 ): CrankLog {
-  const [logged, setLogged] = useState<readonly PanelCrank[]>([]);
+  const key = JSON.stringify(filters);
+  // The rows with the filters they were read for: in the render between a filter change
+  // and the effect that reloads, the old filter's rows must not show under the new one.
+  const [page, setPage] = useState<{ key: string; rows: readonly PanelCrank[] }>({
+    key,
+    rows: [],
+  });
+  const logged = page.key === key ? page.rows : NO_CRANKS;
   const [more, setMore] = useState(false);
   const [total, setTotal] = useState<number | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const key = JSON.stringify(filters);
   const generation = useRef(0);
   const oldest = useRef<number | undefined>(undefined);
 
@@ -484,21 +492,21 @@ export function useCrankLog(
       const mine = generation.current;
       setBusy(true);
       try {
-        const page = await askKernel<CrankPage>('cranks', {
+        const read = await askKernel<CrankPage>('cranks', {
           ...(JSON.parse(key) as CrankFilters),
           limit: pageSize,
           ...(before === undefined ? {} : { before }),
         });
         if (mine !== generation.current) return;
         const first = oldest.current === undefined;
-        setLogged((rows) => {
-          const merged = mergeCranks(rows, page.cranks);
+        setPage((shown) => {
+          const merged = mergeCranks(shown.key === key ? shown.rows : [], read.cranks);
           oldest.current = merged.at(-1)?.crank;
-          return merged;
+          return { key, rows: merged };
         });
         // A reload of the first page leaves "more" as the older pages said.
-        if (before !== undefined || first) setMore(page.more);
-        setTotal(page.total);
+        if (before !== undefined || first) setMore(read.more);
+        setTotal(read.total);
         setError(null);
       } catch (err) {
         if (mine === generation.current) setError(errorText(err));
@@ -513,11 +521,11 @@ export function useCrankLog(
   useEffect(() => {
     generation.current += 1;
     oldest.current = undefined;
-    setLogged([]);
+    setPage({ key, rows: [] });
     setMore(false);
     setTotal(null);
     void load(undefined);
-  }, [load]);
+  }, [load, key]);
 
   // The stream is back (a stopped worker, a restarted browser): the log has what ran.
   const wasLive = useRef(state.connection === 'live');
