@@ -11,6 +11,7 @@ import { KernelStore } from '../kernel/index.ts';
 import { bundleVatSource } from '../node/bundles/index.ts';
 import { makeNodeKernel } from '../node/host/index.ts';
 import { makeInProcessLauncher } from './fixtures/in-process-vats.ts';
+import { vatRow } from './fixtures/store-rows.ts';
 
 let SQL: SqlJsStatic;
 beforeAll(async () => {
@@ -115,39 +116,13 @@ describe('the state check', () => {
     store.checkState = true;
     crank(store, () => {
       store.put('run_queue', [5, 'startVat', 'v1', null, null, null, null, null, null]);
-      store.put('vats', [
-        'v1',
-        'a',
-        'b1',
-        '{}',
-        '[]',
-        0,
-        'running',
-        'ko1',
-        1,
-        null,
-        null,
-        null,
-      ]);
+      store.put('vats', vatRow({ name: 'a' }));
     });
     store.beginCrank();
     store.put('run_queue', [3, 'startVat', 'v2', null, null, null, null, null, null]);
     store.delete('run_queue', [5]);
     expect(store.one('SELECT count(*) FROM run_queue')).toEqual([1]);
-    store.put('vats', [
-      'v1',
-      'b',
-      'b1',
-      '{}',
-      '[]',
-      0,
-      'running',
-      'ko1',
-      1,
-      null,
-      null,
-      null,
-    ]);
+    store.put('vats', vatRow({ name: 'b' }));
     expect(store.first('run_queue')?.[0]).toBe(3);
     expect(store.lookup('vats', 'byName', ['b'])).toHaveLength(1);
     store.abortCrank();

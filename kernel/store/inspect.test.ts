@@ -5,6 +5,7 @@
  */
 import initSqlJs, { type SqlJsStatic } from 'sql.js';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { vatRow } from '../../test/fixtures/store-rows.ts';
 import { KernelStore, StoreError } from './index.ts';
 
 let SQL: SqlJsStatic;
@@ -12,20 +13,7 @@ beforeAll(async () => {
   SQL = await initSqlJs();
 });
 
-const VAT_ROW = [
-  'v1',
-  'alice',
-  'b1',
-  '{}',
-  '[]',
-  1,
-  'running',
-  'ko1',
-  1,
-  null,
-  null,
-  null,
-];
+const VAT_ROW = vatRow({ incarnation: 1 });
 
 /** A store holding one vat and three vatstore rows, all committed. */
 function seeded(): KernelStore {

@@ -2,6 +2,7 @@ import initSqlJs, { type SqlJsStatic } from 'sql.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { KernelStore, SCHEMA_VERSION, StoreError, UNWRITTEN_LIMIT } from './index.ts';
 import { MIGRATIONS } from './schema.ts';
+import { vatRow } from '../../test/fixtures/store-rows.ts';
 
 let SQL: SqlJsStatic;
 beforeAll(async () => {
@@ -210,20 +211,7 @@ describe('KernelStore write-behind', () => {
     store.beginCrank();
     for (let i = 0; i < 20; i += 1) store.put('vatstore', ['v1', `z${i}`, 'v']);
     // vats.state is CHECKed by the schema: sql.js refuses this row at the write.
-    store.put('vats', [
-      'v9',
-      'bad',
-      'b1',
-      '{}',
-      '[]',
-      0,
-      'no such state',
-      'ko1',
-      1,
-      null,
-      null,
-      null,
-    ]);
+    store.put('vats', vatRow({ vatId: 'v9', name: 'bad', state: 'no such state' }));
     expect(() => store.commitCrank()).toThrow(/CHECK constraint failed/);
     expect(store.inCrank).toBe(true);
     store.abortCrank();
@@ -288,20 +276,15 @@ describe('migration from schema version 1', () => {
     expect(store.all('SELECT * FROM held_queue')).toEqual([]);
     // The new state is allowed now.
     store.beginCrank();
-    store.put('vats', [
-      'v1',
-      'alice',
-      'b1',
-      '{}',
-      '[]',
-      0,
-      'suspended',
-      'ko1',
-      1,
-      'why',
-      50,
-      0,
-    ]);
+    store.put(
+      'vats',
+      vatRow({
+        state: 'suspended',
+        reason: 'why',
+        deliveryTimeoutMs: 50,
+        reapInterval: 0,
+      }),
+    );
     store.commitCrank();
   });
 
