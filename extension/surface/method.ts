@@ -3,7 +3,7 @@
  * handler, which gets only the hooks it needs. Adding a request is one new file in
  * ./requests and one line in ./requests/index.ts.
  */
-import type { Struct } from '@metamask/superstruct';
+import { defaulted, integer, size, type Struct } from '@metamask/superstruct';
 import type {
   ClusterConfig,
   Durability,
@@ -87,4 +87,12 @@ export class SurfaceError extends Error {
 
 export function defineMethod<P, R>(method: SurfaceMethod<P, R>): SurfaceMethod<P, R> {
   return method;
+}
+
+/** The most entries any page of a request carries. */
+export const MAX_PAGE = 1000;
+
+/** A page's `limit` param: 1 to MAX_PAGE (at most `max`, if smaller), `preset` when absent. */
+export function pageLimit(preset: number, max = MAX_PAGE): Struct<number, null> {
+  return defaulted(size(integer(), 1, max), preset);
 }

@@ -1,5 +1,4 @@
 import {
-  defaulted,
   enums,
   integer,
   min,
@@ -16,7 +15,7 @@ import {
   type CrankPage,
   type LoggedCrankRow,
 } from '../../surface-protocol/index.ts';
-import { defineMethod, SurfaceError } from '../method.ts';
+import { defineMethod, pageLimit, SurfaceError } from '../method.ts';
 
 /** A result value longer than this (as JSON) is sent cut, as text. */
 const MAX_RESULT = 2000;
@@ -33,7 +32,7 @@ export const cranks = defineMethod({
   name: 'cranks',
   params: object({
     before: optional(min(integer(), 1)),
-    limit: defaulted(size(integer(), 1, 1000), 100),
+    limit: pageLimit(100),
     vat: optional(size(string(), 1, 64)),
     kind: optional(pattern(size(string(), 1, 32), /^[A-Za-z]+$/u)),
     method: optional(size(string(), 1, 200)),

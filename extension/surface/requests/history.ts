@@ -1,6 +1,6 @@
-import { defaulted, integer, min, object, optional, size } from '@metamask/superstruct';
+import { integer, min, object, optional } from '@metamask/superstruct';
 import type { HistoryPage } from '../../surface-protocol/index.ts';
-import { defineMethod } from '../method.ts';
+import { defineMethod, pageLimit } from '../method.ts';
 
 /**
  * The retained commits, newest first, a page at a time (`before`: a seq from the last
@@ -11,7 +11,7 @@ export const history = defineMethod({
   name: 'history',
   params: object({
     before: optional(min(integer(), 0)),
-    limit: defaulted(size(integer(), 1, 1000), 200),
+    limit: pageLimit(200),
   }),
   async handler(hooks, { before, limit }): Promise<HistoryPage> {
     const { commits, space } = await hooks.history.read((r) => r.history());

@@ -1,14 +1,6 @@
-import {
-  defaulted,
-  integer,
-  object,
-  optional,
-  pattern,
-  size,
-  string,
-} from '@metamask/superstruct';
+import { object, optional, pattern, size, string } from '@metamask/superstruct';
 import type { ObjectsPage } from '../../surface-protocol/index.ts';
-import { defineMethod, SurfaceError } from '../method.ts';
+import { defineMethod, pageLimit, SurfaceError } from '../method.ts';
 
 /**
  * One page of a vat's c-list, in kref order: each object or promise it exports (`o+`,
@@ -21,7 +13,7 @@ export const objects = defineMethod({
   params: object({
     vatId: size(string(), 1, 32),
     after: optional(pattern(string(), /^k[op]\d{1,15}$/u)),
-    limit: defaulted(size(integer(), 1, 1000), 200),
+    limit: pageLimit(200),
   }),
   async handler(hooks, { vatId, after, limit }): Promise<ObjectsPage> {
     const { kernel } = await hooks.host();

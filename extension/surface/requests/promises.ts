@@ -1,16 +1,7 @@
-import {
-  defaulted,
-  enums,
-  integer,
-  object,
-  optional,
-  pattern,
-  size,
-  string,
-} from '@metamask/superstruct';
+import { enums, object, optional, pattern, string } from '@metamask/superstruct';
 import { capdataToJson } from '../../../kernel/index.ts';
 import type { PromisesPage } from '../../surface-protocol/index.ts';
-import { defineMethod } from '../method.ts';
+import { defineMethod, pageLimit } from '../method.ts';
 import { messageReport } from './queue-item.ts';
 
 /** Queued messages shown per promise; the count says how many wait in all. */
@@ -27,7 +18,7 @@ export const promises = defineMethod({
   params: object({
     after: optional(pattern(string(), /^kp\d{1,15}$/u)),
     state: optional(enums(['unresolved', 'fulfilled', 'rejected'])),
-    limit: defaulted(size(integer(), 1, 1000), 200),
+    limit: pageLimit(200),
   }),
   async handler(hooks, { after, state: only, limit }): Promise<PromisesPage> {
     const { kernel } = await hooks.host();

@@ -1,13 +1,6 @@
-import {
-  defaulted,
-  integer,
-  object,
-  optional,
-  size,
-  string,
-} from '@metamask/superstruct';
+import { object, optional, size, string } from '@metamask/superstruct';
 import { capdataToJson } from '../../../kernel/index.ts';
-import { defineMethod, SurfaceError } from '../method.ts';
+import { defineMethod, pageLimit, SurfaceError } from '../method.ts';
 
 /**
  * A value that is marshalled data (liveslots stores capdata `{"body":"#…","slots":[…]}`)
@@ -35,7 +28,7 @@ export const readVatstore = defineMethod({
     vatId: size(string(), 1, 32),
     prefix: optional(size(string(), 0, 4096)),
     after: optional(size(string(), 0, 4096)),
-    limit: defaulted(size(integer(), 1, 1000), 100),
+    limit: pageLimit(100),
   }),
   async handler(hooks, { vatId, prefix, after, limit }) {
     const { kernel } = await hooks.host();

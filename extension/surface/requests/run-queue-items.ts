@@ -1,6 +1,6 @@
-import { defaulted, integer, object, optional, size } from '@metamask/superstruct';
+import { integer, object, optional, size } from '@metamask/superstruct';
 import type { RunQueuePage } from '../../surface-protocol/index.ts';
-import { defineMethod } from '../method.ts';
+import { defineMethod, pageLimit } from '../method.ts';
 import { queueItemReport } from './queue-item.ts';
 
 /**
@@ -12,7 +12,7 @@ export const runQueue = defineMethod({
   name: 'runQueue',
   params: object({
     after: optional(size(integer(), 0, Number.MAX_SAFE_INTEGER)),
-    limit: defaulted(size(integer(), 1, 1000), 200),
+    limit: pageLimit(200),
   }),
   async handler(hooks, { after, limit }): Promise<RunQueuePage> {
     const { kernel } = await hooks.host();

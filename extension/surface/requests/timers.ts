@@ -1,6 +1,6 @@
-import { defaulted, integer, object, size } from '@metamask/superstruct';
+import { object } from '@metamask/superstruct';
 import type { TimersPage } from '../../surface-protocol/index.ts';
-import { defineMethod } from '../method.ts';
+import { defineMethod, pageLimit } from '../method.ts';
 
 /**
  * The timer service's pending wake-ups in the order they come due (docs/timers.md): who
@@ -9,7 +9,7 @@ import { defineMethod } from '../method.ts';
  */
 export const timers = defineMethod({
   name: 'timers',
-  params: object({ limit: defaulted(size(integer(), 1, 1000), 200) }),
+  params: object({ limit: pageLimit(200) }),
   async handler(hooks, { limit }): Promise<TimersPage> {
     const { kernel } = await hooks.host();
     return kernel.readState((state) => state.timersPage({ limit }));

@@ -1,13 +1,5 @@
-import {
-  defaulted,
-  integer,
-  min,
-  object,
-  optional,
-  size,
-  string,
-} from '@metamask/superstruct';
-import { defineMethod } from '../method.ts';
+import { integer, min, object, optional, size, string } from '@metamask/superstruct';
+import { defineMethod, pageLimit } from '../method.ts';
 import { decodeVatstoreValue } from './read-vatstore.ts';
 
 const decoded = (value: string | null) => {
@@ -26,7 +18,7 @@ export const vatstoreAt = defineMethod({
     vat: size(string(), 1, 64),
     prefix: optional(size(string(), 0, 4096)),
     after: optional(size(string(), 0, 4096)),
-    limit: defaulted(size(integer(), 1, 1000), 100),
+    limit: pageLimit(100),
   }),
   async handler(hooks, { crank, vat, prefix, after, limit }) {
     const page = await hooks.history.read((r) =>
