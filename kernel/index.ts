@@ -54,6 +54,7 @@ export {
   type RecoveryReport,
   History,
   HistoryError,
+  SealedSegments,
   forkImage,
   restoreImage,
   DEFAULT_KEEP_CHECKPOINTS,

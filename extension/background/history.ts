@@ -7,11 +7,18 @@
 import {
   historyReader,
   labelCommit,
+  SealedSegments,
   stateFileOf,
   unlabelCommit,
   type HistoryReader,
 } from '../../kernel/index.ts';
 import type { KernelHost } from './kernel-host.ts';
+
+/**
+ * The panel lists the log on every visit to Cranks or History: the sealed segments are
+ * decoded once per booted kernel (an import or restore boots a new one).
+ */
+const sealedOf = new WeakMap<KernelHost, SealedSegments>();
 
 /** Runs `read` over `host`'s history between cranks, once every commit is durable. */
 export function readHistory<T>(
@@ -20,7 +27,9 @@ export function readHistory<T>(
 ): Promise<T> {
   return host.kernel.exportImage(async () => {
     await host.durability.settled();
-    return read(historyReader(host.SQL, host.storage, host.kernel.state));
+    let sealed = sealedOf.get(host);
+    if (!sealed) sealedOf.set(host, (sealed = new SealedSegments()));
+    return read(historyReader(host.SQL, host.storage, host.kernel.state, sealed));
   });
 }
 

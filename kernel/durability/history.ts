@@ -73,16 +73,70 @@ export interface DecodedRecord extends LogRecord {
 /** Tables whose key starts with the vat the row belongs to. */
 const VAT_KEYED = new Set(['vatstore', 'clist', 'vats', 'vat_versions']);
 
-/** A reader of the history in `storage`; caches what it reads, so use it for one task. */
+/**
+ * Decoded log segments that no longer change, kept across the readers of one storage so
+ * that an inspector asking again (the panel's Cranks and History views) decodes only the
+ * newest segment. Every segment but the newest is sealed: appends go to the newest, and
+ * recovery cuts a torn tail only there. Segment numbers are first seqs, which only grow
+ * within a storage (an imported state starts after the last seq), so a number never
+ * names two contents; a segment retention removed is dropped at the next listing.
+ */
+export class SealedSegments {
+  readonly #decoded = new Map<number, { records: DecodedRecord[]; bytes: number }>();
+  readonly #maxBytes: number;
+  #bytes = 0;
+
+  /** Keeps at most `maxBytes` of encoded records (the oldest segments go first). */
+  constructor(maxBytes = 32 * 1024 * 1024) {
+    this.#maxBytes = maxBytes;
+  }
+
+  get(segment: number): DecodedRecord[] | undefined {
+    return this.#decoded.get(segment)?.records;
+  }
+
+  set(segment: number, records: DecodedRecord[]): void {
+    const bytes = records.reduce((sum, r) => sum + r.bytes, 0);
+    if (bytes > this.#maxBytes || this.#decoded.has(segment)) return;
+    this.#decoded.set(segment, { records, bytes });
+    this.#bytes += bytes;
+    for (const [old, entry] of [...this.#decoded].sort((a, b) => a[0] - b[0])) {
+      if (this.#bytes <= this.#maxBytes) break;
+      this.#decoded.delete(old);
+      this.#bytes -= entry.bytes;
+    }
+  }
+
+  /** Forgets every segment not in `listed` (removed by retention). */
+  keepOnly(listed: readonly number[]): void {
+    const kept = new Set(listed);
+    for (const [segment, entry] of this.#decoded) {
+      if (kept.has(segment)) continue;
+      this.#decoded.delete(segment);
+      this.#bytes -= entry.bytes;
+    }
+  }
+
+  get size(): number {
+    return this.#decoded.size;
+  }
+}
+
+/**
+ * A reader of the history in `storage`; caches what it reads, so use it for one task.
+ * `sealed`, if given, keeps the decoded sealed segments for the next reader.
+ */
 export class History {
   readonly #SQL: SqlJsStatic;
   readonly #storage: DurableStorage;
   readonly #segmentCache = new Map<number, DecodedRecord[]>();
+  readonly #sealed: SealedSegments | undefined;
   #layout: { segments: number[]; checkpoints: number[] } | undefined;
 
-  constructor(SQL: SqlJsStatic, storage: DurableStorage) {
+  constructor(SQL: SqlJsStatic, storage: DurableStorage, sealed?: SealedSegments) {
     this.#SQL = SQL;
     this.#storage = storage;
+    this.#sealed = sealed;
   }
 
   /**
@@ -321,10 +375,13 @@ export class History {
   }
 
   async #list(): Promise<{ segments: number[]; checkpoints: number[] }> {
-    this.#layout ??= {
-      segments: (await this.#storage.listLogSegments()).sort((a, b) => a - b),
-      checkpoints: (await this.#storage.listCheckpoints()).sort((a, b) => a - b),
-    };
+    if (!this.#layout) {
+      this.#layout = {
+        segments: (await this.#storage.listLogSegments()).sort((a, b) => a - b),
+        checkpoints: (await this.#storage.listCheckpoints()).sort((a, b) => a - b),
+      };
+      this.#sealed?.keepOnly(this.#layout.segments);
+    }
     return this.#layout;
   }
 
@@ -332,6 +389,12 @@ export class History {
   async #records(segment: number): Promise<DecodedRecord[]> {
     const cached = this.#segmentCache.get(segment);
     if (cached) return cached;
+    const sealed = this.#sealed && segment !== (await this.#list()).segments.at(-1);
+    const kept = sealed ? this.#sealed?.get(segment) : undefined;
+    if (kept) {
+      this.#segmentCache.set(segment, kept);
+      return kept;
+    }
     const bytes = await this.#storage.readLogSegment(segment);
     const start = decodeSegmentStart(bytes);
     const records: DecodedRecord[] = [];
@@ -346,6 +409,7 @@ export class History {
       offset = decoded.end;
     }
     this.#segmentCache.set(segment, records);
+    if (sealed) this.#sealed?.set(segment, records);
     return records;
   }
 }

@@ -45,6 +45,7 @@ export type { CutTail, DurableStorage } from './storage.ts';
 export {
   History,
   HistoryError,
+  SealedSegments,
   forkImage,
   restoreImage,
   type DecodedRecord,

@@ -13,6 +13,7 @@ import type { Kernel } from '../core/index.ts';
 import {
   History,
   HistoryError,
+  type SealedSegments,
   forkImage,
   type DurableStorage,
   type HistoryCommit,
@@ -86,13 +87,17 @@ function vatIdIn(state: KernelState, vat: string): string | undefined {
   return state.getVatByName(vat)?.vatId ?? (state.getVat(vat) ? vat : undefined);
 }
 
-/** A reader over `storage`, with `state` the kernel's current state. */
+/**
+ * A reader over `storage`, with `state` the kernel's current state. A host that reads
+ * history again and again (an inspector) passes the same `sealed` each time.
+ */
 export function historyReader(
   SQL: SqlJsStatic,
   storage: SizedStorage,
   state: KernelState,
+  sealed?: SealedSegments,
 ): HistoryReader {
-  const history = () => new History(SQL, storage);
+  const history = () => new History(SQL, storage, sealed);
   return {
     async history() {
       const labels = state.historyLabels();

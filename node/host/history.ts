@@ -15,6 +15,7 @@ import {
   installStateImage,
   type HistoryReader as KernelHistoryReader,
   type KernelState,
+  type SealedSegments,
 } from '../../kernel/index.ts';
 import { openFileStorage, type FileStorage } from '../file-storage/index.ts';
 
@@ -38,8 +39,9 @@ export function historyReader(
   SQL: SqlJsStatic,
   storage: FileStorage,
   state: KernelState,
+  sealed?: SealedSegments,
 ): HistoryReader {
-  const { forkState, ...reads } = kernelHistoryReader(SQL, storage, state);
+  const { forkState, ...reads } = kernelHistoryReader(SQL, storage, state, sealed);
   return {
     ...reads,
     async fork(crank, toDir) {

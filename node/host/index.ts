@@ -7,6 +7,7 @@
 import initSqlJs from 'sql.js';
 import {
   HistoryError,
+  SealedSegments,
   KernelState,
   labelCommit,
   unlabelCommit,
@@ -220,13 +221,15 @@ export async function makeNodeKernel(
   let restoring: Promise<unknown> | undefined;
   const noHistory = () =>
     new HistoryError('a kernel in memory keeps no history; use --data DIR');
+  // Segments that no longer change, decoded once for every reader of this data directory.
+  const sealed = new SealedSegments();
   /** Runs `read` between cranks, once every commit (and checkpoint) is durable. */
   const reading = <T>(read: (reader: HistoryReader) => Promise<T>): Promise<T> => {
     const [log, files] = [durability, storage];
     if (!log || !files) return Promise.reject(noHistory());
     return kernel.exportImage(async () => {
       await log.settled();
-      return read(historyReader(SQL, files, kernel.state));
+      return read(historyReader(SQL, files, kernel.state, sealed));
     });
   };
   const host: NodeKernel = {
