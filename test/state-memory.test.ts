@@ -7,7 +7,7 @@
 import { resolve } from 'node:path';
 import initSqlJs, { type SqlJsStatic } from 'sql.js';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { KernelStore } from '../kernel/index.ts';
+import { KernelState, KernelStore } from '../kernel/index.ts';
 import { bundleVatSource } from '../node/bundles/index.ts';
 import { makeNodeKernel } from '../node/host/index.ts';
 import { makeInProcessLauncher } from './fixtures/in-process-vats.ts';
@@ -130,5 +130,53 @@ describe('the state check', () => {
     expect(store.lookup('vats', 'byName', ['b'])).toEqual([]);
     expect(store.lookup('vats', 'byName', ['a'])).toHaveLength(1);
     expect(store.all('SELECT seq FROM run_queue')).toEqual([[5]]);
+  });
+});
+
+describe('timers', () => {
+  it('are counted, found by token and by due time from memory: no query writes the rows waiting to be written', () => {
+    const store = KernelStore.open(SQL);
+    store.checkState = true;
+    const state = new KernelState(store);
+    store.beginCrank();
+    const token = state.createObject('v1');
+    const dues = [30, 10, 20, 10];
+    const ids = dues.map((due, i) =>
+      state.addTimer({
+        owner: i === 3 ? null : 'v1',
+        due,
+        interval: null,
+        handler: null,
+        resultKpid: null,
+        cancelToken: i % 2 === 0 ? token : null,
+      }),
+    );
+    store.commitCrank();
+    const statements = store.statements;
+    expect(state.timerCount('v1')).toBe(3);
+    expect(state.timerCount(null)).toBe(1);
+    expect(state.timersWithToken(token).map((t) => t.timerId)).toEqual([ids[0], ids[2]]);
+    expect(state.dueTimers(20).map((t) => t.timerId)).toEqual([ids[1], ids[3], ids[2]]);
+    expect(state.earliestTimerDue()).toBe(10);
+    expect(state.timersPage({ limit: 2 })).toMatchObject({
+      timers: [{ timerId: ids[1] }, { timerId: ids[3] }],
+      more: true,
+      total: 4,
+    });
+    expect(store.statements).toBe(statements);
+
+    store.beginCrank();
+    state.deleteTimer(ids[1] as number);
+    state.rescheduleTimer(ids[3] as number, 40);
+    store.commitCrank();
+    expect(state.earliestTimerDue()).toBe(20);
+    expect(state.timerCount(null)).toBe(1);
+    expect(state.dueTimers(35).map((t) => t.due)).toEqual([20, 30]);
+    // What memory answered is what the table holds.
+    store.checkMemory();
+    expect(store.all('SELECT timer_id FROM timers ORDER BY due, timer_id')).toEqual(
+      [ids[2], ids[0], ids[3]].map((id) => [id]),
+    );
+    store.close();
   });
 });

@@ -810,37 +810,41 @@ export class KernelState {
     for (const kref of timerKrefs(timerFromRow(row))) this.decref(kref);
   }
 
+  // The timers are read from the store's memory copy, never in SQL: a query would first
+  // write the rows waiting to be written (docs/store.md), and a vat that arms a timer in
+  // every crank would make every crank write them. There are at most maxTimersPerVat a
+  // vat, so a scan for the due ones costs less than the query did.
+
   /** Wake-ups due at or before `now`, in (due, timer_id) order. */
   dueTimers(now: number): TimerRecord[] {
-    return this.#store
-      .all(`SELECT ${TIMER_COLUMNS} FROM timers WHERE due <= ? ORDER BY due, timer_id`, [
-        now,
-      ])
-      .map(timerFromRow);
+    const due: TimerRecord[] = [];
+    for (const row of this.#store.rows('timers')) {
+      if (num(row[2]) <= now) due.push(timerFromRow(row));
+    }
+    return due.sort(byDue);
   }
 
   /** The earliest due time of any pending wake-up, or null if there is none. */
   earliestTimerDue(): number | null {
-    const row = this.#store.one('SELECT min(due) FROM timers');
-    return row?.[0] === null || row?.[0] === undefined ? null : num(row[0]);
+    let earliest: number | null = null;
+    for (const row of this.#store.rows('timers')) {
+      const due = num(row[2]);
+      if (earliest === null || due < earliest) earliest = due;
+    }
+    return earliest;
   }
 
   /** Wake-ups `cancelToken` cancels, in timer_id order. */
   timersWithToken(cancelToken: KRef): TimerRecord[] {
     return this.#store
-      .all(
-        `SELECT ${TIMER_COLUMNS} FROM timers WHERE cancel_token = ? ORDER BY timer_id`,
-        [cancelToken],
-      )
-      .map(timerFromRow);
+      .lookup('timers', 'byToken', [cancelToken])
+      .map(timerFromRow)
+      .sort((a, b) => a.timerId - b.timerId);
   }
 
   /** Pending wake-ups `owner` asked for (null: callers outside the kernel). */
   timerCount(owner: VatId | null): number {
-    return num(
-      this.#store.one('SELECT count(*) FROM timers WHERE owner_vat IS ?', [owner])?.[0] ??
-        0,
-    );
+    return this.#store.lookup('timers', 'byOwner', [owner]).length;
   }
 
   // ---- run queue, and the messages held for suspended vats ----
@@ -1107,15 +1111,8 @@ export class KernelState {
     more: boolean;
     total: number;
   } {
-    const rows = this.#store.all(
-      `SELECT ${TIMER_COLUMNS} FROM timers ORDER BY due, timer_id LIMIT ?`,
-      [limit + 1],
-    );
-    return {
-      timers: rows.slice(0, limit).map(timerFromRow),
-      more: rows.length > limit,
-      total: this.#store.count('timers'),
-    };
+    const all = [...this.#store.rows('timers')].map(timerFromRow).sort(byDue);
+    return { timers: all.slice(0, limit), more: all.length > limit, total: all.length };
   }
 
   /** The items held for suspended vats, in seq order, at most `limit`. */
@@ -1169,7 +1166,6 @@ function globalsFromColumn(text: string): Pick<VatRecord, 'globals' | 'network'>
 }
 
 const VAT_COLUMNS = TABLES.vats.columns.join(', ');
-const TIMER_COLUMNS = TABLES.timers.columns.join(', ');
 
 function timerFromRow(row: Row): TimerRecord {
   const krefOrNull = (v: unknown) => (v === null ? null : str(v));
@@ -1182,6 +1178,11 @@ function timerFromRow(row: Row): TimerRecord {
     resultKpid: krefOrNull(row[5]),
     cancelToken: krefOrNull(row[6]),
   };
+}
+
+/** (due, timer_id) order: the order wake-ups fire in. */
+function byDue(a: TimerRecord, b: TimerRecord): number {
+  return a.due - b.due || a.timerId - b.timerId;
 }
 
 /** The krefs a wake-up holds a reference to. */

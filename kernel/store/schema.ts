@@ -322,15 +322,20 @@ export const TABLES = {
     'parameters',
     'crank',
   ]),
-  timers: table('timers', 1, [
-    'timer_id',
-    'owner_vat',
-    'due',
-    'interval',
-    'handler',
-    'result_kpid',
-    'cancel_token',
-  ]),
+  timers: table(
+    'timers',
+    1,
+    [
+      'timer_id',
+      'owner_vat',
+      'due',
+      'interval',
+      'handler',
+      'result_kpid',
+      'cancel_token',
+    ],
+    { indexes: { byOwner: ['owner_vat'], byToken: ['cancel_token'] } },
+  ),
   history_labels: table('history_labels', 1, ['name', 'crank', 'seq']),
 } as const;
 
