@@ -66,7 +66,7 @@ function bundler(): Bundler {
  * starts a new worker.
  */
 function startBundler(): Bundler {
-  const { url, entry } = workerEntry(import.meta.url, 'bundler-worker');
+  const { url, entry } = workerEntry(import.meta.url, 'bundles/bundler-worker');
   const worker = new Worker(url, { workerData: { entry } });
   worker.unref();
   const waiting = new Map<

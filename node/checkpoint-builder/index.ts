@@ -37,7 +37,7 @@ export function workerCheckpointBuilder({
 }: { timeoutMs?: number } = {}): CheckpointImageBuilder {
   return (job) =>
     new Promise<Uint8Array>((resolve, reject) => {
-      const { url, entry } = workerEntry(import.meta.url, 'worker');
+      const { url, entry } = workerEntry(import.meta.url, 'checkpoint-builder/worker');
       const worker = new Worker(url, { workerData: { entry } });
       let done = false;
       const finish = (outcome: () => void) => {

@@ -89,9 +89,10 @@ const DEFAULT_SLOT_BYTES = 64 * 1024;
  */
 export function vatWorkerEntry(): { url: URL; entry?: string } {
   const here = import.meta.url;
-  if (here.endsWith('.ts')) return workerEntry(here, 'worker');
-  const modules = new URL('./worker.js', here);
-  const bundle = new URL('./worker.bundle.js', here);
+  if (here.endsWith('.ts')) return workerEntry(here, 'vat-worker/worker');
+  // Up and into the room: `here` may be the one-file host in build/node/bundled.
+  const modules = new URL('../vat-worker/worker.js', here);
+  const bundle = new URL('../vat-worker/worker.bundle.js', here);
   const mtime = (url: URL) => statSync(url, { throwIfNoEntry: false })?.mtimeMs;
   const [bundled, built] = [mtime(bundle), mtime(modules)];
   return { url: bundled !== undefined && bundled >= (built ?? 0) ? bundle : modules };
