@@ -136,6 +136,8 @@ async function writeThroughFault(
   return { acked, ops: storage.ops };
 }
 
+const NO_CLOSE_CHECKPOINT: DurabilityOptions = { closeCheckpointMinBytes: Infinity };
+
 const CHECKPOINT_OFTEN: DurabilityOptions = {
   checkpointMinBytes: 700,
   checkpointRatio: 0,
@@ -241,6 +243,61 @@ export function durabilitySuite(
       const check = await fixture.open();
       expect(await check.readLogSegment(segment as number)).toEqual(bytes);
       await check.close();
+    });
+
+    it('skims the records its checkpoint holds (a damaged one there is history, not state) and checks every one after it', async () => {
+      const fixture = await newFixture();
+      // A checkpoint at seq 10 with records 1–10 before it in the same segment, then 11, 12.
+      await writeMany(fixture, 10, { closeCheckpointMinBytes: 0 });
+      {
+        const { store, durability } = await recover(fixture, NO_CLOSE_CHECKPOINT);
+        await write(store, durability, 11, { k11: 'v11', k10: 'w10' });
+        await write(store, durability, 12, { k12: 'v12', k11: 'w11' });
+        await durability.close();
+        store.close();
+      }
+      const storage = await fixture.open();
+      expect(await storage.listCheckpoints()).toEqual([10]);
+      const [segment] = await storage.listLogSegments();
+      const original = await storage.readLogSegment(segment as number);
+      const offsets = recordOffsets(original);
+      expect(offsets).toHaveLength(12);
+      const flipped = (record: number) => {
+        const bytes = new Uint8Array(original);
+        const at = (offsets[record - 1] as number) + 12 + 40;
+        bytes[at] = (bytes[at] as number) ^ 0xff;
+        return bytes;
+      };
+      const install = async (bytes: Uint8Array) => {
+        const s = await fixture.open();
+        await s.deleteLogSegment(segment as number);
+        await s.openLogSegment(segment as number);
+        await s.appendLog(bytes);
+        await s.close();
+      };
+      await storage.close();
+
+      await install(flipped(4));
+      // (Closed without a checkpoint: record 11 must stay after the checkpoint.)
+      const { store, durability, report } = await recover(fixture, NO_CLOSE_CHECKPOINT);
+      expect(rows(store)).toEqual(expectedAfter(12));
+      expect(report).toMatchObject({
+        checkpointSeq: 10,
+        recordsReplayed: 2,
+        lastSeq: 12,
+      });
+      await durability.close();
+      store.close();
+
+      // Record 11 is state: a flipped byte there is refused as before. (The segment's last
+      // record, 12, would read as a torn write.)
+      await install(flipped(11));
+      await expect(recover(fixture)).rejects.toThrow(
+        new RegExp(
+          `byte ${offsets[10]} \\(the record after seq 10\\): checksum mismatch`,
+          'u',
+        ),
+      );
     });
 
     it('refuses a segment zero-filled from its start (not a torn write), changing nothing', async () => {

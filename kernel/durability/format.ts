@@ -101,6 +101,32 @@ export type DecodeResult =
   /** The bytes are there but wrong: bad magic, bad checksum, bad JSON. */
   | { ok: false; kind: 'bad'; reason: string; end: number };
 
+const SEQ_PREFIX = /^\{(?:"v":\d+,)?"seq":(\d{1,16}),/u;
+
+/**
+ * The seq and end of the record at `offset`, read from its header and the start of its
+ * payload only: no checksum, no parse. Recovery skims the records a checkpoint already
+ * holds this way (they are history, not state), which was most of a resume's log reading.
+ * Undefined when the bytes do not look like a whole record (decodeRecord says why).
+ */
+export function skimRecord(
+  bytes: Uint8Array,
+  offset: number,
+): { seq: number; end: number } | undefined {
+  if (bytes.length - offset < RECORD_HEADER_BYTES) return undefined;
+  const view = new DataView(bytes.buffer, bytes.byteOffset + offset, RECORD_HEADER_BYTES);
+  if (view.getUint32(0, true) !== RECORD_MAGIC) return undefined;
+  const start = offset + RECORD_HEADER_BYTES;
+  const end = start + view.getUint32(4, true);
+  if (end > bytes.length) return undefined;
+  let prefix = '';
+  for (let i = start; i < Math.min(end, start + 40); i += 1) {
+    prefix += String.fromCharCode(bytes[i] as number);
+  }
+  const seq = SEQ_PREFIX.exec(prefix)?.[1];
+  return seq === undefined ? undefined : { seq: Number(seq), end };
+}
+
 /** Decodes the record that starts at `offset`. */
 export function decodeRecord(bytes: Uint8Array, offset: number): DecodeResult {
   if (bytes.length - offset < RECORD_HEADER_BYTES) return { ok: false, kind: 'short' };

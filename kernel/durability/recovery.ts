@@ -19,6 +19,7 @@ import {
   decodeRecord,
   decodeSegmentStart,
   SEGMENT_HEADER_BYTES,
+  skimRecord,
   tornTail,
 } from './format.ts';
 import { Durability, type DurabilityOptions } from './durability.ts';
@@ -239,6 +240,21 @@ async function scanLog(
     }
     const before = prev;
     while (start.kind !== 'torn' && offset < bytes.length) {
+      if (prev < checkpointSeq) {
+        // Already in the checkpoint: only its framing and seq are needed. A segment's
+        // last record is always decoded whole: a torn write can only be there.
+        const skimmed = skimRecord(bytes, offset);
+        if (
+          skimmed &&
+          skimmed.seq === prev + 1 &&
+          skimmed.seq <= checkpointSeq &&
+          skimmed.end < bytes.length
+        ) {
+          offset = skimmed.end;
+          prev = skimmed.seq;
+          continue;
+        }
+      }
       const decoded = decodeRecord(bytes, offset);
       if (!decoded.ok) {
         const tail = tornTail(bytes, offset);
