@@ -21,13 +21,15 @@ const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.bench.json'], {
   stdio: 'inherit',
 });
 if (build.status !== 0) process.exit(build.status ?? 1);
-// tsc just rewrote build/node/vat-worker/worker.js: the one-file worker follows it, or the
-// launcher would take the modules (it never runs a bundle older than worker.js).
-const bundle = spawnSync('npx', ['vite', 'build', '-c', 'vite.vat-worker.config.ts'], {
-  cwd: root,
-  stdio: 'inherit',
-});
-if (bundle.status !== 0) process.exit(bundle.status ?? 1);
+// tsc just rewrote build/node: the one-file vat worker and host follow it, or the
+// launcher and bin/cask.js would take the modules (they never run an older bundle).
+for (const config of ['vite.vat-worker.config.ts', 'vite.host.config.ts']) {
+  const bundle = spawnSync('npx', ['vite', 'build', '-c', config], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+  if (bundle.status !== 0) process.exit(bundle.status ?? 1);
+}
 // Benches that drive a browser run from source under tsx, without lockdown: Playwright
 // is not written for a locked-down realm, and these host no kernel themselves (it runs
 // in the extension; vats are bundled in a child process under SES). From source because

@@ -4,11 +4,17 @@
  * it. The protocol with the driver is described in protocol.js beside this file (which
  * the peers' hosts share; this one speaks it in TypeScript).
  */
-import '../../vat-supervisor/lockdown.ts';
 import process from 'node:process';
-import { bundleVatSource } from '../../node/bundles/index.ts';
-import { makeNodeKernel, type NodeKernel } from '../../node/host/index.ts';
+import { pathToFileURL } from 'node:url';
+import type * as OneFileHost from '../../node/bundled/index.ts';
+import type { NodeKernel } from '../../node/host/index.ts';
 import { repoPath } from '../stats.ts';
+
+// The host as a `cask` process loads it: one file, lockdown its first module
+// (node/bundled), so that "resume from spawn" is what a user's process pays.
+const { bundleVatSource, makeNodeKernel } = (await import(
+  pathToFileURL(repoPath('build/node/bundled/cask.bundle.js')).href
+)) as typeof OneFileHost;
 
 const FILL_CHUNK = 10_000;
 const VALUE_BYTES = 100;
