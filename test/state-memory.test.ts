@@ -180,3 +180,21 @@ describe('timers', () => {
     store.close();
   });
 });
+
+describe('the vatstore initVat carries', () => {
+  it('is every key of the vat, in key order, as one JSON text', () => {
+    const store = KernelStore.open(SQL);
+    const state = new KernelState(store);
+    store.beginCrank();
+    for (const key of ['b', 'a', 'c.2', 'c.10', 'é']) {
+      store.put('vatstore', ['v1', key, `${key}!`]);
+    }
+    store.put('vatstore', ['v2', 'a', 'other vat']);
+    store.commitCrank();
+    const pairs = JSON.parse(state.loadVatstoreJson('v1')) as Array<[string, string]>;
+    expect(pairs).toEqual(state.loadVatstore('v1'));
+    expect(pairs.map(([k]) => k)).toEqual(['a', 'b', 'c.10', 'c.2', 'é']);
+    expect(state.loadVatstoreJson('v9')).toBe('[]');
+    store.close();
+  });
+});

@@ -937,8 +937,11 @@ export class KernelState {
    * what 100k pairs cost to build here and to clone.
    */
   loadVatstoreJson(vatId: VatId): string {
+    // Ordered in the subquery, which walks the primary key: an ORDER BY inside the
+    // aggregate sorts the rows again in a temporary b-tree (3× the time at 10k keys).
+    // The supervisor sorts what arrives out of order, so the order is a saving only.
     const row = this.#store.one(
-      'SELECT json_group_array(json_array(key, value) ORDER BY key) FROM vatstore WHERE vat_id = ?',
+      'SELECT json_group_array(json_array(key, value)) FROM (SELECT key, value FROM vatstore WHERE vat_id = ? ORDER BY key)',
       [vatId],
     );
     return str(row?.[0] ?? '[]');
