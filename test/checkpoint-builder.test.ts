@@ -4,6 +4,7 @@
  * next start recovers from it, and a builder that fails stops nothing: the kernel goes on
  * and exports in its own thread from then on. Real sql.js, real files, real workers.
  */
+import * as fsPromises from 'node:fs/promises';
 import initSqlJs from 'sql.js';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import {
@@ -13,6 +14,7 @@ import {
   type DurabilityOptions,
 } from '../kernel/index.ts';
 import { workerCheckpointBuilder } from '../node/checkpoint-builder/index.ts';
+import type { FileSystem } from '../node/file-storage/index.ts';
 import { makeNodeKernel, readNodeStore, type NodeKernel } from '../node/host/index.ts';
 import { dumpStore, type Dump } from './fixtures/history.ts';
 import { removeTempDirs, tempDir } from './fixtures/temp-dirs.ts';
@@ -131,6 +133,83 @@ describe('checkpoints built in a worker', { timeout: 120_000 }, () => {
       }
     } finally {
       warn.mockRestore();
+    }
+  });
+
+  it('a full disk while a worker-built checkpoint is written stops the kernel, saying why; every acknowledged increment is there after a restart', async () => {
+    const dataDir = await tempDir('cask-checkpoint-builder-');
+    // The disk fills once the first checkpoint is on disk: the next one's write fails.
+    let full = false;
+    const fileSystem: FileSystem = {
+      ...fsPromises,
+      async open(path, flags) {
+        const handle = await fsPromises.open(path, flags);
+        if (!full || !String(path).endsWith('.ckpt.tmp')) return handle;
+        return new Proxy(handle, {
+          get(target, key) {
+            if (key === 'write') {
+              return () =>
+                Promise.reject(
+                  Object.assign(new Error('ENOSPC: no space left on device, write'), {
+                    code: 'ENOSPC',
+                  }),
+                );
+            }
+            const value: unknown = Reflect.get(target, key);
+            return typeof value === 'function' ? value.bind(target) : value;
+          },
+        });
+      },
+    };
+    const worker = workerCheckpointBuilder();
+    let built = 0;
+    const stopped: unknown[] = [];
+    const host = await makeNodeKernel({
+      dataDir,
+      fileSystem,
+      onStop: (error) => stopped.push(error),
+      durability: often(async (job) => {
+        built += 1;
+        return worker(job);
+      }),
+    });
+    const { kernel } = host;
+    const { result } = await kernel.launchCluster(
+      await resolveCluster({ counter: { source: sampleVat('counter.js') } }, 'counter'),
+    );
+    await result;
+    let acked = 0;
+    for (let i = 0; i < 200 && stopped.length === 0; i += 1) {
+      try {
+        const answer = await kernel.queueMessage(
+          kernel.rootOf('counter'),
+          'increment',
+          [],
+        );
+        if (!answer.rejected) acked = capdataToJson(answer.data) as number;
+      } catch {
+        break;
+      }
+      await host.durability?.settled().catch(() => undefined);
+      if ((host.durability?.stats().checkpoints ?? 0) >= 1) full = true;
+    }
+    expect(built).toBeGreaterThanOrEqual(2);
+    expect(String(host.durability?.stats().failure)).toMatch(/ENOSPC/);
+    expect(stopped.map(String).join('\n')).toMatch(/ENOSPC/);
+    await host.close().catch(() => undefined);
+
+    full = false;
+    const again = await makeNodeKernel({ dataDir });
+    try {
+      await again.kernel.resume();
+      const count = capdataToJson(
+        (await again.kernel.queueMessage(again.kernel.rootOf('counter'), 'getCount', []))
+          .data,
+      );
+      expect(acked).toBeGreaterThan(0);
+      expect(count).toBeGreaterThanOrEqual(acked);
+    } finally {
+      await again.close();
     }
   });
 
