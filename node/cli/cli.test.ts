@@ -4,11 +4,16 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { openFileStorage } from '../file-storage/index.ts';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { makeNodeKernel } from '../host/index.ts';
 import { loadClusterFile } from '../cluster-file/index.ts';
 import { bundleVatSource } from '../bundles/index.ts';
 import { main } from './index.ts';
+
+// A test here runs whole `cask` processes one after another (each starts Node, SES and
+// its vats, some bundle a cluster): 9 s alone, and over 30 s when the machine's two
+// cores are shared with a browser run. The budget is the work's, not a retry.
+vi.setConfig({ testTimeout: 120_000 });
 
 const made: string[] = [];
 afterEach(async () => {

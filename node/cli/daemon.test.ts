@@ -9,7 +9,12 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+
+// A test here runs whole `cask` processes one after another (each starts Node, SES and
+// its vats, some bundle a cluster): 9 s alone, and over 30 s when the machine's two
+// cores are shared with a browser run. The budget is the work's, not a retry.
+vi.setConfig({ testTimeout: 120_000 });
 
 const root = resolve(import.meta.dirname, '../..');
 const caskJs = resolve(root, 'bin/cask.js');

@@ -4,12 +4,17 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { dirDigest } from '../../test/fixtures/history.ts';
 import { removeTempDirs, tempDir } from '../../test/fixtures/temp-dirs.ts';
 import { startDaemon } from '../daemon/index.ts';
 import type { ListedCommit } from '../host/index.ts';
 import { main } from './index.ts';
+
+// A test here runs whole `cask` processes one after another (each starts Node, SES and
+// its vats, some bundle a cluster): 9 s alone, and over 30 s when the machine's two
+// cores are shared with a browser run. The budget is the work's, not a retry.
+vi.setConfig({ testTimeout: 120_000 });
 
 afterAll(removeTempDirs);
 
