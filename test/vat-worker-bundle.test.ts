@@ -1,10 +1,11 @@
 /**
  * The build's vat worker: one file (vite.vat-worker.config.ts), which a worker loads in
- * well under half the time of the modules it bundles. Needs the build (`npm run build`,
- * as the crash tests do). The launcher takes it only when it is not older than
- * worker.js, so a tsc run alone never leaves workers on stale code.
+ * well under half the time of the modules it bundles, compiled with V8's code cache
+ * (node/vat-worker/bundle-loader.ts). Needs the build (`npm run build`, as the crash
+ * tests do). The launcher takes it only when it is not older than worker.js, so a tsc
+ * run alone never leaves workers on stale code.
  */
-import { statSync, utimesSync } from 'node:fs';
+import { existsSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 
@@ -17,15 +18,22 @@ const original = statSync(modules);
 afterAll(() => utimesSync(modules, original.atime, original.mtime));
 
 describe('the built vat worker', () => {
-  it('starts from the one-file bundle, and a vat in it answers', async () => {
-    expect(entryOf().url.pathname).toMatch(/\/worker\.bundle\.js$/u);
-    const launcher = built.makeNodeVatLauncher();
-    const channel = await launcher.launch('v1');
-    const exited = new Promise<string>((resolve) => channel.onExit(resolve));
-    // Not a message the worker takes: it refuses it by name, so its code ran.
-    channel.send({ type: 'nonsense' });
-    expect(await exited).toMatch(/ProtocolError: invalid message from kernel at type/u);
-    await channel.close();
+  it('starts from the one-file bundle, writes its code cache, and a vat in it answers with and without the cache', async () => {
+    expect(entryOf().url.pathname).toMatch(/\/bundle-loader\.js$/u);
+    const cache = fileURLToPath(new URL('worker.bundle.cjs.v8-cache', dir));
+    rmSync(cache, { force: true });
+    for (const round of ['no cache', 'cache']) {
+      const launcher = built.makeNodeVatLauncher();
+      const channel = await launcher.launch('v1');
+      const exited = new Promise<string>((resolve) => channel.onExit(resolve));
+      // Not a message the worker takes: it refuses it by name, so its code ran.
+      channel.send({ type: 'nonsense' });
+      expect(await exited, round).toMatch(
+        /ProtocolError: invalid message from kernel at type/u,
+      );
+      await channel.close();
+      expect(existsSync(cache), round).toBe(true);
+    }
   });
 
   it('starts warm workers ahead of launches, which take them; close ends the rest', async () => {

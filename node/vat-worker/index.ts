@@ -82,20 +82,22 @@ const DEFAULT_SLOT_BYTES = 64 * 1024;
 
 /**
  * Where the worker starts. From source (this module's own URL ends in .ts) Node cannot
- * load worker.ts directly, so a .js trampoline registers tsx first (node/worker-entry). From the build, the
- * one-file bundle of worker.js and all it imports (vite.vat-worker.config.ts), which starts in well
- * under half the time; worker.js itself if the bundle is missing or older than it (tsc
- * was run without `npm run build`), so a worker never runs stale code.
+ * load worker.ts directly, so a .js trampoline registers tsx first (node/worker-entry).
+ * From the build, the one-file bundle of worker.js and all it imports
+ * (vite.vat-worker.config.ts), run by ./bundle-loader.ts with V8's code cache, which
+ * starts in well under half the time; worker.js itself if the bundle is missing or older
+ * than it (tsc was run without `npm run build`), so a worker never runs stale code.
  */
 export function vatWorkerEntry(): { url: URL; entry?: string } {
   const here = import.meta.url;
   if (here.endsWith('.ts')) return workerEntry(here, 'vat-worker/worker');
   // Up and into the room: `here` may be the one-file host in build/node/bundled.
   const modules = new URL('../vat-worker/worker.js', here);
-  const bundle = new URL('../vat-worker/worker.bundle.js', here);
+  const bundle = new URL('../vat-worker/worker.bundle.cjs', here);
+  const loader = new URL('../vat-worker/bundle-loader.js', here);
   const mtime = (url: URL) => statSync(url, { throwIfNoEntry: false })?.mtimeMs;
   const [bundled, built] = [mtime(bundle), mtime(modules)];
-  return { url: bundled !== undefined && bundled >= (built ?? 0) ? bundle : modules };
+  return { url: bundled !== undefined && bundled >= (built ?? 0) ? loader : modules };
 }
 
 /**
