@@ -1,5 +1,5 @@
 /**
- * The Node host as one file, build/node/bundled/cask.bundle.js (`npm run build`): the
+ * The Node host as one file, build/node/bundled/cask.bundle.cjs (`npm run build`): the
  * CLI, the host and the kernel, for bin/cask.js (node/bundled says why). Everything is
  * bundled but Node's own modules and sql.js, which finds its wasm file beside its own
  * module. bin/cask.js takes the bundle only when it is not older than the compiled CLI.
@@ -21,7 +21,8 @@ export default defineConfig({
     sourcemap: true,
     rolldownOptions: {
       input: { 'cask.bundle': 'node/bundled/index.ts' },
-      output: { format: 'esm', entryFileNames: '[name].js' },
+      // A script (run with V8's code cache, node/code-cache), strict as its modules were.
+      output: { format: 'cjs', entryFileNames: '[name].cjs', banner: '"use strict";' },
     },
   },
 });

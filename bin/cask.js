@@ -2,11 +2,12 @@
 // The `cask` command. It runs the compiled build (made by `npm install` / `npm run build`).
 // Whatever fails, it ends with one `cask: …` line on stderr and a non-zero exit.
 import { existsSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 const entry = new URL('../build/node/cli/index.js', import.meta.url);
 // The one-file host (node/bundled) starts in a third of the time; the compiled modules
 // when the bundle is missing or older than them (tsc run without `npm run build`).
-const bundle = new URL('../build/node/bundled/cask.bundle.js', import.meta.url);
+const bundle = new URL('../build/node/bundled/cask.bundle.cjs', import.meta.url);
 const mtime = (url) => statSync(url, { throwIfNoEntry: false })?.mtimeMs;
 const bundled = (mtime(bundle) ?? -1) >= (mtime(entry) ?? Infinity);
 if (!existsSync(entry) && !bundled) {
@@ -35,7 +36,12 @@ try {
   process.removeAllListeners('unhandledRejection');
   process.on('uncaughtException', internal);
   process.on('unhandledRejection', internal);
-  const { main } = await import((bundled ? bundle : entry).href);
+  const { main } = bundled
+    ? // Compiled with V8's code cache beside it (node/code-cache).
+      (await import('../build/node/code-cache/index.js')).runWithCodeCache(
+        fileURLToPath(bundle),
+      )
+    : await import(entry.href);
   process.exitCode = await main(process.argv.slice(2));
 } catch (error) {
   internal(error);

@@ -5,16 +5,16 @@
  * the peers' hosts share; this one speaks it in TypeScript).
  */
 import process from 'node:process';
-import { pathToFileURL } from 'node:url';
 import type * as OneFileHost from '../../node/bundled/index.ts';
+import { runWithCodeCache } from '../../node/code-cache/index.ts';
 import type { NodeKernel } from '../../node/host/index.ts';
 import { repoPath } from '../stats.ts';
 
-// The host as a `cask` process loads it: one file, lockdown its first module
-// (node/bundled), so that "resume from spawn" is what a user's process pays.
-const { bundleVatSource, makeNodeKernel } = (await import(
-  pathToFileURL(repoPath('build/node/bundled/cask.bundle.js')).href
-)) as typeof OneFileHost;
+// The host as a `cask` process loads it: one file with its code cache, lockdown its
+// first module (node/bundled), so that "resume from spawn" is what a user's process pays.
+const { bundleVatSource, makeNodeKernel } = runWithCodeCache(
+  repoPath('build/node/bundled/cask.bundle.cjs'),
+) as unknown as typeof OneFileHost;
 
 const FILL_CHUNK = 10_000;
 const VALUE_BYTES = 100;
