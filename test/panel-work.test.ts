@@ -155,6 +155,40 @@ describe('send with pinResult', () => {
     });
   });
 
+  it('two panels sending at once (one caller, as every panel is): each answer is kept until its own pin is released', async () => {
+    const node = await counter();
+    node.kernel.pauseRunQueue();
+    const send = () =>
+      ask(node, 'send', {
+        target: { vat: 'counter' },
+        method: 'increment',
+        wait: 'queued',
+        pinResult: true,
+      });
+    const answers = await Promise.all([send(), send()]);
+    const [a, b] = answers.map((x) => (x.ok ? (x.result as { kpid: string }).kpid : ''));
+    expect(a).not.toBe(b);
+    expect(node.kernel.pinsOf('surface')).toEqual([a, b]);
+    node.kernel.unpauseRunQueue();
+    await node.kernel.whenIdle();
+    const values = await Promise.all(
+      [a, b].map(async (kpid) => {
+        const status = await ask(node, 'promiseStatus', { kpid });
+        return status.ok ? (status.result as { value: number }).value : null;
+      }),
+    );
+    expect(values.sort()).toEqual([1, 2]);
+    // Panel A lets go of its answer: the kernel drops A's promise, B's is still there.
+    expect(await ask(node, 'releasePins', { krefs: [a] })).toMatchObject({ ok: true });
+    await node.kernel.whenIdle();
+    expect(node.kernel.pinsOf('surface')).toEqual([b]);
+    expect(node.store.all('SELECT kpid FROM promises ORDER BY kpid')).toEqual([[b]]);
+    expect(await ask(node, 'promiseStatus', { kpid: b })).toMatchObject({
+      ok: true,
+      result: { state: 'fulfilled' },
+    });
+  });
+
   it('refuses pinResult without wait: queued', async () => {
     const node = await counter();
     const answer = await ask(node, 'send', {
