@@ -465,6 +465,8 @@ interface RunResult {
   echoObject: Record<string, { echo: number; post: number }>;
   echoString: Record<string, { echo: number; post: number }>;
   swSelf: Array<[string, number]>;
+  vatTop: Array<[string, number]>;
+  vatSelf: Array<[string, number]>;
 }
 
 async function measure(
@@ -544,6 +546,14 @@ async function measure(
       }
       const [sw, ping, pong] = profiles as [Busy, Busy, Busy];
       const perCrank = (us: number) => us / cranks;
+      const top = (...maps: Array<Map<string, number>>): Array<[string, number]> => {
+        const sum = new Map<string, number>();
+        for (const m of maps) for (const [k, v] of m) sum.set(k, (sum.get(k) ?? 0) + v);
+        return [...sum.entries()]
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, 25)
+          .map(([name, us]) => [name, perCrank(us)]);
+      };
 
       const toMedians = (times: Echoes) =>
         Object.fromEntries(
@@ -582,6 +592,8 @@ async function measure(
           .map(([name, us]) => [name, perCrank(us)]),
         echoObject,
         echoString,
+        vatTop: top(ping.inclusive, pong.inclusive),
+        vatSelf: top(ping.self, pong.self),
         swSelf: [...sw.self.entries()]
           .sort((a, b) => b[1] - a[1])
           .slice(0, 25)
@@ -744,6 +756,18 @@ function report(results: RunResult[], build: string): Record<string, unknown> {
     );
   }
   const last = results.at(-1);
+  if (process.env.HOP_THREADS) {
+    console.log(
+      'vat workers, µs per crank by function (profiled; last run): inclusive | self',
+    );
+    for (let i = 0; i < 25; i += 1) {
+      const [a, au] = last?.vatTop[i] ?? ['', 0];
+      const [b, bu] = last?.vatSelf[i] ?? ['', 0];
+      console.log(
+        `  ${a.slice(0, 34).padEnd(34)} ${au.toFixed(0).padStart(6)} | ${b.slice(0, 34).padEnd(34)} ${bu.toFixed(0).padStart(6)}`,
+      );
+    }
+  }
   console.log(
     'service worker, µs per crank by function (profiled; last run): inclusive | self',
   );
