@@ -119,8 +119,8 @@ class Storage implements IndexedDbStorage {
   readonly #appendPaceMs: number;
   /** performance.now() before which the next append does not start. */
   #nextAppendAt = 0;
-  /** Appends waiting for their pace: close() lets them start first. */
-  readonly #paced = new Set<Promise<void>>();
+  /** Appends waiting for their pace, each with what starts it now (close() does). */
+  readonly #paced = new Map<Promise<void>, () => void>();
   #closing: Promise<void> | undefined;
 
   constructor(name: string, db: IDBDatabase, appendPaceMs: number) {
@@ -366,9 +366,17 @@ class Storage implements IndexedDbStorage {
     const wait = this.#nextAppendAt - performance.now();
     if (wait <= 0) return write();
     // Paced (see the module comment). Appends come one at a time (Durability waits for
-    // each), so none overtakes another here; close() waits for this one too.
-    const paced = new Promise<void>((resolve) => setTimeout(resolve, wait)).then(write);
-    this.#paced.add(paced);
+    // each), so none overtakes another here; close() starts it at once.
+    let startNow: () => void = () => undefined;
+    const due = new Promise<void>((resolve) => {
+      startNow = resolve;
+    });
+    const timer = setTimeout(startNow, wait);
+    const paced = due.then(() => {
+      clearTimeout(timer);
+      return write();
+    });
+    this.#paced.set(paced, startNow);
     const forget = () => this.#paced.delete(paced);
     paced.then(forget, forget);
     return paced;
@@ -473,8 +481,9 @@ class Storage implements IndexedDbStorage {
   }
 
   async #close(): Promise<void> {
-    // An append asked for before close() is written, paced or not.
-    await Promise.allSettled([...this.#paced]);
+    // An append asked for before close() is written, at once.
+    for (const startNow of this.#paced.values()) startNow();
+    await Promise.allSettled([...this.#paced.keys()]);
     this.#closed = true;
     this.#open = undefined;
     // Their callers get their outcome; close only waits so that "closed" means "settled".
