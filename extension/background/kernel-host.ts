@@ -27,8 +27,8 @@ export const KERNEL_DATABASE = 'cask-kernel';
 /**
  * A log append starts at least this long after the previous one (extension/storage):
  * each strict IndexedDB transaction costs about 1 ms of CPU in the browser and this
- * worker whatever it holds, and while cranks stream this lets one record hold about a
- * dozen of them. It delays results only while the kernel is busy.
+ * worker whatever it holds, and while cranks stream this lets one record hold about
+ * eight of them. A result waits at most one pace more than it did.
  */
 export const LOG_APPEND_PACE_MS = 10;
 
