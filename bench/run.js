@@ -34,7 +34,7 @@ for (const config of ['vite.vat-worker.config.ts', 'vite.host.config.ts']) {
 // is not written for a locked-down realm, and these host no kernel themselves (it runs
 // in the extension; vats are bundled in a child process under SES). From source because
 // they load e2e/harness.ts, which the bench compile leaves out.
-const withoutLockdown = ['extension-ping-pong', 'extension-memory'];
+const withoutLockdown = ['extension-ping-pong', 'extension-memory', 'extension-hop'];
 const { status } = withoutLockdown.includes(name)
   ? spawnSync(process.execPath, ['--import', 'tsx', `bench/${name}.ts`, ...args], {
       cwd: root, // where --import finds tsx

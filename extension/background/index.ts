@@ -65,7 +65,7 @@ async function boot(): Promise<KernelHost> {
   const host = await bootKernelHost({
     launcher,
     onCrank: (record, booted) => {
-      inspector.recordCrank(record, booted.storeBytes());
+      inspector.recordCrank(record, booted.recentStoreBytes());
       keepAlive.busy(booted.kernel);
     },
     onDurable: () => inspector.statusChanged(),

@@ -158,6 +158,34 @@ durabilitySuite('IndexedDB in Chromium', async () => {
 const bytes = (...values: number[]) => new Uint8Array(values);
 
 describe('IndexedDB storage', () => {
+  it('paces appends: the next starts a pace after the previous one started', async () => {
+    const name = fresh('paced');
+    const pace = 200;
+    const storage = await openIndexedDbStorage(name, { appendPaceMs: pace });
+    await storage.openLogSegment(1);
+    const t0 = performance.now();
+    await storage.appendLog(bytes(1));
+    await storage.appendLog(bytes(2));
+    // The first started at t0 or after; the second no sooner than a pace later.
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(pace - 1);
+    expect(await storage.readLogSegment(1)).toEqual(bytes(1, 2));
+    await storage.close();
+  });
+
+  it('writes a paced append asked for before close()', async () => {
+    const name = fresh('paced-close');
+    const storage = await openIndexedDbStorage(name, { appendPaceMs: 10_000 });
+    await storage.openLogSegment(1);
+    await storage.appendLog(bytes(1));
+    const waiting = storage.appendLog(bytes(2));
+    const closed = storage.close();
+    await waiting;
+    await closed;
+    const again = await openIndexedDbStorage(name);
+    expect(await again.readLogSegment(1)).toEqual(bytes(1, 2));
+    await again.close();
+  });
+
   it('keeps each append as a chunk and reads a segment back whole, in order', async () => {
     const name = fresh('chunks');
     const storage = await openIndexedDbStorage(name);

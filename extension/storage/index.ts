@@ -20,7 +20,15 @@
  * `durability: 'strict'` and resolves on the transaction's `complete` event, which then
  * means the data has been flushed to disk (without it the browser may report a
  * transaction complete before it is). A checkpoint is one `put` in one transaction, so
- * it is there whole or not at all. Chromium here: about 1.6 ms per strict append.
+ * it is there whole or not at all. Chromium here: about 2 ms per strict append, and
+ * about 0.9 ms of the browser's CPU plus 0.2 ms of this worker's, whatever its size.
+ *
+ * Pacing (`appendPaceMs`): a log append starts no sooner than that long after the
+ * previous one started. The kernel's commit gate writes one record at a time and puts
+ * every crank that commits meanwhile in the next one, so while cranks stream the pause
+ * makes records hold more cranks and the log costs fewer transactions; an append asked
+ * for after a quiet spell starts at once. Only when it starts does it count as written:
+ * results wait for it as before (nothing is released before it is durable).
  *
  * Ownership: unlike the Node host there is no lock. One kernel per database is
  * guaranteed in the extension by there being one background service worker; nothing
@@ -108,10 +116,17 @@ class Storage implements IndexedDbStorage {
   readonly #pending = new Set<Promise<unknown>>();
   /** The segment appends go to, and the chunk index of the next append. */
   #open: { first: number; nextChunk: number } | undefined;
+  readonly #appendPaceMs: number;
+  /** performance.now() before which the next append does not start. */
+  #nextAppendAt = 0;
+  /** Appends waiting for their pace, each with what starts it now (close() does). */
+  readonly #paced = new Map<Promise<void>, () => void>();
+  #closing: Promise<void> | undefined;
 
-  constructor(name: string, db: IDBDatabase) {
+  constructor(name: string, db: IDBDatabase, appendPaceMs: number) {
     this.name = name;
     this.#db = db;
+    this.#appendPaceMs = appendPaceMs;
     db.onversionchange = (event) => {
       // Another connection wants to upgrade or delete the database. Staying open would
       // block it indefinitely; closing lets it go on, and this storage fails loudly.
@@ -341,10 +356,30 @@ class Storage implements IndexedDbStorage {
     // IndexedDB runs readwrite transactions on one store in the order they were created.
     const index = open.nextChunk;
     open.nextChunk += 1;
-    return this.#run(`appendLog (segment ${open.first})`, [LOG], 'readwrite', (tx) => {
-      tx.objectStore(LOG).put(own(bytes), [open.first, index]);
-      return () => undefined;
+    const write = () => {
+      this.#nextAppendAt = performance.now() + this.#appendPaceMs;
+      return this.#run(`appendLog (segment ${open.first})`, [LOG], 'readwrite', (tx) => {
+        tx.objectStore(LOG).put(own(bytes), [open.first, index]);
+        return () => undefined;
+      });
+    };
+    const wait = this.#nextAppendAt - performance.now();
+    if (wait <= 0) return write();
+    // Paced (see the module comment). Appends come one at a time (Durability waits for
+    // each), so none overtakes another here; close() starts it at once.
+    let startNow: () => void = () => undefined;
+    const due = new Promise<void>((resolve) => {
+      startNow = resolve;
     });
+    const timer = setTimeout(startNow, wait);
+    const paced = due.then(() => {
+      clearTimeout(timer);
+      return write();
+    });
+    this.#paced.set(paced, startNow);
+    const forget = () => this.#paced.delete(paced);
+    paced.then(forget, forget);
+    return paced;
   }
 
   deleteLogSegment(first: number): Promise<void> {
@@ -440,8 +475,15 @@ class Storage implements IndexedDbStorage {
     });
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    // An append asked for before close() is written, at once.
+    for (const startNow of this.#paced.values()) startNow();
+    await Promise.allSettled([...this.#paced.keys()]);
     this.#closed = true;
     this.#open = undefined;
     // Their callers get their outcome; close only waits so that "closed" means "settled".
@@ -455,7 +497,11 @@ class Storage implements IndexedDbStorage {
  * Rejects with an IndexedDbStorageError naming the database if it cannot be opened: made
  * by a newer Cask, its upgrade blocked by another open connection, no IndexedDB here.
  */
-export function openIndexedDbStorage(name: string): Promise<IndexedDbStorage> {
+export function openIndexedDbStorage(
+  name: string,
+  options: { appendPaceMs?: number } = {},
+): Promise<IndexedDbStorage> {
+  const appendPaceMs = options.appendPaceMs ?? 0;
   const failed = (reason: string, cause?: unknown) =>
     new IndexedDbStorageError(
       `IndexedDB database "${name}": open failed: ${reason}`,
@@ -498,7 +544,7 @@ export function openIndexedDbStorage(name: string): Promise<IndexedDbStorage> {
     request.onsuccess = () => {
       // The blocked upgrade went through after all, too late: do not leak the connection.
       if (gaveUp) request.result.close();
-      else resolve(new Storage(name, request.result));
+      else resolve(new Storage(name, request.result, appendPaceMs));
     };
     request.onerror = () => {
       if (!gaveUp) reject(failed(explain(request.error), request.error));

@@ -29,15 +29,23 @@ import {
 } from '../../vat-supervisor/index.ts';
 import { VAT_PORT, type FrameToHost, type VatExit } from '../vat-link/index.ts';
 
-/** A macrotask: MessageChannel is not clamped the way nested setTimeout(0) is. */
+/**
+ * A macrotask: MessageChannel is not clamped the way nested setTimeout(0) is. One
+ * channel for all of them (a new one per call cost about 40 µs of a delivery), each
+ * message the turn of the oldest waiter.
+ */
+let ticks: { port: MessagePort; waiting: Array<() => void> } | undefined;
 function nextMacrotask(): Promise<void> {
-  return new Promise((resolve) => {
+  if (!ticks) {
     const channel = new MessageChannel();
-    channel.port1.onmessage = () => {
-      channel.port1.close();
-      resolve();
-    };
-    channel.port2.postMessage(null);
+    const waiting: Array<() => void> = [];
+    channel.port1.onmessage = () => waiting.shift()?.();
+    ticks = { port: channel.port2, waiting };
+  }
+  const { port, waiting } = ticks;
+  return new Promise((resolve) => {
+    waiting.push(resolve);
+    port.postMessage(null);
   });
 }
 
