@@ -49,7 +49,11 @@ export default defineConfig({
   root,
   publicDir: false,
   logLevel: 'warn',
-  define: { 'process.env.NODE_ENV': JSON.stringify('production') },
+  define: {
+    'process.env.NODE_ENV': JSON.stringify('production'),
+    // CASK_CHECK_STATE=1 npm run build: the kernel checks its memory copy after every crank.
+    __CASK_CHECK_STATE__: JSON.stringify(process.env['CASK_CHECK_STATE'] === '1'),
+  },
   // JSX (only the panel has any) is Preact's.
   oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
   environments: Object.fromEntries(

@@ -119,6 +119,8 @@ export async function bootKernelHost(options: KernelHostOptions): Promise<Kernel
     ...(onCrank ? { onCrank: (record: CrankRecord) => onCrank(record, host) } : {}),
     ...(options.onDurable ? { onDurable: options.onDurable } : {}),
     ...(options.onVatLog ? { onVatLog: options.onVatLog } : {}),
+    // A debug build (CASK_CHECK_STATE=1 npm run build) checks every crank's state.
+    ...(__CASK_CHECK_STATE__ ? { checkState: true } : {}),
   });
   kernel.captureDeltas = true;
   const host: KernelHost = {
