@@ -93,9 +93,11 @@ test('a vat page that posts garbage on its port is suspended with a clear reason
   }>;
   const keysBefore = (await cask.ask<Listed>('listVats')).find((v) => v.vatId === prober)
     ?.vatstore.keys;
-  expect(await cask.postFromVatPage(prober, { type: 'delivered', crank: 'soon' })).toBe(
-    1,
-  );
+  // On every port of the vat's worker: the kernel's, and the worker's own macrotask
+  // channel (which ignores what is not its tick).
+  expect(
+    await cask.postFromVatPage(prober, { type: 'delivered', crank: 'soon' }),
+  ).toBeGreaterThanOrEqual(1);
   await expect
     .poll(async () => {
       const list = await cask.ask<Listed>('listVats');

@@ -35,17 +35,21 @@ import { VAT_PORT, type FrameToHost, type VatExit } from '../vat-link/index.ts';
  * message the turn of the oldest waiter.
  */
 let ticks: { port: MessagePort; waiting: Array<() => void> } | undefined;
+const TICK = 'cask:tick';
 function nextMacrotask(): Promise<void> {
   if (!ticks) {
     const channel = new MessageChannel();
     const waiting: Array<() => void> = [];
-    channel.port1.onmessage = () => waiting.shift()?.();
+    // Only its own ticks count: a stray message on it must not end a wait early.
+    channel.port1.onmessage = (event: MessageEvent) => {
+      if (event.data === TICK) waiting.shift()?.();
+    };
     ticks = { port: channel.port2, waiting };
   }
   const { port, waiting } = ticks;
   return new Promise((resolve) => {
     waiting.push(resolve);
-    port.postMessage(null);
+    port.postMessage(TICK);
   });
 }
 
