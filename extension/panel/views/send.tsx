@@ -8,7 +8,7 @@
  *
  * data-testids: send-target-kind (select: vat | kref), send-vat (select of vat names),
  * send-kref, send-method, send-method-suggestion (one per known method), send-args
- * (JSON array), send-submit, send-pending (data-paused), send-resume, send-result
+ * (JSON array), send-submit, send-pending (data-paused, data-kpid once queued), send-resume, send-result
  * (data-status: fulfilled | rejected), send-error (bad args, or the request refused),
  * send-history, send-history-row (data-state), send-history-resend, send-history-edit,
  * send-history-clear.
@@ -247,6 +247,7 @@ function Outcome({
       role="status"
       data-testid="send-pending"
       data-paused={paused ? 'true' : 'false'}
+      data-kpid={entry.kpid}
     >
       {entry.state === 'sending' ? (
         <span>
