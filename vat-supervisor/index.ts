@@ -26,15 +26,18 @@ import {
   type InitVat,
   type Syscall,
   type VatToKernel,
+  type VatstorePages,
 } from '../kernel/protocol/index.ts';
 import { HostCompletions } from './completions.ts';
 import { WITHHELD_GLOBALS, makeEndowments } from './endowments.ts';
 import { LogBudget, makeTestLog, makeVatLogger } from './logger.ts';
 import { makeVatTimers } from './timers.ts';
-import { VatstoreCache } from './vatstore-cache.ts';
+import { VatstoreCache, type Vatstore } from './vatstore-cache.ts';
+import { PagedVatstore } from './vatstore-pages.ts';
 
 export { ALLOWED_GLOBALS, EndowmentError, checkGlobalNames } from './endowments.ts';
 export { VatstoreCache } from './vatstore-cache.ts';
+export { PagedVatstore } from './vatstore-pages.ts';
 export type { VatLogger } from './logger.ts';
 
 /** What a host gives the supervisor; everything that differs between Node and a browser. */
@@ -49,6 +52,12 @@ export interface SupervisorPlatform {
   hostGlobals?: Readonly<Record<string, unknown>>;
   /** Where liveslots and vat code log; defaults to the realm's console. */
   console?: Console;
+  /**
+   * The kernel's store, read synchronously, for a vat started `paged`; hosts that cannot
+   * block for the kernel's answer leave it out, and the kernel sends the whole vatstore.
+   * `maxKeyLength`: the longest key the host can ask for (a longer one loads it whole).
+   */
+  vatstorePages?: VatstorePages & { readonly maxKeyLength?: number };
 }
 
 export interface VatSupervisorOptions {
@@ -220,6 +229,26 @@ function handledPromiseForVats(): unknown {
   return vatHandledPromise;
 }
 
+/** The vatstore an initVat asks for: the pairs it carries, or paged from the kernel. */
+function openVatstore(
+  message: InitVat,
+  pages: SupervisorPlatform['vatstorePages'],
+): Vatstore {
+  if (message.paged !== true) return new VatstoreCache(initVatPairs(message.state));
+  if (pages === undefined) {
+    throw new ProtocolError(
+      'initVat asks for a paged vatstore, and this host cannot serve one',
+    );
+  }
+  if (initVatPairs(message.state).length > 0) {
+    throw new ProtocolError('a paged initVat must carry no state');
+  }
+  return new PagedVatstore(
+    pages,
+    pages.maxKeyLength === undefined ? {} : { maxKeyLength: pages.maxKeyLength },
+  );
+}
+
 export function makeVatSupervisor({
   post,
   platform,
@@ -235,7 +264,7 @@ export function makeVatSupervisor({
 
   let vatId: string | undefined;
   let dispatch: ((delivery: VatDeliveryObject) => Promise<unknown>) | undefined;
-  let store: VatstoreCache | undefined;
+  let store: Vatstore | undefined;
   /** The crank being delivered, if any. */
   let running: number | undefined;
   /**
@@ -268,7 +297,7 @@ export function makeVatSupervisor({
     makeMarshal,
   });
 
-  const cache = (): VatstoreCache => {
+  const cache = (): Vatstore => {
     if (store === undefined) throw Error('vatstore used before initVat');
     return store;
   };
@@ -359,7 +388,7 @@ export function makeVatSupervisor({
       });
     };
     try {
-      store = new VatstoreCache(initVatPairs(message.state));
+      store = openVatstore(message, platform.vatstorePages);
       ({ dispatch } = makeLiveSlots(
         syscall,
         message.vatId,

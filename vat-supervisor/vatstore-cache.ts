@@ -17,7 +17,7 @@ const MAX_CHUNK = 512;
 const MIN_CHUNK = MAX_CHUNK / 4;
 
 /** Index of the first element of `sorted` that is greater than `key`. */
-function upperBound(sorted: readonly string[], key: string): number {
+export function upperBound(sorted: readonly string[], key: string): number {
   let lo = 0;
   let hi = sorted.length;
   while (lo < hi) {
@@ -45,7 +45,7 @@ function lowerBound(sorted: readonly string[], key: string): number {
  * delete cost O(log n + MAX_CHUNK); nothing is ever re-sorted after construction.
  * Invariant: no chunk is empty unless it is the only one.
  */
-class OrderedKeys {
+export class OrderedKeys {
   #chunks: string[][];
 
   constructor(sortedUniqueKeys: string[]) {
@@ -123,11 +123,29 @@ class OrderedKeys {
   }
 }
 
+/** What liveslots' vatstore syscalls are served by, whole (below) or paged (./vatstore-pages.ts). */
+export interface Vatstore {
+  get(key: string): string | undefined;
+  /** The smallest key strictly greater than `priorKey` (which need not exist). */
+  getNextKey(priorKey: string): string | undefined;
+  set(key: string, value: string): void;
+  delete(key: string): void;
+  /** The net change since the previous call, sorted by key; starts a new record. */
+  takeDelta(): CrankDelta;
+}
+
+/** Refuses what liveslots' syscall interface does not allow. */
+export function checkEntry(key: unknown, value: unknown): void {
+  if (typeof key !== 'string' || typeof value !== 'string') {
+    throw TypeError(`vatstore keys and values must be strings (key ${String(key)})`);
+  }
+}
+
 /**
  * A vatstore in memory with a synchronous API and net-change tracking. Values are
  * strings, as in liveslots' syscall interface; a missing key reads as `undefined`.
  */
-export class VatstoreCache {
+export class VatstoreCache implements Vatstore {
   readonly #values: Map<string, string>;
   readonly #keys: OrderedKeys;
   /** Value each key had when the current crank first touched it (undefined = absent). */
@@ -168,9 +186,7 @@ export class VatstoreCache {
   }
 
   set(key: string, value: string): void {
-    if (typeof key !== 'string' || typeof value !== 'string') {
-      throw TypeError(`vatstore keys and values must be strings (key ${String(key)})`);
-    }
+    checkEntry(key, value);
     const values = this.#values;
     const old = values.get(key);
     if (!this.#original.has(key)) this.#original.set(key, old);

@@ -120,6 +120,13 @@ export interface KernelOptions {
   /** Host losses in a row after which a vat is suspended rather than restarted. Default 3. */
   maxHostRestarts?: number;
   /**
+   * A vat whose vatstore holds more keys than this starts paged where its host can serve
+   * it (VatChannel.servePages: the Node host): initVat carries none of the store, and the
+   * vat reads each key from the kernel the first time it needs it (docs/store.md "Paged
+   * vatstores"). Default 5,000; Infinity always sends the whole vatstore.
+   */
+  pagedVatstoreAbove?: number;
+  /**
    * At `resume`, start no worker: each vat's starts at its first delivery, in that crank
    * (a kernel of many vats then pays only for those that have work). Default true; false
    * starts every vat's worker at `resume`, side by side.
@@ -221,6 +228,15 @@ export class Kernel {
     this.#onVatLog = options.onVatLog ? this.#logOf(options.onVatLog) : undefined;
     this.#store = options.store;
     if (options.checkState) options.store.checkState = true;
+    const above = options.pagedVatstoreAbove;
+    if (
+      above !== undefined &&
+      !(above === Infinity || (Number.isSafeInteger(above) && above >= 0))
+    ) {
+      throw new KernelError(
+        `pagedVatstoreAbove must be a whole number of keys ≥ 0 or Infinity, not ${String(above)}`,
+      );
+    }
     const state = new KernelState(options.store);
     this.#state = state;
     this.#maxPins = options.maxPinsPerCaller ?? DEFAULT_MAX_PINS;
@@ -282,6 +298,7 @@ export class Kernel {
       resolve,
       deliveryTimeoutMs: options.deliveryTimeoutMs,
       maxHostRestarts: options.maxHostRestarts,
+      pagedVatstoreAbove: options.pagedVatstoreAbove,
       startOnDemand: options.startVatsOnDemand ?? true,
       onFault: () => lane.pump(),
       onStopped: (vatId, incarnation) => {

@@ -21,6 +21,7 @@ import type {
   DeliveryReply,
   VatBundle,
   VatLog,
+  VatstorePages,
 } from '../protocol/index.ts';
 import { kerror } from '../marshal/index.ts';
 import {
@@ -51,6 +52,12 @@ export const DEFAULT_DELIVERY_TIMEOUT_MS = 30_000;
  * startVat, so a vat's own deadline does not apply: this covers the host's start-up.
  */
 export const DEFAULT_START_TIMEOUT_MS = 30_000;
+/**
+ * Vatstores of more keys than this start paged where the host can serve it (the Node
+ * host): below it, initVat carrying the whole store costs about as much as the reads a
+ * paged vat makes in its first deliveries (bench/README "Paged vatstores").
+ */
+export const DEFAULT_PAGED_VATSTORE_ABOVE = 5_000;
 /** Host losses in a row after which a vat is suspended instead of restarted. */
 export const DEFAULT_MAX_HOST_RESTARTS = 3;
 /** How long stopping a worker may take before the kernel stops waiting for it. */
@@ -64,6 +71,8 @@ export interface VatWarehouseOptions {
   deliveryTimeoutMs?: number | undefined;
   /** Deadline of a new worker's initVat. */
   startTimeoutMs?: number | undefined;
+  /** Vatstores of more keys than this start paged where the host can serve it. */
+  pagedVatstoreAbove?: number | undefined;
   maxHostRestarts?: number | undefined;
   /** resumeAll starts no worker; each starts at its vat's first delivery (wake). */
   startOnDemand?: boolean | undefined;
@@ -286,6 +295,10 @@ export class VatWarehouse {
    * vats stay suspended.
    */
   async resumeAll(): Promise<void> {
+    // Once per database (one from before paged vatstores): which vats may be paged.
+    if (this.#state.orderSensitiveKeysUnscanned) {
+      this.#steps.step(() => this.#state.scanOrderSensitiveKeys());
+    }
     const vats = this.#state.listVats().filter((v) => v.state === 'running');
     const restarted = vats.filter((v) =>
       this.#beginIncarnation(v.vatId, 'the kernel restarted'),
@@ -465,15 +478,15 @@ export class VatWarehouse {
 
   /** Starts one worker; resolves to why it failed to start, if it did. */
   async #startWorker(vat: VatRecord): Promise<VatFault | undefined> {
-    // The state is read now, before any other crank can open.
-    const init = {
-      vatId: vat.vatId,
-      incarnation: vat.incarnation,
-      bundle: JSON.parse(this.#state.getBundle(vat.bundleId)) as VatBundle,
-      globals: vat.globals,
-      ...(vat.network ? { network: vat.network } : {}),
-      state: this.#state.loadVatstoreJson(vat.vatId),
-    };
+    // The state is read now, before any other crank can open; a paged vat reads its
+    // vatstore later, but only its own cranks change that.
+    const bundle = JSON.parse(this.#state.getBundle(vat.bundleId)) as VatBundle;
+    const above = this.#options.pagedVatstoreAbove ?? DEFAULT_PAGED_VATSTORE_ABOVE;
+    const pageable =
+      Number.isFinite(above) &&
+      this.#state.vatstorePageable(vat.vatId) &&
+      this.#state.vatstoreHasMoreThan(vat.vatId, above);
+    const whole = pageable ? undefined : this.#state.loadVatstoreJson(vat.vatId);
     let channel;
     try {
       channel = await this.#platform.vats.launch(vat.vatId);
@@ -483,6 +496,17 @@ export class VatWarehouse {
         `its host could not be started: ${error instanceof Error ? error.message : String(error)}`,
       );
     }
+    const paged = pageable && channel.servePages !== undefined;
+    if (paged) channel.servePages?.(this.#pagesOf(vat.vatId));
+    const init = {
+      vatId: vat.vatId,
+      incarnation: vat.incarnation,
+      bundle,
+      globals: vat.globals,
+      ...(vat.network ? { network: vat.network } : {}),
+      state: paged ? '[]' : (whole ?? this.#state.loadVatstoreJson(vat.vatId)),
+      ...(paged ? { paged: true } : {}),
+    };
     const handle: VatHandle = new VatHandle({
       vatId: vat.vatId,
       channel,
@@ -507,6 +531,17 @@ export class VatWarehouse {
       if (!(error instanceof VatFault)) throw error;
       return error;
     }
+  }
+
+  /** The kernel's side of a paged vat's reads: its committed vatstore. */
+  #pagesOf(vatId: VatId): VatstorePages {
+    const state = this.#state;
+    return {
+      get: (key) => state.vatstoreGet(vatId, key),
+      next: (priorKey, leavePrefix) =>
+        state.vatstoreAfter(vatId, priorKey, { leavePrefix }),
+      all: () => state.loadVatstoreJson(vatId),
+    };
   }
 
   /**

@@ -2,7 +2,7 @@
  * What a host (Node, the browser extension) gives the kernel. The kernel imports no host;
  * a host implements these few services and hands them to `makeKernel`.
  */
-import type { KernelToVat } from '../protocol/index.ts';
+import type { KernelToVat, VatstorePages } from '../protocol/index.ts';
 
 /** A live, bidirectional message channel to one vat incarnation. */
 export interface VatChannel {
@@ -14,6 +14,12 @@ export interface VatChannel {
   onExit(handler: (reason: string) => void): void;
   /** Stops the vat and frees its resources. Idempotent. */
   close(): Promise<void>;
+  /**
+   * Serves the vat's synchronous vatstore reads for a paged `initVat`, until the channel
+   * ends. Only hosts where a vat can block for the kernel's answer have it (the Node
+   * worker, over shared memory); without it the kernel sends the whole vatstore.
+   */
+  servePages?(pages: VatstorePages): void;
 }
 
 export interface VatLauncher {

@@ -188,8 +188,42 @@ export const InitVatStruct = object({
    * of them, which crosses a thread or process for a fraction of the pairs' cost.
    */
   state: union([array(tuple([string(), string()])), string()]),
+  /**
+   * When true, `state` is empty and the vat reads its vatstore from the kernel the first
+   * time it needs a key, synchronously, through its host (SupervisorPlatform.vatstorePages;
+   * docs/store.md "Paged vatstores").
+   */
+  paged: exactOptional(boolean()),
 });
 export type InitVat = Infer<typeof InitVatStruct>;
+
+/**
+ * A vatstore key with a character of U+E000–U+FFFF: JavaScript (UTF-16) and SQLite (UTF-8)
+ * order such a key differently against one with a character above U+FFFF, so a vatstore
+ * holding one is not paged (a paged vat walks the kernel's order as if it were its own).
+ */
+export const ORDER_SENSITIVE_KEY = /[\uE000-\uFFFF]/u;
+
+/**
+ * A paged vatstore's reads of the committed store (what the kernel holds, as of the start
+ * of the vat's current crank), made synchronously from inside a delivery. The kernel
+ * serves them for a vat it started with `paged`; the vat's host carries them.
+ */
+export interface VatstorePages {
+  /** The committed value of `key`, or undefined if it is not set. */
+  get(key: string): string | undefined;
+  /**
+   * The first committed entries after `priorKey`, in key order (at least one unless `end`);
+   * with `leavePrefix`, only keys that do not start with `priorKey`. `end`: no key follows
+   * the last entry.
+   */
+  next(
+    priorKey: string,
+    leavePrefix: boolean,
+  ): { entries: Array<[string, string]>; end: boolean };
+  /** The whole committed vatstore, as the JSON text an initVat's `state` carries. */
+  all(): string;
+}
 
 /** The pairs of an initVat's `state`; throws ProtocolError naming what was wrong. */
 export function initVatPairs(state: InitVat['state']): Array<[string, string]> {

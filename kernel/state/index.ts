@@ -6,7 +6,7 @@
  * kref's refcount, a resolved promise has data, …). It does no I/O beyond the store and
  * knows nothing of vats' processes; the kernel room decides *when* things happen.
  */
-import type { CapData, CrankDelta } from '../protocol/index.ts';
+import { ORDER_SENSITIVE_KEY, type CapData, type CrankDelta } from '../protocol/index.ts';
 import {
   QUEUE_ITEM_COLUMNS,
   TABLES,
@@ -248,6 +248,13 @@ export class KernelState {
   }): VatRecord {
     if (this.getVatByName(spec.name)) {
       throw new StateError(`a vat named "${spec.name}" already exists`);
+    }
+    // A database whose vatstores are all empty needs no scan for order-sensitive keys.
+    if (
+      this.orderSensitiveKeysUnscanned &&
+      !this.#store.one('SELECT 1 FROM vatstore LIMIT 1')
+    ) {
+      this.#store.put('counters', [ORDER_SCANNED, 1]);
     }
     const vatId = `v${this.#next('vat')}`;
     const rootKref = this.createObject(vatId);
@@ -954,9 +961,88 @@ export class KernelState {
   }
 
   applyDelta(vatId: VatId, delta: CrankDelta): void {
-    for (const [key, value] of delta.sets)
+    let sensitive = false;
+    for (const [key, value] of delta.sets) {
       this.#store.put('vatstore', [vatId, key, value]);
+      if (ORDER_SENSITIVE_KEY.test(key)) sensitive = true;
+    }
     for (const key of delta.deletes) this.#store.delete('vatstore', [vatId, key]);
+    if (sensitive && !this.#store.get('counters', [orderSensitiveCounter(vatId)])) {
+      this.#store.put('counters', [orderSensitiveCounter(vatId), 1]);
+    }
+  }
+
+  /**
+   * Whether the vat's vatstore may be paged (docs/store.md "Paged vatstores"): the
+   * kernel has looked at its keys (`scanOrderSensitiveKeys`, once per database) and no
+   * key it has stored since holds a character JavaScript and SQLite order apart. Sticky:
+   * deleting such a key does not make the vatstore pageable again.
+   */
+  vatstorePageable(vatId: VatId): boolean {
+    return (
+      this.#store.get('counters', [ORDER_SCANNED]) !== undefined &&
+      this.#store.get('counters', [orderSensitiveCounter(vatId)]) === undefined
+    );
+  }
+
+  /** True until `scanOrderSensitiveKeys` has run on this database. */
+  get orderSensitiveKeysUnscanned(): boolean {
+    return this.#store.get('counters', [ORDER_SCANNED]) === undefined;
+  }
+
+  /**
+   * Marks every vat that stores a key with a character of U+E000–U+FFFF, in one pass
+   * over the vatstores (a database from before paging; `applyDelta` keeps it after).
+   */
+  scanOrderSensitiveKeys(): void {
+    const rows = this.#store.all(
+      `SELECT DISTINCT vat_id FROM vatstore WHERE key GLOB '*[' || char(57344) || '-' || char(65535) || ']*'`,
+    );
+    for (const [vatId] of rows)
+      this.#store.put('counters', [orderSensitiveCounter(str(vatId)), 1]);
+    this.#store.put('counters', [ORDER_SCANNED, 1]);
+  }
+
+  /** Whether the vat's vatstore holds more than `count` keys (a seek, not a count). */
+  vatstoreHasMoreThan(vatId: VatId, count: number): boolean {
+    return (
+      this.#store.one('SELECT 1 FROM vatstore WHERE vat_id = ? LIMIT 1 OFFSET ?', [
+        vatId,
+        count,
+      ]) !== undefined
+    );
+  }
+
+  /**
+   * The first entries after `priorKey` in key order, at most `limit` and about `maxBytes`
+   * (always one if there is one); with `leavePrefix`, only keys not starting with
+   * `priorKey`. `end`: nothing follows. A paged vat's reads (VatstorePages.next).
+   */
+  vatstoreAfter(
+    vatId: VatId,
+    priorKey: string,
+    { leavePrefix = false, limit = 32, maxBytes = 16_384 } = {},
+  ): { entries: Array<[string, string]>; end: boolean } {
+    let from: string | undefined = priorKey;
+    let op = '>';
+    if (leavePrefix) {
+      from = keyAfterPrefix(priorKey);
+      op = '>=';
+      if (from === undefined) return { entries: [], end: true };
+    }
+    const rows = this.#store.all(
+      `SELECT key, value FROM vatstore WHERE vat_id = ? AND key ${op} ? ORDER BY key LIMIT ?`,
+      [vatId, from, limit + 1],
+    );
+    const entries: Array<[string, string]> = [];
+    let bytes = 0;
+    for (const row of rows.slice(0, limit)) {
+      const entry: [string, string] = [str(row[0]), str(row[1])];
+      bytes += entry[0].length + entry[1].length;
+      if (entries.length > 0 && bytes > maxBytes) return { entries, end: false };
+      entries.push(entry);
+    }
+    return { entries, end: rows.length <= limit };
   }
 
   /** One vatstore value, or undefined if the key is not set. */
@@ -966,6 +1052,7 @@ export class KernelState {
   }
 
   deleteVatstore(vatId: VatId): void {
+    this.#store.delete('counters', [orderSensitiveCounter(vatId)]);
     for (const r of this.#store.all(
       'SELECT key FROM vatstore WHERE vat_id = ? ORDER BY key',
       [vatId],
@@ -1345,6 +1432,11 @@ function compareUtf8(a: string, b: string): number {
   }
   return a.length - b.length;
 }
+
+/** The counter that marks the scan for order-sensitive keys done (scanOrderSensitiveKeys). */
+const ORDER_SCANNED = 'vatstoreOrderScanned';
+/** The counter that marks a vat as storing an order-sensitive key. */
+const orderSensitiveCounter = (vatId: VatId): string => `vatstoreOrderSensitive.${vatId}`;
 
 /**
  * The least string above every string that starts with `prefix` (its last code point

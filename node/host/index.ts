@@ -115,6 +115,8 @@ export interface NodeKernelOptions {
   maxTimersPerVat?: number;
   /** KernelOptions.startVatsOnDemand (default true). */
   startVatsOnDemand?: boolean;
+  /** KernelOptions.pagedVatstoreAbove (default 5,000 keys). */
+  pagedVatstoreAbove?: number;
   /** The timer service's wall clock; the real one (Date.now, setTimeout) by default. */
   clock?: KernelClock;
   /** KernelOptions.checkState; by default on when CASK_CHECK_STATE=1. */
@@ -213,6 +215,9 @@ export async function makeNodeKernel(
         ? {}
         : { startVatsOnDemand: options.startVatsOnDemand }),
       ...(options.services ? { services: options.services } : {}),
+      ...(options.pagedVatstoreAbove === undefined
+        ? {}
+        : { pagedVatstoreAbove: options.pagedVatstoreAbove }),
       ...((options.checkState ?? CHECK_STATE) ? { checkState: true } : {}),
     });
   let kernel = kernelOver(store, durability);

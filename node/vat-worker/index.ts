@@ -34,6 +34,11 @@ import {
   type SharedChannelLayout,
 } from './shared-mailbox.ts';
 import { workerEntry } from '../worker-entry/index.ts';
+import {
+  makePageChannelLayout,
+  servePageChannel,
+  type PageChannelLayout,
+} from './page-channel.ts';
 
 export {
   makeNodeSupervisorPlatform,
@@ -62,6 +67,13 @@ export interface NodeVatLauncherOptions {
   warm?: number;
 }
 
+/** A worker started ahead of its launch, with the buffer its vat's pages will use. */
+interface Spare {
+  worker: Worker;
+  pages: PageChannelLayout;
+  died?: string;
+}
+
 /** The Node launcher; `close` ends the warm workers no launch took. */
 export interface NodeVatLauncher extends VatLauncher {
   /** Warm workers not yet taken by a launch. */
@@ -76,6 +88,8 @@ export interface VatWorkerData {
   offerFetch?: boolean;
   /** With the `shared` transport: the mailbox and the port for what does not fit. */
   shared?: SharedChannelLayout & { port: MessagePort };
+  /** Where a paged vat asks the kernel for its vatstore (./page-channel.ts). */
+  pages?: PageChannelLayout;
 }
 
 const DEFAULT_SLOT_BYTES = 64 * 1024;
@@ -195,12 +209,11 @@ export function makeNodeVatLauncher(
     });
 
   /** Started ahead, not yet launched: they hold the process open only once taken. */
-  const spares: Array<{ worker: Worker; died?: string }> = [];
+  const spares: Spare[] = [];
   if (transport === 'message') {
     for (let i = 0; i < warm; i += 1) {
-      const spare: { worker: Worker; died?: string } = {
-        worker: start({ entry, offerFetch }),
-      };
+      const pages = makePageChannelLayout();
+      const spare: Spare = { worker: start({ entry, offerFetch, pages }), pages };
       spare.worker.unref();
       const died = (why: string) => (spare.died ??= why);
       spare.worker.on('error', (error) => died(`worker crashed: ${describe(error)}`));
@@ -210,7 +223,11 @@ export function makeNodeVatLauncher(
   }
 
   async function launch(vatId: string): Promise<VatChannel> {
-    const workerData: VatWorkerData = { entry, offerFetch };
+    const workerData: VatWorkerData = {
+      entry,
+      offerFetch,
+      pages: makePageChannelLayout(),
+    };
     let shared: { layout: SharedChannelLayout; port: MessagePort } | undefined;
     if (transport === 'shared') {
       const layout = makeSharedChannelLayout(slotBytes);
@@ -222,7 +239,9 @@ export function makeNodeVatLauncher(
     // A spare that died before it was wanted is dropped; the vat gets a new worker.
     while (spare?.died !== undefined) spare = spares.shift();
     const worker = spare?.worker ?? start(workerData);
+    const pages = spare?.pages ?? (workerData.pages as PageChannelLayout);
     worker.ref();
+    let stopServingPages: (() => void) | undefined;
 
     // Events that arrive before the kernel registers its handlers are held, not lost.
     let messageHandler: ((message: unknown) => void) | undefined;
@@ -237,6 +256,7 @@ export function makeNodeVatLauncher(
       if (ended) return;
       ended = true;
       lane.end();
+      stopServingPages?.();
       if (exitHandler) exitHandler(reason);
       else exitReason = reason;
     };
@@ -280,10 +300,16 @@ export function makeNodeVatLauncher(
         exitHandler = handler;
         if (exitReason !== undefined) handler(exitReason);
       },
+      servePages(source) {
+        if (stopServingPages) throw Error(`vat ${vatId}: its pages are served already`);
+        if (ended) return;
+        stopServingPages = servePageChannel(pages, source);
+      },
       close() {
         if (closing === undefined) {
           ended = true;
           lane.end();
+          stopServingPages?.();
           closing = worker.terminate().then(() => undefined);
         }
         return closing;

@@ -9,7 +9,9 @@ import type { SupervisorPlatform } from '../../vat-supervisor/index.ts';
 
 export interface NodeSupervisorPlatformOptions {
   /** Whether vats whose config asks for `fetch` may have Node's. Default true. */
-  offerFetch?: boolean;
+  offerFetch?: boolean | undefined;
+  /** The kernel's store, for a paged vat (./page-channel.ts). */
+  vatstorePages?: SupervisorPlatform['vatstorePages'];
 }
 
 const nextMacrotask = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -42,7 +44,7 @@ function findEngineGC(): (() => void) | null {
 export function makeNodeSupervisorPlatform(
   options: NodeSupervisorPlatformOptions = {},
 ): SupervisorPlatform {
-  const { offerFetch = true } = options;
+  const { offerFetch = true, vatstorePages } = options;
   const hostGlobals: Record<string, unknown> = {};
   if (offerFetch && typeof globalThis.fetch === 'function') {
     // A frozen wrapper: the vat must not be able to replace the worker's fetch.
@@ -67,6 +69,7 @@ export function makeNodeSupervisorPlatform(
       await nextMacrotask();
     },
     hostGlobals: harden(hostGlobals),
+    ...(vatstorePages && { vatstorePages }),
     // Vats log to stderr: stdout belongs to the host (the CLI prints results there).
     console: new Console({ stdout: process.stderr, stderr: process.stderr }),
   };

@@ -7,6 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { makeVatSupervisor } from '../../vat-supervisor/index.ts';
 import type { VatToKernel } from '../../kernel/protocol/index.ts';
 import { makeNodeSupervisorPlatform } from './platform.ts';
+import { PageClient } from './page-channel.ts';
 import type { VatWorkerData } from './index.ts';
 import {
   MailboxReader,
@@ -23,7 +24,7 @@ if (port === null) throw Error('the vat worker must run in a worker thread');
 // the parent's Worker 'error' event, and the launcher reports its message.
 process.removeAllListeners('uncaughtException');
 
-const { offerFetch, shared } = (workerData ?? {}) as VatWorkerData;
+const { offerFetch, shared, pages } = (workerData ?? {}) as VatWorkerData;
 
 /**
  * A message the supervisor cannot answer means the kernel and vat are out of step. The
@@ -53,7 +54,10 @@ if (shared === undefined) {
 
 const supervisor = makeVatSupervisor({
   post: (message) => post(message),
-  platform: makeNodeSupervisorPlatform({ offerFetch }),
+  platform: makeNodeSupervisorPlatform({
+    offerFetch,
+    ...(pages && { vatstorePages: new PageClient(pages) }),
+  }),
 });
 
 if (shared === undefined) {
