@@ -201,6 +201,7 @@ function sqliteOrder(a: string, b: string): number {
 function recordingInits(inner: VatLauncher) {
   const inits: InitVat[] = [];
   const launcher: VatLauncher = {
+    ...(inner.servesPages !== undefined && { servesPages: inner.servesPages }),
     async launch(vatId) {
       const channel = await inner.launch(vatId);
       const wrapped: VatChannel = {

@@ -479,10 +479,11 @@ export class VatWarehouse {
   /** Starts one worker; resolves to why it failed to start, if it did. */
   async #startWorker(vat: VatRecord): Promise<VatFault | undefined> {
     // The state is read now, before any other crank can open; a paged vat reads its
-    // vatstore later, but only its own cranks change that.
+    // vatstore as it runs, and only its own cranks change that.
     const bundle = JSON.parse(this.#state.getBundle(vat.bundleId)) as VatBundle;
     const above = this.#options.pagedVatstoreAbove ?? DEFAULT_PAGED_VATSTORE_ABOVE;
     const pageable =
+      this.#platform.vats.servesPages === true &&
       Number.isFinite(above) &&
       this.#state.vatstorePageable(vat.vatId) &&
       this.#state.vatstoreHasMoreThan(vat.vatId, above);
@@ -496,16 +497,23 @@ export class VatWarehouse {
         `its host could not be started: ${error instanceof Error ? error.message : String(error)}`,
       );
     }
-    const paged = pageable && channel.servePages !== undefined;
-    if (paged) channel.servePages?.(this.#pagesOf(vat.vatId));
+    if (pageable) {
+      if (channel.servePages === undefined) {
+        await channel.close();
+        throw Error(
+          `kernel bug: the launcher serves pages, vat ${vat.vatId}'s channel does not`,
+        );
+      }
+      channel.servePages(this.#pagesOf(vat.vatId));
+    }
     const init = {
       vatId: vat.vatId,
       incarnation: vat.incarnation,
       bundle,
       globals: vat.globals,
       ...(vat.network ? { network: vat.network } : {}),
-      state: paged ? '[]' : (whole ?? this.#state.loadVatstoreJson(vat.vatId)),
-      ...(paged ? { paged: true } : {}),
+      state: whole ?? '[]',
+      ...(pageable ? { paged: true } : {}),
     };
     const handle: VatHandle = new VatHandle({
       vatId: vat.vatId,

@@ -25,6 +25,8 @@ export interface VatChannel {
 export interface VatLauncher {
   /** Starts an empty vat worker for `vatId`; the kernel then sends it `initVat`. */
   launch(vatId: string): Promise<VatChannel>;
+  /** Whether the channels it launches serve a paged vat's reads (`servePages`). */
+  readonly servesPages?: boolean;
 }
 
 export interface KernelPlatform {

@@ -319,6 +319,7 @@ export function makeNodeVatLauncher(
 
   return {
     launch,
+    servesPages: true,
     get warmWorkers() {
       return spares.filter((spare) => spare.died === undefined).length;
     },
