@@ -3,9 +3,12 @@
  * entries (100-byte values, one vatstore key each) is resumed from its data directory in
  * a fresh child process and answers one delivery; the process's memory is measured
  * before the kernel opens and after that answer, each after a full GC in both threads
- * that can run one. A vatstore lives twice today: in the kernel's sql.js database (the
- * `external` column: the wasm heap) and in the vat's cache, shipped whole by `initVat`
- * (most of the worker's part of `rss`). Prints a table and one JSON line.
+ * that can run one. A vatstore is kept in the kernel's sql.js database (the `external`
+ * column: the wasm heap) and, sent whole by `initVat`, in the vat's cache too (most of the
+ * worker's part of `rss`); a vatstore of more than 5,000 keys starts paged by default and
+ * the vat holds only what it read (docs/store.md "Paged vatstores"). Each size is measured
+ * both ways, alternating: by default, and with the whole vatstore sent (`rssWhole`).
+ * Prints a table and one JSON line.
  *
  *   npm run bench -- memory [--sizes 10000,100000] [--runs 3]
  */
@@ -31,7 +34,7 @@ interface Sample {
 const gc = (globalThis as { gc?: () => void }).gc;
 
 /** In the child: the memory a resumed kernel with that data directory takes. */
-async function measureHere(dataDir: string): Promise<Sample> {
+async function measureHere(dataDir: string, whole: boolean): Promise<Sample> {
   const settle = () => {
     gc?.();
     gc?.();
@@ -40,7 +43,11 @@ async function measureHere(dataDir: string): Promise<Sample> {
   const before = process.memoryUsage();
   // A bringOutYourDead after every delivery: the vat's worker collects its garbage too
   // (what initVat's parse left) before the measurement.
-  const host = await makeNodeKernel({ dataDir, reapInterval: 1 });
+  const host = await makeNodeKernel({
+    dataDir,
+    reapInterval: 1,
+    ...(whole ? { pagedVatstoreAbove: Infinity } : {}),
+  });
   await host.kernel.resume();
   const filler = host.kernel.rootOf('filler');
   await host.kernel.queueMessage(filler, 'size', []);
@@ -69,28 +76,38 @@ async function fill(n: number): Promise<string> {
 }
 
 if (child >= 0) {
-  const sample = await measureHere(process.argv[child + 1] as string);
+  const sample = await measureHere(
+    process.argv[child + 1] as string,
+    process.argv.includes('--whole'),
+  );
   process.stdout.write(`${JSON.stringify(sample)}\n`);
 } else {
   const sizes = option('--sizes', '10000,100000').split(',').map(Number);
   const runs = Number(option('--runs', '3'));
-  const rows: Array<{ n: number } & Sample> = [];
+  const rows: Array<{ n: number; rssWhole: number } & Sample> = [];
+  const measure = (dataDir: string, whole: boolean): Sample => {
+    const out = execFileSync(
+      process.execPath,
+      [
+        '--expose-gc',
+        repoPath('build/bench/entry.js'),
+        repoPath('build/bench/memory.js'),
+        '--child',
+        dataDir,
+        ...(whole ? ['--whole'] : []),
+      ],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
+    );
+    return JSON.parse(out.trim().split('\n').at(-1) as string) as Sample;
+  };
   for (const n of sizes) {
     const dataDir = await fill(n);
     const samples: Sample[] = [];
+    const wholeSamples: Sample[] = [];
     for (let r = 0; r < runs; r += 1) {
-      const out = execFileSync(
-        process.execPath,
-        [
-          '--expose-gc',
-          repoPath('build/bench/entry.js'),
-          repoPath('build/bench/memory.js'),
-          '--child',
-          dataDir,
-        ],
-        { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
-      );
-      samples.push(JSON.parse(out.trim().split('\n').at(-1) as string) as Sample);
+      for (const whole of r % 2 === 0 ? [false, true] : [true, false]) {
+        (whole ? wholeSamples : samples).push(measure(dataDir, whole));
+      }
     }
     await rm(dataDir, { recursive: true, force: true });
     const mid = (pick: (s: Sample) => number) => median(samples.map(pick));
@@ -101,6 +118,7 @@ if (child >= 0) {
       external: mid((s) => s.external),
       storedBytes: mid((s) => s.storedBytes),
       keys: mid((s) => s.keys),
+      rssWhole: median(wholeSamples.map((s) => s.rss)),
     });
   }
   const mb = (bytes: number) => (bytes / 1e6).toFixed(1).padStart(7);
@@ -109,11 +127,11 @@ if (child >= 0) {
     `memory of a resumed kernel and its vat (Node host), median of ${runs} fresh processes`,
   );
   console.log(
-    'entries   keys     stored MB   rss MB  ×stored   main heap MB  ×   external MB  ×',
+    'entries   keys     stored MB   rss MB  ×stored   main heap MB  ×   external MB  ×   rss MB sent whole  ×',
   );
   for (const r of rows) {
     console.log(
-      `${String(r.n).padEnd(9)} ${String(r.keys).padEnd(8)} ${mb(r.storedBytes)}   ${mb(r.rss)} ${per(r.rss, r.storedBytes)}   ${mb(r.heapUsed)} ${per(r.heapUsed, r.storedBytes)}   ${mb(r.external)} ${per(r.external, r.storedBytes)}`,
+      `${String(r.n).padEnd(9)} ${String(r.keys).padEnd(8)} ${mb(r.storedBytes)}   ${mb(r.rss)} ${per(r.rss, r.storedBytes)}   ${mb(r.heapUsed)} ${per(r.heapUsed, r.storedBytes)}   ${mb(r.external)} ${per(r.external, r.storedBytes)}   ${mb(r.rssWhole)}          ${per(r.rssWhole, r.storedBytes)}`,
     );
   }
   console.log(JSON.stringify({ bench: 'memory', host: 'node', runs, rows }));
