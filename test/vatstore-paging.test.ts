@@ -5,7 +5,7 @@
  * changes; over a real store (sql.js), real liveslots, and real worker threads.
  */
 import initSqlJs from 'sql.js';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { capdataToJson, type KRef } from '../kernel/index.ts';
 import type { VatChannel, VatLauncher } from '../kernel/platform/index.ts';
 import type { InitVat, KernelToVat, VatstorePages } from '../kernel/protocol/index.ts';
@@ -19,6 +19,9 @@ import { removeTempDirs, tempDir } from './fixtures/temp-dirs.ts';
 import { resolveCluster, testVat } from './kernel-harness.ts';
 
 afterAll(removeTempDirs);
+// Each kernel test starts up to three vat workers from source (tsx compiles the
+// supervisor and liveslots in each): 7 s on an idle machine, past 30 s on a loaded one.
+vi.setConfig({ testTimeout: 120_000 });
 
 const SQL = await initSqlJs();
 const VAT = 'v1';
@@ -233,6 +236,19 @@ describe('a vat started paged', () => {
     return { ...host, call };
   }
 
+  /** A new kernel in `dataDir` with the collector vat launched. */
+  async function launchCollector(dataDir: string, launcher: VatLauncher) {
+    const first = await open(dataDir, launcher);
+    const { result } = await first.kernel.launchCluster(
+      await resolveCluster(
+        { collector: { source: testVat('collector.js') } },
+        'collector',
+      ),
+    );
+    await result;
+    return { first, collector: first.kernel.rootOf('collector') };
+  }
+
   for (const where of ['in a worker thread', 'in this thread'] as const) {
     it(`${where}: after a restart it reads, walks and changes its store as before`, async () => {
       const base = () =>
@@ -240,15 +256,7 @@ describe('a vat started paged', () => {
           ? makeNodeVatLauncher()
           : makeInProcessLauncher({ pages: true });
       const dataDir = await tempDir('cask-paging-');
-      const first = await open(dataDir, base());
-      const { result } = await first.kernel.launchCluster(
-        await resolveCluster(
-          { collector: { source: testVat('collector.js') } },
-          'collector',
-        ),
-      );
-      await result;
-      const collector = first.kernel.rootOf('collector');
+      const { first, collector } = await launchCollector(dataDir, base());
       await first.call(collector, 'fill', 300);
       await first.call(collector, 'put', 'a😀', 'emoji');
       // Larger than the page channel's 64 KiB: it comes in parts.
@@ -299,15 +307,7 @@ describe('a vat started paged', () => {
 
   it('a vatstore of no more keys than the threshold, or a host that cannot page, gets it whole', async () => {
     const dataDir = await tempDir('cask-paging-');
-    const first = await open(dataDir, makeNodeVatLauncher());
-    const { result } = await first.kernel.launchCluster(
-      await resolveCluster(
-        { collector: { source: testVat('collector.js') } },
-        'collector',
-      ),
-    );
-    await result;
-    const collector = first.kernel.rootOf('collector');
+    const { first, collector } = await launchCollector(dataDir, makeNodeVatLauncher());
     await first.call(collector, 'fill', 20);
     await first.close();
     const small = recordingInits(makeNodeVatLauncher());
