@@ -5,6 +5,8 @@ export default defineConfig({
     include: ['{kernel,vat-supervisor,node,test}/**/*.test.ts'],
     // The kernel runs under SES, as it does in every host.
     setupFiles: ['./vat-supervisor/lockdown.ts'],
+    // A directory for this run where test files share the vat bundles they make.
+    globalSetup: ['./test/setup/bundle-cache.ts'],
     testTimeout: 30_000,
     // Hooks start workers and bundle vats; on a loaded two-core machine that has taken
     // over the default 10 s.

@@ -191,9 +191,11 @@ test('docked at 420 px: the crank columns are reachable and chart text is readab
   await expect(
     metrics.getByTestId('chart-latency').getByTestId('chart-point').first(),
   ).toBeAttached();
-  // Every chart's text as shown: its font size times the SVG's scale, and its box.
-  const sizes = await metrics.locator('svg text').evaluateAll((texts) =>
-    texts.map((t) => {
+  // Every chart's text as shown: its font size times the SVG's scale, and its box. Read
+  // in one task of the page: the charts redraw as cranks come, and a text found before a
+  // redraw had no SVG by the time it was measured (evaluateAll finds, then measures).
+  const sizes = await metrics.evaluate((view) =>
+    [...view.querySelectorAll('svg text')].map((t) => {
       const svg = (t as SVGTextElement).ownerSVGElement as SVGSVGElement;
       const scale = svg.getBoundingClientRect().width / (svg.viewBox.baseVal.width || 1);
       return {

@@ -20,7 +20,7 @@ import {
   type Durability,
   type Kernel,
 } from '../kernel/index.ts';
-import { bundleVatSource } from '../node/bundles/index.ts';
+import { bundleVatSource } from './fixtures/bundle-cache.ts';
 import { openFileStorage } from '../node/file-storage/index.ts';
 import { makeNodeVatLauncher } from '../node/vat-worker/index.ts';
 import {

@@ -16,7 +16,7 @@ import {
   type VatChannel,
   type VatLauncher,
 } from '../kernel/index.ts';
-import { bundleVatSource } from '../node/bundles/index.ts';
+import { bundleVatSource } from './fixtures/bundle-cache.ts';
 import { makeNodeKernel } from '../node/host/index.ts';
 import { makeNodeVatLauncher } from '../node/vat-worker/index.ts';
 

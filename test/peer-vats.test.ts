@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { capdataToJson, type ResolvedCluster } from '../kernel/index.ts';
-import { bundleVatSource } from '../node/bundles/index.ts';
+import { bundleVatSource } from './fixtures/bundle-cache.ts';
 import { makeNodeKernel } from '../node/host/index.ts';
 import { makeInProcessLauncher } from './fixtures/in-process-vats.ts';
 import { testVat } from './kernel-harness.ts';

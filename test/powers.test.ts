@@ -20,7 +20,7 @@ import {
   type VatLogEntry,
 } from '../kernel/index.ts';
 import { VAT_LOG_LIMITS, parseVatToKernel } from '../kernel/protocol/index.ts';
-import { bundleVatSource } from '../node/bundles/index.ts';
+import { bundleVatSource } from './fixtures/bundle-cache.ts';
 import { formatVatLog, makeNodeKernel, type NodeKernel } from '../node/host/index.ts';
 import { makeNodeSupervisorPlatform } from '../node/vat-worker/index.ts';
 import { makeVatSupervisor } from '../vat-supervisor/index.ts';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import type { CrankRecord, ResolvedCluster } from '../kernel/index.ts';
-import { bundleVatSource } from '../node/bundles/index.ts';
+import { bundleVatSource } from './fixtures/bundle-cache.ts';
 import { makeNodeKernel } from '../node/host/index.ts';
 import { makeInProcessLauncher } from './fixtures/in-process-vats.ts';
 import { sampleVat } from './kernel-harness.ts';

@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import initSqlJs, { type SqlJsStatic } from 'sql.js';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { KernelState, KernelStore } from '../kernel/index.ts';
-import { bundleVatSource } from '../node/bundles/index.ts';
+import { bundleVatSource } from './fixtures/bundle-cache.ts';
 import { makeNodeKernel } from '../node/host/index.ts';
 import { makeInProcessLauncher } from './fixtures/in-process-vats.ts';
 import { vatRow } from './fixtures/store-rows.ts';

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { capdataToJson } from '../kernel/index.ts';
 import { handleSurfaceRequest } from '../extension/surface/index.ts';
 import type { TimersPage } from '../extension/surface-protocol/index.ts';
-import { bundleVatSource } from '../node/bundles/index.ts';
+import { bundleVatSource } from './fixtures/bundle-cache.ts';
 import { makeNodeKernel, type NodeKernel } from '../node/host/index.ts';
 import { makeManualClock } from './fixtures/manual-clock.ts';
 import { surfaceHooks } from './fixtures/surface-hooks.ts';

@@ -11,7 +11,7 @@ import {
   type VatBundle,
   type VatCode,
 } from '../kernel/index.ts';
-import { bundleVatSource } from '../node/bundles/index.ts';
+import { bundleVatSource } from './fixtures/bundle-cache.ts';
 import { handleSurfaceRequest, type SurfaceHooks } from '../extension/surface/index.ts';
 import { surfaceHooks } from './fixtures/surface-hooks.ts';
 import {

@@ -11,7 +11,7 @@ import {
   type Kernel,
   type VatLogEntry,
 } from '../kernel/index.ts';
-import { bundleVatSource } from '../node/bundles/index.ts';
+import { bundleVatSource } from './fixtures/bundle-cache.ts';
 import { makeNodeKernel, type NodeKernel } from '../node/host/index.ts';
 import { makeInProcessLauncher } from './fixtures/in-process-vats.ts';
 import { makeManualClock, type ManualClock } from './fixtures/manual-clock.ts';

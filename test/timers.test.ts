@@ -7,7 +7,7 @@
  */
 import { afterEach, expect, it } from 'vitest';
 import { capdataToJson, type CrankRecord, type Kernel } from '../kernel/index.ts';
-import { bundleVatSource } from '../node/bundles/index.ts';
+import { bundleVatSource } from './fixtures/bundle-cache.ts';
 import { makeNodeKernel } from '../node/host/index.ts';
 import { testVat } from './kernel-harness.ts';
 

@@ -13,7 +13,7 @@ import {
   type KernelStore,
   type VatBundle,
 } from '../kernel/index.ts';
-import { bundleVatSource } from '../node/bundles/index.ts';
+import { bundleVatSource } from './fixtures/bundle-cache.ts';
 import { makeNodeKernel } from '../node/host/index.ts';
 import { auditKernelTables } from './fixtures/audit.ts';
 import { makeInProcessLauncher } from './fixtures/in-process-vats.ts';

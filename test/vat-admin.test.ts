@@ -14,7 +14,7 @@ import {
   type ResolvedCluster,
 } from '../kernel/index.ts';
 import { makeNodeKernel } from '../node/host/index.ts';
-import { bundleVatSource } from '../node/bundles/index.ts';
+import { bundleVatSource } from './fixtures/bundle-cache.ts';
 import { auditKernelTables } from './fixtures/audit.ts';
 import { makeInProcessLauncher } from './fixtures/in-process-vats.ts';
 import { sampleVat, testVat } from './kernel-harness.ts';

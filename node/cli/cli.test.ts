@@ -7,7 +7,7 @@ import { openFileStorage } from '../file-storage/index.ts';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { makeNodeKernel } from '../host/index.ts';
 import { loadClusterFile } from '../cluster-file/index.ts';
-import { bundleVatSource } from '../bundles/index.ts';
+import { bundleVatSource } from '../../test/fixtures/bundle-cache.ts';
 import { main } from './index.ts';
 
 // A test here runs whole `cask` processes one after another (each starts Node, SES and

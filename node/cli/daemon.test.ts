@@ -10,6 +10,7 @@ import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { bundleVatSource } from '../../test/fixtures/bundle-cache.ts';
 
 // A test here runs whole `cask` processes one after another (each starts Node, SES and
 // its vats, some bundle a cluster): 9 s alone, and over 30 s when the machine's two
@@ -85,6 +86,17 @@ function cask(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
   });
 }
 
+/**
+ * A vat of a cluster file as a `bundleSpec`: the bundle of `source` (under the repository
+ * root) written into `dir`. What these tests try is the daemon, not `cask run` bundling a
+ * source (cli.test.ts runs that), which costs each `cask run` process some two seconds.
+ */
+async function bundleSpec(dir: string, source: string): Promise<{ bundleSpec: string }> {
+  const file = join(dir, `${source.replaceAll('/', '-')}.bundle.json`);
+  await writeFile(file, JSON.stringify(await bundleVatSource(resolve(root, source))));
+  return { bundleSpec: file };
+}
+
 /** `cask run` of a one-vat cluster of test/vats/daemon-counter.js into a new DIR. */
 async function kernelDir(name = 'kernel'): Promise<string> {
   const dir = await tempDir();
@@ -93,7 +105,7 @@ async function kernelDir(name = 'kernel'): Promise<string> {
     config,
     JSON.stringify({
       bootstrap: 'counter',
-      vats: { counter: { sourceSpec: resolve(root, 'test/vats/daemon-counter.js') } },
+      vats: { counter: await bundleSpec(dir, 'test/vats/daemon-counter.js') },
     }),
   );
   const data = join(dir, name);
@@ -261,7 +273,7 @@ describe('cask start, status and stop', () => {
       config,
       JSON.stringify({
         bootstrap: 'counter',
-        vats: { counter: { sourceSpec: resolve(root, 'test/vats/daemon-counter.js') } },
+        vats: { counter: await bundleSpec(base, 'test/vats/daemon-counter.js') },
       }),
     );
     const runtime = join(base, 'run');
@@ -532,8 +544,8 @@ describe('cask upgrade through a daemon', () => {
       JSON.stringify({
         bootstrap: 'counter',
         vats: {
-          counter: { sourceSpec: resolve(root, 'test/vats/daemon-counter.js') },
-          ledger: { sourceSpec: resolve(root, 'vats/ledger.js') },
+          counter: await bundleSpec(dir, 'test/vats/daemon-counter.js'),
+          ledger: await bundleSpec(dir, 'vats/ledger.js'),
         },
       }),
     );
