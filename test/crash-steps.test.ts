@@ -13,15 +13,16 @@
  *
  * Needs the build (npm test builds first).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
+import { endLives, loadLife, temporaryDirs, type LoadedLife } from './crash/lives.ts';
+
+afterAll(endLives);
 import { readNodeStore } from '../node/host/index.ts';
 
-const workload = resolve(import.meta.dirname, 'crash/workload.mjs');
 /** Adds of a counting life in the step test (a killed life may make more, to its step). */
 const STEP_ADDS = 20;
 
@@ -60,39 +61,8 @@ interface StepLife {
   stderr: string;
 }
 
-const temporaryDirs: string[] = [];
-const children = new Set<ChildProcess>();
-
-afterAll(async () => {
-  for (const child of children) child.kill('SIGKILL');
-  for (const dir of temporaryDirs.splice(0))
-    await rm(dir, { recursive: true, force: true });
-});
-
-interface Loaded {
-  child: ChildProcess;
-  exit: Promise<StepLife['exit']>;
-}
-
-/** A workload that has loaded and waits on stdin for the life it is to run. */
-function load(): Loaded {
-  const { CASK_STEPS: _s, CASK_KILL_AT: _k, CASK_TALLY_BUNDLE: _b, ...env } = process.env;
-  const child = spawn(process.execPath, [workload, '--stdin'], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-    env,
-  });
-  children.add(child);
-  const exit = new Promise<StepLife['exit']>((resolveExit) => {
-    child.on('exit', (code, signal) => {
-      children.delete(child);
-      resolveExit({ code, signal });
-    });
-  });
-  return { child, exit };
-}
-
 /** The next life's process, loading while the life before it runs. */
-let next: Loaded | undefined;
+let next: LoadedLife | undefined;
 
 /** One life of the workload with the given CASK_ variables, to its end. */
 async function stepLife(
@@ -100,8 +70,8 @@ async function stepLife(
   target: number,
   env: { CASK_STEPS?: string; CASK_KILL_AT?: string; CASK_TALLY_BUNDLE?: string },
 ): Promise<StepLife> {
-  const { child, exit } = next ?? load();
-  next = load();
+  const { child, exit } = next ?? loadLife();
+  next = loadLife();
   const life: StepLife = {
     steps: [],
     maxDurable: 0,

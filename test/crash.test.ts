@@ -9,14 +9,15 @@
  *
  * Needs the build (npm test builds first).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
+import { endLives, loadLife, temporaryDirs, type LoadedLife } from './crash/lives.ts';
 
-const workload = resolve(import.meta.dirname, 'crash/workload.mjs');
+afterAll(endLives);
+
 const KILLS = 52;
 
 interface Life {
@@ -39,51 +40,17 @@ function random(seed: number) {
   };
 }
 
-const temporaryDirs: string[] = [];
-const children = new Set<ChildProcess>();
-
-afterAll(async () => {
-  for (const child of children) child.kill('SIGKILL');
-  for (const dir of temporaryDirs.splice(0))
-    await rm(dir, { recursive: true, force: true });
-});
-
-interface Loaded {
-  child: ChildProcess;
-  exit: Promise<Life['exit']>;
-}
-
-/**
- * A workload that has loaded (Node, SES, the build) and waits on stdin for the life it
- * is to run: it touches no data directory before then.
- */
-function load(): Loaded {
-  const { CASK_STEPS: _s, CASK_KILL_AT: _k, CASK_TALLY_BUNDLE: _b, ...env } = process.env;
-  const child = spawn(process.execPath, [workload, '--stdin'], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-    env,
-  });
-  children.add(child);
-  const exit = new Promise<Life['exit']>((resolveExit) => {
-    child.on('exit', (code, signal) => {
-      children.delete(child);
-      resolveExit({ code, signal });
-    });
-  });
-  return { child, exit };
-}
-
 /** The next life's process, loading while the life before it runs. */
-let next: Loaded | undefined;
+let next: LoadedLife | undefined;
 
 async function live(
   dataDir: string,
   target: number,
   kill: { afterMs: number; atCheckpoint: boolean } | undefined,
 ): Promise<Life> {
-  const { child, exit } = next ?? load();
+  const { child, exit } = next ?? loadLife();
   // The last life loads none after it.
-  next = kill ? load() : undefined;
+  next = kill ? loadLife() : undefined;
   const life: Life = {
     maxDurable: 0,
     checkpoints: 0,
