@@ -12,6 +12,8 @@ import {
   type FaultPlan,
 } from './fixtures/faulty-storage.ts';
 import {
+  History,
+  KernelStore,
   readStore,
   recoverStore,
   RecoveryError,
@@ -19,7 +21,6 @@ import {
   StoreError,
   type DurabilityOptions,
   type DurableStorage,
-  type KernelStore,
   type Durability,
 } from '../kernel/index.ts';
 
@@ -470,6 +471,83 @@ export function durabilitySuite(
         }
       }
       expect(crashes).toBeGreaterThan(probe.ops.length * 2);
+    }, 120_000);
+
+    it("survives a crash before, during and after every step of a restore's install: the old state, or the new one with its restore in the log", async () => {
+      /** Six writes, then a restore to a state holding three, through `plan`. */
+      const restoreThroughFault = async (fixture: StorageFixture, plan?: FaultPlan) => {
+        await writeMany(fixture, 6, NO_CLOSE_CHECKPOINT);
+        const storage = faultyStorage(await fixture.open(), plan);
+        const { store, durability } = await recoverStore(
+          SQL,
+          storage,
+          NO_CLOSE_CHECKPOINT,
+        );
+        const restored = KernelStore.open(SQL);
+        restored.beginCrank();
+        for (const [k, v] of Object.entries(expectedAfter(3))) {
+          restored.put('vatstore', ['v1', k, v]);
+        }
+        restored.put('counters', ['crank', 8]);
+        restored.commitCrank();
+        restored.takeChanges();
+        const image = restored.export();
+        restored.close();
+        await durability
+          .installRestore(image, 7, { crank: 3, seq: 3 })
+          .catch(() => undefined);
+        await durability.close().catch(() => undefined);
+        store.close();
+        await storage.close().catch(() => undefined);
+        return storage.ops;
+      };
+      const probe = await restoreThroughFault(await newFixture());
+      expect(probe.some((op) => op.startsWith('writeCheckpoint'))).toBe(true);
+      const kinds: FaultKind[] = ['crash-before', 'crash-after', 'crash-during'];
+      const seen = { old: 0, new: 0 };
+      for (let at = 1; at <= probe.length; at += 1) {
+        for (const kind of kinds) {
+          if (kind === 'crash-during' && !probe[at - 1]?.startsWith('appendLog'))
+            continue;
+          const where = `${kind} at op ${at}, ${probe[at - 1]}`;
+          const fixture = await newFixture();
+          await restoreThroughFault(fixture, { at, kind });
+          const { store, durability, storage, report } = await recover(fixture);
+          const n = writesIn(store);
+          expect([3, 6], where).toContain(n);
+          const restores = (await new History(SQL, storage).commits()).filter(
+            (c) => c.restore,
+          );
+          // The restore is in the log exactly when it is the state.
+          expect(
+            restores.map((c) => c.restore),
+            where,
+          ).toEqual(n === 3 ? [{ crank: 3, seq: 3 }] : []);
+          if (n === 3) seen.new += 1;
+          else seen.old += 1;
+          if (report.restoreCompleted) {
+            expect(report.restoreCompleted, where).toEqual({
+              seq: report.checkpointSeq,
+              crank: 7,
+              written: true,
+            });
+          }
+          // And the log goes on after it, across another recovery.
+          await write(store, durability, 9, { k9: 'v9' });
+          await durability.close();
+          store.close();
+          const again = await recover(fixture);
+          expect(rows(again.store), where).toEqual({
+            ...expectedAfter(n),
+            k9: 'v9',
+          });
+          await again.durability.close();
+          again.store.close();
+          await made.pop()?.dispose?.();
+        }
+      }
+      expect(seen.old).toBeGreaterThan(0);
+      expect(seen.new).toBeGreaterThan(0);
     }, 120_000);
 
     it('writes checkpoints as the log grows, dropping the log they include', async () => {

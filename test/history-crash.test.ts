@@ -4,7 +4,8 @@
  * takes (learnt from a counting run: test/crash/restore.mjs), or half way through each
  * write to the log. Each time, what the directory holds afterwards is exactly the state
  * before the restore or exactly the state after it — every row of every table — never
- * a mix, and the kernel opens and runs from it.
+ * a mix, and the kernel opens and runs from it, its history listing the restore exactly
+ * when the state is the new one.
  *
  * Needs the build (npm test builds first), as test/crash.test.ts does.
  */
@@ -125,6 +126,10 @@ describe('a SIGKILL in the middle of a restore', () => {
         [],
       );
       expect(capdataToJson(s.data), where).toBe(isOld ? 8 : 3);
+      // History agrees with the state: the restore is listed exactly when it happened.
+      const { commits } = await again.history();
+      const restores = commits.filter((c) => c.restore?.crank === target);
+      expect(restores.length, where).toBe(isOld ? 0 : 1);
       await again.close();
     }
     expect(seen.old).toBeGreaterThan(0);

@@ -341,7 +341,8 @@ export class Durability {
    * next seq — the moment the restore happens, atomically: before its rename recovery
    * finds the old state, after it the new one — then that seq's record, marking it a
    * restore to `restore.crank` (the state before it stays in the log, so the restore can
-   * be undone). Call it with the kernel stopped and everything settled; afterwards this
+   * be undone). The checkpoint carries that record too: recovery writes it to the log if
+   * a crash kept it from getting there. Call it with the kernel stopped and everything settled; afterwards this
    * Durability takes nothing more: recover the store from storage again.
    */
   async installRestore(
@@ -354,7 +355,18 @@ export class Durability {
     this.#replaced = true;
     const seq = this.#nextSeq;
     this.#nextSeq += 1;
-    const bytes = encodeCheckpoint(seq, image, await crc32Chunked(image));
+    const record = encodeRecord({
+      seq,
+      firstCrank: crank,
+      lastCrank: crank,
+      changes: [],
+      time: this.#clock(),
+      restore,
+    });
+    // The checkpoint is the restore's commit point; it carries the record, so that a
+    // crash before the record reaches the log cannot leave a restore the log never saw
+    // (recovery writes it from the checkpoint).
+    const bytes = encodeCheckpoint(seq, image, await crc32Chunked(image), record);
     await this.#storage.writeCheckpoint(seq, bytes);
     this.#checkpoints.push(seq);
     this.#checkpointSeq = seq;
@@ -367,16 +379,7 @@ export class Durability {
       if (toOpen.needsHeader)
         await this.#storage.appendLog(encodeSegmentHeader(toOpen.first));
     }
-    await this.#storage.appendLog(
-      encodeRecord({
-        seq,
-        firstCrank: crank,
-        lastCrank: crank,
-        changes: [],
-        time: this.#clock(),
-        restore,
-      }),
-    );
+    await this.#storage.appendLog(record);
     this.#appended = false;
     await this.#enforceRetention();
   }

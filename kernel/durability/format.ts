@@ -11,7 +11,9 @@
  * method, target and result krefs, outcome, duration, delta size — for inspectors).
  * A payload without `v` is version 1 and still read.
  * A checkpoint: "CKCP" | u32 format version | f64 log seq it includes | u32 image length |
- * u32 CRC-32 of image | image (a SQLite database).
+ * u32 CRC-32 of image | image (a SQLite database). A restore's checkpoint (version 2)
+ * is followed by the restore's own log record (framed as in the log), which recovery
+ * writes to the log when a crash came between the checkpoint and that record.
  */
 import type { RowChange, TableName } from '../store/index.ts';
 import { crc32 } from './crc32.ts';
@@ -22,6 +24,8 @@ const SEGMENT_VERSION = 1;
 export const SEGMENT_HEADER_BYTES = 16;
 const CHECKPOINT_MAGIC = 0x50434b43; // "CKCP" little-endian
 const CHECKPOINT_VERSION = 1;
+/** A restore's checkpoint: the image, then the restore's log record. */
+const RESTORE_CHECKPOINT_VERSION = 2;
 export const RECORD_HEADER_BYTES = 12;
 const CHECKPOINT_HEADER_BYTES = 24;
 
@@ -239,26 +243,46 @@ function isCrankNote(v: unknown): v is CrankNote {
 }
 
 /** `imageCrc` is crc32(image), computed by the caller (it may take a while). */
+/**
+ * A checkpoint of the log up to `seq`. With `restoreRecord` (the encoded record `seq` of
+ * a restore) it is a restore's checkpoint and carries that record: the checkpoint is the
+ * restore's commit point, and the record can always be rebuilt from it.
+ */
 export function encodeCheckpoint(
   seq: number,
   image: Uint8Array,
   imageCrc: number,
+  restoreRecord?: Uint8Array,
 ): Uint8Array {
-  const bytes = new Uint8Array(CHECKPOINT_HEADER_BYTES + image.length);
+  const trailer = restoreRecord?.length ?? 0;
+  const bytes = new Uint8Array(CHECKPOINT_HEADER_BYTES + image.length + trailer);
   const view = new DataView(bytes.buffer);
   view.setUint32(0, CHECKPOINT_MAGIC, true);
-  view.setUint32(4, CHECKPOINT_VERSION, true);
+  view.setUint32(
+    4,
+    restoreRecord ? RESTORE_CHECKPOINT_VERSION : CHECKPOINT_VERSION,
+    true,
+  );
   view.setFloat64(8, seq, true);
   view.setUint32(16, image.length, true);
   view.setUint32(20, imageCrc, true);
   bytes.set(image, CHECKPOINT_HEADER_BYTES);
+  if (restoreRecord) bytes.set(restoreRecord, CHECKPOINT_HEADER_BYTES + image.length);
   return bytes;
 }
 
+export type DecodedCheckpoint =
+  | {
+      ok: true;
+      seq: number;
+      image: Uint8Array;
+      /** A restore's checkpoint: its log record, decoded and as bytes. */
+      restore?: { record: LogRecord; bytes: Uint8Array };
+    }
+  | { ok: false; reason: string };
+
 /** The checkpoint's log seq and database image, or why it cannot be used. */
-export function decodeCheckpoint(
-  bytes: Uint8Array,
-): { ok: true; seq: number; image: Uint8Array } | { ok: false; reason: string } {
+export function decodeCheckpoint(bytes: Uint8Array): DecodedCheckpoint {
   if (bytes.length < CHECKPOINT_HEADER_BYTES) {
     return { ok: false, reason: `truncated (${bytes.length} bytes, no complete header)` };
   }
@@ -267,21 +291,47 @@ export function decodeCheckpoint(
     return { ok: false, reason: 'not a Cask checkpoint (bad header)' };
   }
   const version = view.getUint32(4, true);
-  if (version !== CHECKPOINT_VERSION) {
+  if (version !== CHECKPOINT_VERSION && version !== RESTORE_CHECKPOINT_VERSION) {
     return { ok: false, reason: `unknown checkpoint format version ${version}` };
   }
+  const seq = view.getFloat64(8, true);
   const length = view.getUint32(16, true);
-  if (bytes.length !== CHECKPOINT_HEADER_BYTES + length) {
+  const imageEnd = CHECKPOINT_HEADER_BYTES + length;
+  const whole =
+    version === CHECKPOINT_VERSION ? bytes.length === imageEnd : bytes.length > imageEnd;
+  if (!whole) {
     return {
       ok: false,
-      reason: `truncated (${bytes.length - CHECKPOINT_HEADER_BYTES} of ${length} image bytes)`,
+      reason:
+        bytes.length < imageEnd
+          ? `truncated (${bytes.length - CHECKPOINT_HEADER_BYTES} of ${length} image bytes)`
+          : version === CHECKPOINT_VERSION
+            ? `${bytes.length - imageEnd} bytes after the image`
+            : "a restore's checkpoint without its record",
     };
   }
-  const image = bytes.subarray(CHECKPOINT_HEADER_BYTES);
+  const image = bytes.subarray(CHECKPOINT_HEADER_BYTES, imageEnd);
   if (crc32(image) !== view.getUint32(20, true)) {
     return { ok: false, reason: 'checksum mismatch' };
   }
-  return { ok: true, seq: view.getFloat64(8, true), image };
+  if (version === CHECKPOINT_VERSION) return { ok: true, seq, image };
+  const decoded = decodeRecord(bytes, imageEnd);
+  if (!decoded.ok || decoded.end !== bytes.length) {
+    const why = decoded.ok
+      ? `${bytes.length - decoded.end} bytes after it`
+      : decoded.kind === 'short'
+        ? 'it is cut short'
+        : decoded.reason;
+    return { ok: false, reason: `its restore record is unreadable: ${why}` };
+  }
+  const { record } = decoded;
+  if (record.seq !== seq || !record.restore) {
+    return {
+      ok: false,
+      reason: `its restore record is seq ${record.seq}${record.restore ? '' : ', not a restore'}`,
+    };
+  }
+  return { ok: true, seq, image, restore: { record, bytes: bytes.subarray(imageEnd) } };
 }
 
 export function encodeSegmentHeader(firstSeq: number): Uint8Array {

@@ -18,9 +18,11 @@ import {
   decodeCheckpoint,
   decodeRecord,
   decodeSegmentStart,
+  encodeSegmentHeader,
   SEGMENT_HEADER_BYTES,
   skimRecord,
   tornTail,
+  type LogRecord,
 } from './format.ts';
 import { Durability, type DurabilityOptions } from './durability.ts';
 import type { CutTail, DurableStorage } from './storage.ts';
@@ -43,6 +45,11 @@ export interface RecoveryReport {
   lastCrank: number;
   /** True if storage held no kernel at all: no checkpoint and no record. */
   fresh: boolean;
+  /**
+   * A restore whose checkpoint was written but whose log record was not (a crash between
+   * the two): recoverStore wrote the record from the checkpoint; readStore only finds it.
+   */
+  restoreCompleted?: { seq: number; crank: number; written: boolean };
   /**
    * A torn write at the end of the newest segment: cut (and kept, `cut`) by recoverStore;
    * only found by readStore.
@@ -68,6 +75,8 @@ interface Scan {
   logBytes: number;
   /** Whether the newest segment can take appends as it is, and if it needs a header. */
   newest: { first: number; appendable: boolean; needsHeader: boolean } | undefined;
+  /** The checkpoint's restore record, when the log does not hold it. */
+  missingRestoreRecord?: Uint8Array;
 }
 
 /** Opens the store from durable storage, and the Durability that keeps it durable. */
@@ -92,7 +101,20 @@ export async function recoverStore(
     const nextSeq = report.lastSeq + 1;
     let segments = scan.segments;
     let segment: { first: number; needsHeader: boolean };
-    if (scan.newest?.appendable) {
+    if (scan.missingRestoreRecord && report.restoreCompleted) {
+      // The restore's record goes where it would have: in the segment named after it if
+      // the restore had opened one, else in a new one (the segment before ends just short).
+      const first = report.checkpointSeq;
+      const reuse = scan.newest?.first === first;
+      await storage.openLogSegment(first);
+      if (!reuse || scan.newest?.needsHeader) {
+        await storage.appendLog(encodeSegmentHeader(first));
+      }
+      await storage.appendLog(scan.missingRestoreRecord);
+      report.restoreCompleted.written = true;
+      segment = { first, needsHeader: false };
+      if (!reuse) segments = [...segments, first];
+    } else if (scan.newest?.appendable) {
       segment = { first: scan.newest.first, needsHeader: scan.newest.needsHeader };
     } else {
       // No segment, or the newest ends before the checkpoint: appends start a new one.
@@ -140,12 +162,14 @@ async function scanStorage(SQL: SqlJsStatic, storage: DurableStorage): Promise<S
   };
   const listed = (await storage.listCheckpoints()).sort((a, b) => b - a);
   let image: Uint8Array | undefined;
+  let restore: { record: LogRecord; bytes: Uint8Array } | undefined;
   let checkpointBytes = 0;
   for (const seq of listed) {
     const bytes = await storage.readCheckpoint(seq);
     const decoded = decodeCheckpoint(bytes);
     if (decoded.ok && decoded.seq === seq) {
       image = decoded.image;
+      restore = decoded.restore;
       report.checkpointSeq = seq;
       checkpointBytes = bytes.length;
       break;
@@ -157,10 +181,26 @@ async function scanStorage(SQL: SqlJsStatic, storage: DurableStorage): Promise<S
   }
   const store = KernelStore.open(SQL, image);
   try {
-    const scanned = await scanLog(storage, store, report);
+    const { logEnd, ...scanned } = await scanLog(storage, store, report);
     report.fresh = listed.length === 0 && report.lastSeq === 0;
     const checkpoints = listed.filter((seq) => seq <= report.checkpointSeq && seq > 0);
-    return { store, report, checkpointBytes, checkpoints, ...scanned };
+    let missingRestoreRecord: Uint8Array | undefined;
+    if (restore && logEnd < report.checkpointSeq) {
+      missingRestoreRecord = restore.bytes;
+      report.restoreCompleted = {
+        seq: restore.record.seq,
+        crank: restore.record.lastCrank,
+        written: false,
+      };
+    }
+    return {
+      store,
+      report,
+      checkpointBytes,
+      checkpoints,
+      ...scanned,
+      ...(missingRestoreRecord ? { missingRestoreRecord } : {}),
+    };
   } catch (error) {
     store.close();
     throw error;
@@ -172,7 +212,15 @@ async function scanLog(
   storage: DurableStorage,
   store: KernelStore,
   report: RecoveryReport,
-): Promise<Omit<Scan, 'store' | 'report' | 'checkpointBytes' | 'checkpoints'>> {
+): Promise<
+  Omit<
+    Scan,
+    'store' | 'report' | 'checkpointBytes' | 'checkpoints' | 'missingRestoreRecord'
+  > & {
+    /** The last seq the log holds (the checkpoint's when there is no log after it). */
+    logEnd: number;
+  }
+> {
   const checkpointSeq = report.checkpointSeq;
   const segments = (await storage.listLogSegments()).sort((a, b) => a - b);
   const first = segments[0];
@@ -326,5 +374,5 @@ async function scanLog(
     }
   }
   report.lastSeq = Math.max(report.lastSeq, checkpointSeq, prev);
-  return { segments, logBytes, newest };
+  return { segments, logBytes, newest, logEnd: needed.length === 0 ? 0 : prev };
 }

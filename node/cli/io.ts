@@ -57,6 +57,12 @@ export function printRecoveryNotes(
       `cask: cut ${torn.bytes} bytes of a torn write (${torn.why}) from the end of log segment ${torn.segment} at byte ${torn.offset}, after a crash; they are kept in ${torn.cut.location}`,
     );
   }
+  const completed = report?.restoreCompleted;
+  if (completed?.written) {
+    io.stderr(
+      `cask: a restore (crank ${completed.crank}, seq ${completed.seq}) was interrupted after its checkpoint and before its log record; the record was written from the checkpoint`,
+    );
+  }
   for (const skipped of report?.skippedCheckpoints ?? []) {
     io.stderr(
       `cask: checkpoint ${skipped.seq} could not be used (${skipped.reason}); recovered from an earlier one and the log`,
