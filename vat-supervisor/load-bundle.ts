@@ -23,6 +23,8 @@ export interface LoadBundleOptions {
    * intrinsics of every Compartment, and a vat gets them only if its config asks.
    */
   withheld: readonly string[];
+  /** The host's base64 decoder (SupervisorPlatform.decodeBase64). */
+  decodeBase64?: (text: string) => Uint8Array;
 }
 
 type CompartmentClass = new (...args: unknown[]) => {
@@ -65,9 +67,15 @@ function wrapCompartment(
 /** Imports an `endoZipBase64` bundle and returns its module namespace. */
 export async function loadBundle(
   bundle: { endoZipBase64: string },
-  { bundleUrl, globals, inescapableGlobalProperties, withheld }: LoadBundleOptions,
+  {
+    bundleUrl,
+    globals,
+    inescapableGlobalProperties,
+    withheld,
+    decodeBase64: decode = decodeBase64,
+  }: LoadBundleOptions,
 ): Promise<Record<string, unknown>> {
-  const archive = await parseArchive(decodeBase64(bundle.endoZipBase64), bundleUrl);
+  const archive = await parseArchive(decode(bundle.endoZipBase64), bundleUrl);
   const { namespace } = await archive.import({
     globals,
     Compartment: wrapCompartment(

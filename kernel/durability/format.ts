@@ -131,6 +131,22 @@ export function skimRecord(
   return seq === undefined ? undefined : { seq: Number(seq), end };
 }
 
+/**
+ * True if the record at `offset` is whole: its header, and a payload matching the header's
+ * checksum. Not parsed: recovery asks this of the last record of a segment whose content
+ * its checkpoint already holds, only to know whether appends may go after it.
+ */
+export function recordIsWhole(bytes: Uint8Array, offset: number): boolean {
+  if (bytes.length - offset < RECORD_HEADER_BYTES) return false;
+  const view = new DataView(bytes.buffer, bytes.byteOffset + offset, RECORD_HEADER_BYTES);
+  const end = offset + RECORD_HEADER_BYTES + view.getUint32(4, true);
+  return (
+    view.getUint32(0, true) === RECORD_MAGIC &&
+    end <= bytes.length &&
+    crc32(bytes, offset + RECORD_HEADER_BYTES, end) === view.getUint32(8, true)
+  );
+}
+
 /** Decodes the record that starts at `offset`. */
 export function decodeRecord(bytes: Uint8Array, offset: number): DecodeResult {
   if (bytes.length - offset < RECORD_HEADER_BYTES) return { ok: false, kind: 'short' };

@@ -19,6 +19,7 @@ import {
   decodeRecord,
   decodeSegmentStart,
   encodeSegmentHeader,
+  recordIsWhole,
   SEGMENT_HEADER_BYTES,
   skimRecord,
   tornTail,
@@ -289,14 +290,15 @@ async function scanLog(
     const before = prev;
     while (start.kind !== 'torn' && offset < bytes.length) {
       if (prev < checkpointSeq) {
-        // Already in the checkpoint: only its framing and seq are needed. A segment's
-        // last record is always decoded whole: a torn write can only be there.
+        // Already in the checkpoint: only its framing and seq are needed. A torn write
+        // can only be in a segment's last record: that one's checksum is checked too
+        // (a torn one is then decoded, to be reported and cut).
         const skimmed = skimRecord(bytes, offset);
         if (
           skimmed &&
           skimmed.seq === prev + 1 &&
           skimmed.seq <= checkpointSeq &&
-          skimmed.end < bytes.length
+          (skimmed.end < bytes.length || recordIsWhole(bytes, offset))
         ) {
           offset = skimmed.end;
           prev = skimmed.seq;
