@@ -1,8 +1,9 @@
 /**
  * Durability costs, in one run:
  *  (a) commit cost per crank at vatstores of 1k, 10k and 100k keys of 100-byte values:
- *      our crank log (append one record + fdatasync) beside a whole-database export per
- *      crank (export + write + fsync), the approach the log replaces;
+ *      our crank log (append one record + fdatasync; the sizes take turns crank by
+ *      crank) beside a whole-database export per crank (export + write + fsync), the
+ *      approach the log replaces;
  *  (b) resume time: from opening the data directory to the first answered delivery, by
  *      default (a large vatstore starts paged) and with the whole vatstore in initVat;
  *  (c) the longest run-queue pause while a checkpoint is taken, at 100k keys.
@@ -41,39 +42,53 @@ function oneCrank(store: KernelStore, n: number, j: number) {
   store.commitCrank();
 }
 
-async function commitCost(n: number) {
-  const dir = await mkdtemp(join(tmpdir(), 'cask-bench-'));
-  const storage = await openFileStorage(dir);
-  const { store, durability } = await recoverStore(SQL, storage, {
-    checkpointMinBytes: Number.MAX_SAFE_INTEGER,
-  });
-  await durability.append(populate(store, n), 0, 0);
-  const log: number[] = [];
+/**
+ * Commit cost at every size, the sizes' cranks taking turns (crank j at each size, then
+ * crank j + 1): the disk's drift (and the writeback of one size's whole-database exports)
+ * then falls on every size alike. The exports come after all the log's cranks.
+ */
+async function commitCosts(ns: number[]) {
+  const setups = [];
+  for (const n of ns) {
+    const dir = await mkdtemp(join(tmpdir(), 'cask-bench-'));
+    const storage = await openFileStorage(dir);
+    const { store, durability } = await recoverStore(SQL, storage, {
+      checkpointMinBytes: Number.MAX_SAFE_INTEGER,
+    });
+    await durability.append(populate(store, n), 0, 0);
+    setups.push({ n, dir, store, durability, log: [] as number[] });
+  }
   for (let j = 1; j <= cranks; j += 1) {
-    oneCrank(store, n, j);
-    const t0 = performance.now();
-    await durability.append(store.takeChanges(), j, j);
-    log.push(performance.now() - t0);
+    for (const { n, store, durability, log } of setups) {
+      oneCrank(store, n, j);
+      const t0 = performance.now();
+      await durability.append(store.takeChanges(), j, j);
+      log.push(performance.now() - t0);
+    }
   }
-  const exportCost: number[] = [];
-  const file = join(dir, 'whole.sqlite');
-  const exports = Math.max(5, Math.min(cranks, Math.floor(2e6 / n)));
-  for (let j = 1; j <= exports; j += 1) {
-    oneCrank(store, n, j);
-    const t0 = performance.now();
-    store.takeChanges();
-    const image = store.export();
-    const handle = await open(file, 'w');
-    await handle.writeFile(image);
-    await handle.sync();
-    await handle.close();
-    exportCost.push(performance.now() - t0);
+  const out: Record<number, { log: number; export: number; dbBytes: number }> = {};
+  for (const { n, dir, store, durability, log } of setups) {
+    const exportCost: number[] = [];
+    const file = join(dir, 'whole.sqlite');
+    const exports = Math.max(5, Math.min(cranks, Math.floor(2e6 / n)));
+    for (let j = 1; j <= exports; j += 1) {
+      oneCrank(store, n, j);
+      const t0 = performance.now();
+      store.takeChanges();
+      const image = store.export();
+      const handle = await open(file, 'w');
+      await handle.writeFile(image);
+      await handle.sync();
+      await handle.close();
+      exportCost.push(performance.now() - t0);
+    }
+    const dbBytes = store.export().length;
+    await durability.close();
+    store.close();
+    await rm(dir, { recursive: true, force: true });
+    out[n] = { log: median(log), export: median(exportCost), dbBytes };
   }
-  const dbBytes = store.export().length;
-  await durability.close();
-  store.close();
-  await rm(dir, { recursive: true, force: true });
-  return { log: median(log), export: median(exportCost), dbBytes };
+  return out;
 }
 
 async function resumeTime(n: number) {
@@ -153,9 +168,8 @@ async function checkpointPause(n: number) {
   };
 }
 
-const commit: Record<number, Awaited<ReturnType<typeof commitCost>>> = {};
+const commit = await commitCosts(sizes);
 const resume: Record<number, Awaited<ReturnType<typeof resumeTime>>> = {};
-for (const n of sizes) commit[n] = await commitCost(n);
 for (const n of sizes) resume[n] = await resumeTime(n);
 const pause = await checkpointPause(Math.max(...sizes));
 
