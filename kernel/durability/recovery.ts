@@ -218,7 +218,7 @@ async function scanLog(
     Scan,
     'store' | 'report' | 'checkpointBytes' | 'checkpoints' | 'missingRestoreRecord'
   > & {
-    /** The last seq the log holds (the checkpoint's when there is no log after it). */
+    /** The last seq the log holds (0: no log at all). */
     logEnd: number;
   }
 > {
