@@ -342,8 +342,9 @@ export class Durability {
    * finds the old state, after it the new one — then that seq's record, marking it a
    * restore to `restore.crank` (the state before it stays in the log, so the restore can
    * be undone). The checkpoint carries that record too: recovery writes it to the log if
-   * a crash kept it from getting there. Call it with the kernel stopped and everything settled; afterwards this
-   * Durability takes nothing more: recover the store from storage again.
+   * a crash kept it from getting there. Call it with the kernel stopped and everything
+   * settled; afterwards this Durability takes nothing more: recover the store from
+   * storage again.
    */
   async installRestore(
     image: Uint8Array,

@@ -131,24 +131,11 @@ export function skimRecord(
   return seq === undefined ? undefined : { seq: Number(seq), end };
 }
 
-/**
- * True if the record at `offset` is whole: its header, and a payload matching the header's
- * checksum. Not parsed: recovery asks this of the last record of a segment whose content
- * its checkpoint already holds, only to know whether appends may go after it.
- */
-export function recordIsWhole(bytes: Uint8Array, offset: number): boolean {
-  if (bytes.length - offset < RECORD_HEADER_BYTES) return false;
-  const view = new DataView(bytes.buffer, bytes.byteOffset + offset, RECORD_HEADER_BYTES);
-  const end = offset + RECORD_HEADER_BYTES + view.getUint32(4, true);
-  return (
-    view.getUint32(0, true) === RECORD_MAGIC &&
-    end <= bytes.length &&
-    crc32(bytes, offset + RECORD_HEADER_BYTES, end) === view.getUint32(8, true)
-  );
-}
-
-/** Decodes the record that starts at `offset`. */
-export function decodeRecord(bytes: Uint8Array, offset: number): DecodeResult {
+/** The framing of the record at `offset`: where it ends, or why it is not whole. */
+function checkFrame(
+  bytes: Uint8Array,
+  offset: number,
+): { ok: true; end: number } | Exclude<DecodeResult, { ok: true }> {
   if (bytes.length - offset < RECORD_HEADER_BYTES) return { ok: false, kind: 'short' };
   const view = new DataView(bytes.buffer, bytes.byteOffset + offset, RECORD_HEADER_BYTES);
   const length = view.getUint32(4, true);
@@ -160,6 +147,23 @@ export function decodeRecord(bytes: Uint8Array, offset: number): DecodeResult {
   if (crc32(bytes, offset + RECORD_HEADER_BYTES, end) !== view.getUint32(8, true)) {
     return { ok: false, kind: 'bad', reason: 'checksum mismatch', end };
   }
+  return { ok: true, end };
+}
+
+/**
+ * True if the record at `offset` is whole: its header, and a payload matching the header's
+ * checksum. Not parsed: recovery asks this of the last record of a segment whose content
+ * its checkpoint already holds, only to know whether appends may go after it.
+ */
+export function recordIsWhole(bytes: Uint8Array, offset: number): boolean {
+  return checkFrame(bytes, offset).ok;
+}
+
+/** Decodes the record that starts at `offset`. */
+export function decodeRecord(bytes: Uint8Array, offset: number): DecodeResult {
+  const frame = checkFrame(bytes, offset);
+  if (!frame.ok) return frame;
+  const { end } = frame;
   try {
     const json: unknown = JSON.parse(
       decoder.decode(bytes.subarray(offset + RECORD_HEADER_BYTES, end)),
@@ -258,9 +262,9 @@ function isCrankNote(v: unknown): v is CrankNote {
   );
 }
 
-/** `imageCrc` is crc32(image), computed by the caller (it may take a while). */
 /**
- * A checkpoint of the log up to `seq`. With `restoreRecord` (the encoded record `seq` of
+ * A checkpoint of the log up to `seq`; `imageCrc` is crc32(image), computed by the caller
+ * (it may take a while). With `restoreRecord` (the encoded record `seq` of
  * a restore) it is a restore's checkpoint and carries that record: the checkpoint is the
  * restore's commit point, and the record can always be rebuilt from it.
  */
