@@ -271,9 +271,17 @@ async function startProfile(session: Session): Promise<void> {
   await session.call('Profiler.start');
 }
 
+let profilesSaved = 0;
+
 async function stopProfile(session: Session): Promise<Busy> {
   const { profile } = (await session.call('Profiler.stop')) as { profile: Profile };
   await session.call('Profiler.disable');
+  // For DevTools' Performance panel or a script of your own.
+  const dir = process.env.HOP_PROFILE_DIR;
+  if (dir) {
+    profilesSaved += 1;
+    writeFileSync(join(dir, `hop-${profilesSaved}.cpuprofile`), JSON.stringify(profile));
+  }
   return analyse(profile);
 }
 

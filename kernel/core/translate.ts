@@ -2,7 +2,7 @@
  * C-list translation between kernel references (ko12, kp7) and one vat's references
  * (o+3 exported by the vat, o-4 imported into it, p+5, p-6).
  */
-import { kunser } from '../marshal/index.ts';
+import { kunser, plainBody } from '../marshal/index.ts';
 import type { CapData } from '../protocol/index.ts';
 import type { VatFaultKind } from '../vat-handle/index.ts';
 import {
@@ -99,9 +99,10 @@ export function capdataFromVat(
 }
 
 function assertDecodes(vatId: VatId, data: CapData, what: 'message' | 'value'): void {
+  const plain = plainBody(data.body);
   let value: unknown;
   try {
-    value = kunser(data);
+    value = plain ? plain.value : kunser(data);
   } catch (error) {
     throw new CrankFault(
       vatId,

@@ -209,12 +209,15 @@ export class KernelStore {
       }
       if (this.#unwrittenInTransaction) this.#unwritten.clear();
       this.#unwrittenInTransaction = false;
+      for (const [id, change] of this.#crankChanges) this.#pending.set(id, change);
     } else {
-      for (const [id, change] of this.#crankChanges) this.#unwritten.set(id, change);
+      for (const [id, change] of this.#crankChanges) {
+        this.#unwritten.set(id, change);
+        this.#pending.set(id, change);
+      }
     }
     this.#inTransaction = false;
     this.#inCrank = false;
-    for (const [id, change] of this.#crankChanges) this.#pending.set(id, change);
     this.#endCrank();
   }
 
@@ -345,14 +348,17 @@ export class KernelStore {
   }
 
   #record(table: TableName, key: Row, row: Row | null): void {
+    const id = changeId(table, key);
     const memory = this.#memory.get(table);
     if (memory) {
-      const id = rowId(memory.def, key);
-      this.#undo.push({ table: memory, id, key, before: memory.rows.get(id) });
-      setMemoryRow(memory, id, key, row ?? undefined);
+      const rid = rowId(memory.def, key);
+      // Only a row's first change in the crank is undone: an abort puts back that before.
+      if (!this.#crankChanges.has(id)) {
+        this.#undo.push({ table: memory, id: rid, key, before: memory.rows.get(rid) });
+      }
+      setMemoryRow(memory, rid, key, row ?? undefined);
     }
     const change: RowChange = { table, key, row };
-    const id = changeId(table, key);
     this.#crankChanges.set(id, change);
     this.#sinceWritten?.set(id, change);
   }
@@ -708,6 +714,13 @@ function rowId(def: TableDef, key: Row): RowId {
   return def.keyColumns === 1 ? (key[0] as RowId) : indexKey(key);
 }
 
+/** A row's value in an index: its `columns` joined as indexKey joins them. */
+function indexOf(columns: readonly number[], row: Row): string {
+  return columns.length === 1
+    ? String(row[columns[0] as number])
+    : columns.map((c) => String(row[c])).join('\u0000');
+}
+
 function indexKey(values: Row): string {
   return values.length === 1 ? String(values[0]) : values.map(String).join('\u0000');
 }
@@ -722,16 +735,17 @@ function setMemoryRow(
   const before = memory.rows.get(id);
   if (before === undefined && row === undefined) return;
   for (const { columns, buckets } of memory.indexes.values()) {
-    if (before !== undefined) {
-      const value = indexKey(columns.map((c) => before[c] as SqlValue));
-      const bucket = buckets.get(value);
+    const was = before === undefined ? undefined : indexOf(columns, before);
+    const is = row === undefined ? undefined : indexOf(columns, row);
+    if (was !== undefined && was !== is) {
+      const bucket = buckets.get(was);
       bucket?.delete(id);
-      if (bucket?.size === 0) buckets.delete(value);
+      if (bucket?.size === 0) buckets.delete(was);
     }
-    if (row !== undefined) {
-      const value = indexKey(columns.map((c) => row[c] as SqlValue));
-      let bucket = buckets.get(value);
-      if (!bucket) buckets.set(value, (bucket = new Map()));
+    if (is !== undefined && row !== undefined) {
+      // The usual update (a refcount, a flag) keeps its bucket: only the row is new.
+      let bucket = buckets.get(is);
+      if (!bucket) buckets.set(is, (bucket = new Map()));
       bucket.set(id, row);
     }
   }
@@ -792,9 +806,15 @@ function sameRow(a: Row, b: Row): boolean {
 }
 
 function changeId(table: string, key: Row): string {
-  return key.length === 1
-    ? `${table}\u0000${String(key[0])}`
-    : JSON.stringify([table, key]);
+  if (key.length === 1) return `${table}\u0000${String(key[0])}`;
+  // Each column but the last carries its length, so that no two keys meet (a vatstore
+  // key may hold any character); cheaper than JSON for the kernel's many c-list rows.
+  let id = table;
+  for (let i = 0; i < key.length - 1; i += 1) {
+    const column = String(key[i]);
+    id += `\u0000${column.length}:${column}`;
+  }
+  return `${id}\u0000${String(key[key.length - 1])}`;
 }
 
 /** Brings a database to SCHEMA_VERSION, or refuses one written by a newer Cask. */

@@ -60,6 +60,43 @@ describe('KernelStore', () => {
     ]);
   });
 
+  it('keeps apart keys whose columns joined would read the same', () => {
+    const store = KernelStore.open(SQL);
+    store.beginCrank();
+    store.put('vatstore', ['v1\u00001:a', 'b', 'first']);
+    store.put('vatstore', ['v1', 'a\u0000b', 'second']);
+    store.put('vatstore', ['v1\u0000a', 'b', 'third']);
+    store.commitCrank();
+    expect(vatstoreRows(store)).toEqual([
+      ['v1', 'a\u0000b', 'second'],
+      ['v1\u00001:a', 'b', 'first'],
+      ['v1\u0000a', 'b', 'third'],
+    ]);
+    expect(store.takeChanges()).toHaveLength(3);
+  });
+
+  it('an aborted crank puts back each row as it was before the crank, however often the crank changed it', () => {
+    const store = KernelStore.open(SQL);
+    store.beginCrank();
+    store.put('vats', vatRow({ vatId: 'v1', name: 'one' }));
+    store.commitCrank();
+    store.beginCrank();
+    store.put('vats', vatRow({ vatId: 'v1', name: 'two' }));
+    store.put('vats', vatRow({ vatId: 'v1', name: 'three' }));
+    store.delete('vats', ['v1']);
+    store.put('vats', vatRow({ vatId: 'v1', name: 'four' }));
+    store.put('vats', vatRow({ vatId: 'v2', name: 'new' }));
+    store.abortCrank();
+    expect(store.get('vats', ['v1'])).toEqual(vatRow({ vatId: 'v1', name: 'one' }));
+    expect(store.get('vats', ['v2'])).toBeUndefined();
+    expect(store.lookup('vats', 'byName', ['one'])).toEqual([
+      vatRow({ vatId: 'v1', name: 'one' }),
+    ]);
+    for (const name of ['two', 'three', 'four', 'new'])
+      expect(store.lookup('vats', 'byName', [name])).toEqual([]);
+    store.checkMemory();
+  });
+
   it('a crank is its own transaction: an open one cannot be exported, an aborted one leaves nothing, a committed one is in the export', () => {
     const store = KernelStore.open(SQL);
     store.beginCrank();
