@@ -50,7 +50,8 @@ export interface KernelHost {
   storeBytes(): number;
   /**
    * The same, measured at most every STORE_BYTES_EVERY_MS (a crank's note for the
-   * inspector): the two PRAGMAs cost about 0.15 ms, a tenth of a small crank here.
+   * inspector): two sql.js statements per crank were a share of a small crank worth
+   * saving.
    */
   recentStoreBytes(): number;
 }
@@ -94,9 +95,7 @@ export async function bootKernelHost(options: KernelHostOptions): Promise<Kernel
       `Cask: cut ${t.bytes} bytes of a torn write (${t.why}) from the end of log segment ${t.segment} at byte ${t.offset}; they are kept in ${t.cut?.location ?? 'the cutTails store'}`,
     );
   }
-  const storeBytes = () =>
-    Number(store.one('PRAGMA page_count')?.[0] ?? 0) *
-    Number(store.one('PRAGMA page_size')?.[0] ?? 0);
+  const storeBytes = () => store.databaseBytes();
   let sampled = { at: -Infinity, bytes: 0 };
   const recentStoreBytes = () => {
     const now = performance.now();

@@ -510,10 +510,22 @@ export class KernelStore {
     }
   }
 
-  /** The database's size in bytes (what an export would copy). */
+  /**
+   * The database's size in bytes as sql.js holds it: rows still waiting to be written
+   * behind (at most UNWRITTEN_LIMIT) are not in it yet. Read without writing them, so
+   * that sampling the size does not write rows a later crank would have deleted.
+   */
   databaseBytes(): number {
-    const pages = Number(this.one('PRAGMA page_count')?.[0] ?? 0);
-    return pages * Number(this.one('PRAGMA page_size')?.[0] ?? 0);
+    const pragma = (sql: string) => {
+      const stmt = this.#query(sql);
+      this.#statements += 1;
+      try {
+        return stmt.step() ? Number(stmt.get()[0]) : 0;
+      } finally {
+        stmt.reset();
+      }
+    };
+    return pragma('PRAGMA page_count') * pragma('PRAGMA page_size');
   }
 
   /** A byte image of the whole database (a checkpoint). Only between cranks. */

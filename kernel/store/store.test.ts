@@ -190,6 +190,9 @@ describe('KernelStore write-behind', () => {
     expect(store.get('vatstore', ['v1', 'a'])?.[2]).toBe('1');
     expect(store.get('counters', ['crank'])?.[1]).toBe(1);
     expect(store.statements).toBe(before);
+    // The size sample reads two PRAGMAs and writes nothing behind.
+    expect(store.databaseBytes()).toBeGreaterThan(0);
+    expect(store.statements).toBe(before + 2);
     expect(vatstoreRows(store)).toEqual([
       ['v1', 'a', '1'],
       ['v1', 'b', '2'],
