@@ -6,12 +6,30 @@
  * (lockdown) still runs before any other code. A script, not a module, so that
  * node/vat-worker/bundle-loader.ts can compile it with V8's code cache. The launcher
  * (node/vat-worker) takes the bundle only when it is not older than worker.js.
+ *
+ * One module of a library is replaced: @endo/zip's bytewise CRC-32, by the same function
+ * over Node's native one (node/vat-worker/zip-crc32.ts explains).
  */
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 
+const zipCrc32 = fileURLToPath(
+  new URL('./node/vat-worker/zip-crc32.ts', import.meta.url),
+);
+
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
+  plugins: [
+    {
+      name: 'cask-native-zip-crc32',
+      enforce: 'pre',
+      resolveId(source, importer) {
+        const inEndoZip =
+          importer !== undefined && /[\\/]@endo[\\/]zip[\\/]src[\\/]/u.test(importer);
+        return inEndoZip && source === './crc32.js' ? zipCrc32 : null;
+      },
+    },
+  ],
   publicDir: false,
   logLevel: 'warn',
   ssr: { noExternal: true },

@@ -61,8 +61,39 @@ function update(crc: number, bytes: Uint8Array, start: number, end: number): num
   return c >>> 0;
 }
 
-export function crc32(bytes: Uint8Array, start = 0, end = bytes.length): number {
+/**
+ * A host's own CRC-32 (Node's `zlib.crc32`): the checksum of `bytes`, continuing from
+ * `value`, the checksum of the bytes before them (0 for none).
+ */
+export type NativeCrc32 = (bytes: Uint8Array, value?: number) => number;
+
+let native: NativeCrc32 | undefined;
+
+/**
+ * Has this realm checksum with the host's native CRC-32, after checking that it agrees
+ * with this one, whole and continued, on the standard check input. In JavaScript a
+ * 15 MB checkpoint takes about 30 ms to check at recovery, natively about 3.
+ */
+export function useNativeCrc32(fn: NativeCrc32): void {
+  const input = new TextEncoder().encode('123456789');
+  const whole = fn(input) >>> 0;
+  const continued = fn(input.subarray(4), fn(input.subarray(0, 4))) >>> 0;
+  const expected = crc32Js(input);
+  if (whole !== expected || continued !== expected) {
+    throw new Error(
+      `useNativeCrc32: the native CRC-32 of "123456789" is ${whole.toString(16)} (continued: ${continued.toString(16)}), not ${expected.toString(16)}`,
+    );
+  }
+  native = fn;
+}
+
+function crc32Js(bytes: Uint8Array, start = 0, end = bytes.length): number {
   return (update(0xffffffff, bytes, start, end) ^ 0xffffffff) >>> 0;
+}
+
+export function crc32(bytes: Uint8Array, start = 0, end = bytes.length): number {
+  if (native) return native(bytes.subarray(start, end)) >>> 0;
+  return crc32Js(bytes, start, end);
 }
 
 /**
@@ -70,6 +101,7 @@ export function crc32(bytes: Uint8Array, start = 0, end = bytes.length): number 
  * the run queue keeps moving while a checkpoint is checksummed.
  */
 export async function crc32Chunked(bytes: Uint8Array, chunk = 1 << 20): Promise<number> {
+  if (native) return crc32(bytes); // a few ms for the largest checkpoint: no need to yield
   let crc = 0xffffffff;
   for (let start = 0; start < bytes.length; start += chunk) {
     const end = Math.min(bytes.length, start + chunk);

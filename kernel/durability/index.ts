@@ -21,7 +21,7 @@ export {
   type CheckpointJob,
 } from './checkpoint-image.ts';
 export { CommitGate, type CommitGateOptions, type CommitLog } from './commit-gate.ts';
-export { crc32 } from './crc32.ts';
+export { crc32, useNativeCrc32, type NativeCrc32 } from './crc32.ts';
 export type { CrankNote } from './format.ts';
 export {
   Durability,

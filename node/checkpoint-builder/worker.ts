@@ -9,6 +9,7 @@ import {
   buildCheckpointImage,
   type CheckpointJob,
 } from '../../kernel/durability/index.ts';
+import { useNodeCrc32 } from '../checksum/index.ts';
 
 export type CheckpointAnswer =
   { ok: true; image: Uint8Array } | { ok: false; error: string };
@@ -16,6 +17,7 @@ export type CheckpointAnswer =
 if (parentPort === null)
   throw Error('checkpoint-builder/worker.ts runs only as a worker thread');
 const port = parentPort;
+useNodeCrc32();
 port.once('message', (job: CheckpointJob) => {
   initSqlJs()
     .then((SQL) => buildCheckpointImage(SQL, job))

@@ -33,6 +33,7 @@ import {
   type FileSystem,
 } from '../file-storage/index.ts';
 import { workerCheckpointBuilder } from '../checkpoint-builder/index.ts';
+import { useNodeCrc32 } from '../checksum/index.ts';
 import { makeNodeVatLauncher, type NodeVatLauncher } from '../vat-worker/index.ts';
 import { historyReader, type HistoryReader } from './history.ts';
 
@@ -122,6 +123,8 @@ export interface NodeKernelOptions {
   /** KernelOptions.checkState; by default on when CASK_CHECK_STATE=1. */
   checkState?: boolean;
 }
+
+useNodeCrc32();
 
 /** Read once: the debug check of the store's memory copy (KernelOptions.checkState). */
 const CHECK_STATE = process.env['CASK_CHECK_STATE'] === '1';
