@@ -209,12 +209,10 @@ export class KernelStore {
       }
       if (this.#unwrittenInTransaction) this.#unwritten.clear();
       this.#unwrittenInTransaction = false;
-      for (const [id, change] of this.#crankChanges) this.#pending.set(id, change);
-    } else {
-      for (const [id, change] of this.#crankChanges) {
-        this.#unwritten.set(id, change);
-        this.#pending.set(id, change);
-      }
+    }
+    for (const [id, change] of this.#crankChanges) {
+      if (!write) this.#unwritten.set(id, change);
+      this.#pending.set(id, change);
     }
     this.#inTransaction = false;
     this.#inCrank = false;
@@ -726,11 +724,12 @@ function rowId(def: TableDef, key: Row): RowId {
   return def.keyColumns === 1 ? (key[0] as RowId) : indexKey(key);
 }
 
-/** A row's value in an index: its `columns` joined as indexKey joins them. */
+/** A row's value in an index over `columns` (indexKey of those columns). */
 function indexOf(columns: readonly number[], row: Row): string {
+  // One column, the usual index: no array made for it.
   return columns.length === 1
     ? String(row[columns[0] as number])
-    : columns.map((c) => String(row[c])).join('\u0000');
+    : indexKey(columns.map((c) => row[c] as SqlValue));
 }
 
 function indexKey(values: Row): string {
